@@ -1,0 +1,39 @@
+# The README's two commands: `make run` and `make test`. Both set up what is missing first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+SYSTEM_PACKAGES := espeak-ng=espeak-ng sox=sox
+
+.PHONY: run test bench lint typecheck setup system clean
+
+setup: $(STAMP) system
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+system:
+	@infra/system-packages.sh $(SYSTEM_PACKAGES)
+
+run: setup
+	$(BIN)/captions simulate $(or $(FILE),../shared/audio/talk.wav) --realtime
+
+lint: $(STAMP)
+	$(BIN)/ruff check services tests
+	$(BIN)/ruff format --check services tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: setup lint typecheck
+	$(BIN)/pytest
+
+bench: setup
+	$(BIN)/python -m tests.bench.engine
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""Live captions: streaming speech recognition fanned out to rooms of viewers."""

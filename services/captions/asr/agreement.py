@@ -1,0 +1,62 @@
+"""LocalAgreement-2 (Macháček et al., "Turning Whisper into Real-Time Transcription System", 2023).
+
+Each decode of the live buffer yields a word hypothesis. Words on which two consecutive hypotheses agree are
+committed: they become final text that never changes. The rest is the unstable tail shown as a partial.
+Decodes re-read audio behind already committed words, so those words are dropped from each new hypothesis by
+time and by matching the committed tail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from captions.asr.words import Word
+
+# Word timings from cross-attention are approximate: a re-decoded committed word may start this much later.
+TIME_TOLERANCE_S = 0.1
+# How many words at the head of a hypothesis may repeat the committed tail (whisper_streaming uses 5).
+MAX_OVERLAP_WORDS = 5
+
+
+@dataclass
+class LocalAgreement:
+    """``committed`` holds the committed words still inside the audio buffer (the ones a decode can repeat)."""
+
+    committed: list[Word] = field(default_factory=list)
+    tail: list[Word] = field(default_factory=list)
+    committed_end: float = 0.0
+
+    def fresh(self, hypothesis: list[Word]) -> list[Word]:
+        """The part of ``hypothesis`` that is not already committed."""
+        limit = self.committed_end - TIME_TOLERANCE_S
+        words = [w for w in hypothesis if w.start > limit]
+        if words and self.committed and abs(words[0].start - self.committed_end) < 1.0:
+            for size in range(min(len(words), len(self.committed), MAX_OVERLAP_WORDS), 0, -1):
+                if [w.key for w in self.committed[-size:]] == [w.key for w in words[:size]]:
+                    return words[size:]
+        return words
+
+    def insert(self, hypothesis: list[Word]) -> list[Word]:
+        """Take a new hypothesis; return the words it commits (the prefix it shares with the previous one)."""
+        new = self.fresh(hypothesis)
+        agreed = 0
+        while agreed < min(len(new), len(self.tail)) and new[agreed].key == self.tail[agreed].key:
+            agreed += 1
+        self.tail = new[agreed:]
+        return self._commit(new[:agreed])
+
+    def commit_all(self, hypothesis: list[Word]) -> list[Word]:
+        """End of an utterance: everything new in the last hypothesis is final."""
+        self.tail = []
+        return self._commit(self.fresh(hypothesis))
+
+    def forget_before(self, time_s: float) -> None:
+        """Audio before ``time_s`` was trimmed away: words there can no longer come back in a hypothesis."""
+        self.committed = [w for w in self.committed if w.end > time_s]
+        self.tail = [w for w in self.tail if w.end > time_s]
+
+    def _commit(self, words: list[Word]) -> list[Word]:
+        if words:
+            self.committed.extend(words)
+            self.committed_end = max(self.committed_end, words[-1].end)
+        return words

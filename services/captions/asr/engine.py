@@ -1,0 +1,37 @@
+"""The shared recognition engine: one model, one pool of inference threads, any number of live streams."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from faster_whisper import WhisperModel
+
+from captions.asr.decoder import WindowDecoder
+from captions.asr.model import load_model
+from captions.asr.session import RecognizerSession
+from captions.asr.streaming import StreamingRecognizer
+from captions.settings import Settings
+
+
+class Engine:
+    """CTranslate2 runs ``num_workers`` calls in parallel on one model and releases the GIL while it does;
+    the pool has as many threads, so inference never runs on (or blocks) the event loop."""
+
+    def __init__(self, settings: Settings, model: WhisperModel | None = None) -> None:
+        self.settings = settings
+        self.model = model or load_model(settings)
+        self._executor = ThreadPoolExecutor(max_workers=settings.num_workers, thread_name_prefix="asr")
+        self._decoders: dict[str, WindowDecoder] = {}
+
+    def decoder(self, language: str | None = None) -> WindowDecoder:
+        key = language or self.settings.language
+        if key not in self._decoders:
+            self._decoders[key] = WindowDecoder(self.model, self.settings, key)
+        return self._decoders[key]
+
+    def open_stream(self, language: str | None = None, *, coalesce: bool = True) -> RecognizerSession:
+        recognizer = StreamingRecognizer(self.decoder(language), self.settings)
+        return RecognizerSession(recognizer, self._executor, coalesce=coalesce)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)

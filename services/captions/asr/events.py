@@ -1,0 +1,29 @@
+"""What the engine emits: partial captions that settle into final ones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from captions.asr.words import Word
+
+CaptionKind = Literal["partial", "final"]
+
+
+@dataclass(frozen=True, slots=True)
+class CaptionEvent:
+    """A caption of one stream.
+
+    ``id`` counts finals from 0. A partial carries the id that the next final will take: partial N is the
+    unstable text that final N replaces, so a display keeps one line per id. A final never changes.
+    ``start``/``end`` are seconds from the start of the stream; ``audio_position`` is how much audio had been
+    fed when the event was emitted.
+    """
+
+    kind: CaptionKind
+    id: int
+    text: str
+    start: float
+    end: float
+    words: tuple[Word, ...]
+    audio_position: float

@@ -1,0 +1,180 @@
+"""The streaming recogniser: live audio in, partial and final captions out.
+
+Policy, per stream:
+- Silero VAD marks speech. Audio outside an utterance is dropped (but a short pre-roll), so silence and noise
+  cost nothing and never reach Whisper (no "Thank you." on silence).
+- During an utterance the buffer is decoded every ``step_s`` of new audio; LocalAgreement-2 commits the words
+  two consecutive hypotheses agree on, the rest is the partial.
+- A pause of ``endpoint_silence_s`` ends the utterance: one last decode, everything is committed at once, and
+  the buffer restarts after the pause. So sentence ends do not wait for agreement.
+- Long utterances are trimmed behind committed words once the buffer passes ``max_buffer_s``; the text before
+  the buffer is given to Whisper as a prompt. Cost does not grow with the length of the talk.
+
+This class is synchronous and holds the state of one stream; ``session.py`` runs it off the event loop.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from captions.asr.agreement import LocalAgreement
+from captions.asr.decoder import DecodeResult, WindowDecoder
+from captions.asr.events import CaptionEvent, CaptionKind
+from captions.asr.words import Word, join_words
+from captions.audio.pcm import SAMPLE_RATE, Audio
+from captions.audio.vad import WINDOW, StreamingVad
+from captions.settings import Settings
+
+PRE_ROLL_S = 0.5
+# A decode made this long after the last speech already heard the whole utterance: an endpoint reuses it.
+REUSE_AFTER_SPEECH_S = 0.1
+SENTENCE_END = (".", "?", "!")
+# Past this, an utterance with nothing agreed is committed as heard (Whisper's window is 30 s).
+FORCE_COMMIT_S = 24.0
+HYSTERESIS = 0.15
+
+
+class StreamingRecognizer:
+    def __init__(self, decoder: WindowDecoder, settings: Settings, vad: StreamingVad | None = None) -> None:
+        self._decoder = decoder
+        self._settings = settings
+        self._vad = vad or StreamingVad()
+        self._buffer: Audio = np.zeros(0, np.float32)
+        self._buffer_start = 0  # absolute sample index of _buffer[0]
+        self._fed = 0
+        self._in_utterance = False
+        self._speech_now = False
+        self._last_speech_end = 0
+        self._last_decode_fed = 0
+        self._last_hypothesis: list[Word] = []
+        self._agreement = LocalAgreement()
+        self._history: list[Word] = []  # committed words that left the buffer: the prompt
+        self._next_id = 0
+        self._partial_text = ""
+
+    @property
+    def audio_seconds(self) -> float:
+        return self._fed / SAMPLE_RATE
+
+    @property
+    def buffered_seconds(self) -> float:
+        return len(self._buffer) / SAMPLE_RATE
+
+    def push(self, audio: Audio) -> list[CaptionEvent]:
+        events: list[CaptionEvent] = []
+        if not len(audio):
+            return events
+        self._buffer = np.concatenate([self._buffer, audio.astype(np.float32, copy=False)])
+        self._fed += len(audio)
+        probabilities = self._vad.push(audio)
+        for index, probability in enumerate(probabilities.values, start=probabilities.first_window):
+            window_end = (index + 1) * WINDOW
+            if self._is_speech(float(probability)):
+                self._last_speech_end = window_end
+                if not self._in_utterance:
+                    self._in_utterance = True
+                    self._trim_to(max(self._buffer_start, index * WINDOW - round(PRE_ROLL_S * SAMPLE_RATE)))
+                    self._last_decode_fed = index * WINDOW
+            elif self._in_utterance and window_end - self._last_speech_end >= self._endpoint_samples:
+                events += self._end_utterance(window_end)
+        if not self._in_utterance:
+            self._trim_to(max(self._buffer_start, self._fed - round(PRE_ROLL_S * SAMPLE_RATE)))
+        elif self._due_for_decode():
+            events += self._decode_step()
+        return events
+
+    def finish(self) -> list[CaptionEvent]:
+        """End of stream: whatever was heard becomes final."""
+        if not self._in_utterance:
+            return []
+        return self._end_utterance(self._fed)
+
+    # --- policy ------------------------------------------------------------------------------------------
+
+    @property
+    def _endpoint_samples(self) -> int:
+        return round(self._settings.endpoint_silence_s * SAMPLE_RATE)
+
+    def _is_speech(self, probability: float) -> bool:
+        threshold = self._settings.vad_threshold
+        self._speech_now = probability >= threshold or (
+            self._speech_now and probability >= threshold - HYSTERESIS
+        )
+        return self._speech_now
+
+    def _due_for_decode(self) -> bool:
+        """Enough new audio, enough to decode, and speech since the last decode (pauses cost nothing)."""
+        return (
+            self._fed - self._last_decode_fed >= round(self._settings.step_s * SAMPLE_RATE)
+            and len(self._buffer) >= self._settings.first_decode_s * SAMPLE_RATE
+            and self._last_speech_end > self._last_decode_fed
+        )
+
+    def _decode(self, end_sample: int, *, final: bool) -> DecodeResult:
+        audio = self._buffer[: end_sample - self._buffer_start]
+        prompt = (
+            join_words(self._history)[-self._settings.prompt_chars :] if self._settings.prompt_chars else ""
+        )
+        return self._decoder.decode(audio, self._buffer_start / SAMPLE_RATE, prompt, retry_loops=final)
+
+    def _decode_step(self) -> list[CaptionEvent]:
+        self._last_decode_fed = self._fed
+        result = self._decode(self._fed, final=False)
+        if result.looped:
+            return []
+        hypothesis = self._last_hypothesis = result.words
+        committed = self._agreement.insert(hypothesis)
+        buffered_s = len(self._buffer) / SAMPLE_RATE
+        if not committed and buffered_s >= FORCE_COMMIT_S:
+            committed = self._agreement.commit_all(hypothesis)
+        events = self._emit(committed, self._agreement.tail)
+        if buffered_s > self._settings.max_buffer_s:
+            self._trim_behind_committed()
+        return events
+
+    def _end_utterance(self, end_sample: int) -> list[CaptionEvent]:
+        heard_all = self._last_decode_fed >= self._last_speech_end + REUSE_AFTER_SPEECH_S * SAMPLE_RATE
+        hypothesis = self._last_hypothesis if heard_all else self._decode(end_sample, final=True).words
+        events = self._emit(self._agreement.commit_all(hypothesis), [])
+        self._in_utterance = False
+        self._last_hypothesis = []
+        self._trim_to(end_sample)
+        return events
+
+    def _trim_behind_committed(self) -> None:
+        """Cut the buffer at the end of a committed sentence, else of the last committed word."""
+        inside = self._agreement.committed
+        if not inside:
+            return
+        cut = next((w for w in reversed(inside) if w.text.rstrip().endswith(SENTENCE_END)), inside[-1])
+        self._trim_to(round(cut.end * SAMPLE_RATE))
+
+    def _trim_to(self, sample: int) -> None:
+        drop = min(max(0, sample - self._buffer_start), len(self._buffer))
+        if not drop:
+            return
+        self._buffer = self._buffer[drop:]
+        self._buffer_start += drop
+        start_s = self._buffer_start / SAMPLE_RATE
+        leaving = [w for w in self._agreement.committed if w.end <= start_s]
+        self._history = (self._history + leaving)[-200:]
+        self._agreement.forget_before(start_s)
+
+    # --- events ------------------------------------------------------------------------------------------
+
+    def _emit(self, committed: list[Word], tail: list[Word]) -> list[CaptionEvent]:
+        events: list[CaptionEvent] = []
+        if committed:
+            events.append(self._event("final", committed))
+            self._next_id += 1
+            self._partial_text = ""
+        tail_text = join_words(tail)
+        if tail_text != self._partial_text:
+            events.append(self._event("partial", tail))
+            self._partial_text = tail_text
+        return events
+
+    def _event(self, kind: CaptionKind, words: list[Word]) -> CaptionEvent:
+        position = self._fed / SAMPLE_RATE
+        start, end = (words[0].start, words[-1].end) if words else (position, position)
+        return CaptionEvent(kind, self._next_id, join_words(words), start, end, tuple(words), position)

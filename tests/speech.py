@@ -1,0 +1,48 @@
+"""Real speech for tests and benchmarks: the recordings beside the repository, and how to score text."""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import jiwer
+
+DEFAULT_AUDIO_DIR = Path(__file__).resolve().parents[2] / "shared" / "audio"
+
+
+@dataclass(frozen=True)
+class SpeechCorpus:
+    root: Path
+    transcripts: dict[str, str]
+
+    def path(self, name: str) -> Path:
+        return self.root / name
+
+    def reference(self, name: str) -> str:
+        return self.transcripts[name]
+
+
+def find_corpus() -> SpeechCorpus | None:
+    """The corpus at $CAPTIONS_TEST_AUDIO or ../shared/audio, or None where it is absent."""
+    root = Path(os.environ.get("CAPTIONS_TEST_AUDIO", DEFAULT_AUDIO_DIR))
+    index = root / "transcripts.tsv"
+    if not index.is_file():
+        return None
+    with index.open(newline="", encoding="utf-8") as handle:
+        rows = csv.DictReader(handle, delimiter="\t")
+        return SpeechCorpus(root, {row["file"]: row["transcript"] for row in rows})
+
+
+def normalise(text: str) -> str:
+    """Case- and punctuation-insensitive, as the corpus README asks for WER."""
+    return " ".join(re.sub(r"[^a-z0-9' ]+", " ", text.lower()).split())
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    ref, hyp = normalise(reference), normalise(hypothesis)
+    if not ref:
+        return 0.0 if not hyp else 1.0
+    return float(jiwer.wer(ref, hyp or "<empty>"))

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from captions.asr.agreement import LocalAgreement
+from captions.asr.words import Word, repeats_itself
+
+
+def words(*spec: tuple[str, float]) -> list[Word]:
+    return [Word(f" {text}", start, start + 0.3, 0.9) for text, start in spec]
+
+
+def test_two_agreeing_hypotheses_commit_their_common_prefix() -> None:
+    agreement = LocalAgreement()
+    assert agreement.insert(words(("ask", 0.0), ("not", 0.4))) == []
+    committed = agreement.insert(words(("Ask", 0.0), ("not,", 0.4), ("what", 0.8)))
+    assert [w.text for w in committed] == [" Ask", " not,"], (
+        "later spelling wins; case and commas never disagree"
+    )
+    assert [w.text for w in agreement.tail] == [" what"]
+
+
+def test_disagreement_commits_nothing() -> None:
+    agreement = LocalAgreement()
+    agreement.insert(words(("like", 0.0), ("you", 0.4)))
+    assert agreement.insert(words(("what", 0.0), ("your", 0.4))) == []
+    assert [w.key for w in agreement.tail] == ["what", "your"]
+
+
+def test_committed_words_are_not_committed_again() -> None:
+    agreement = LocalAgreement()
+    agreement.insert(words(("so", 0.0), ("my", 0.4)))
+    agreement.insert(words(("so", 0.0), ("my", 0.4), ("fellow", 0.8)))
+    # A re-decode of the same audio repeats the committed words, with slightly shifted timings.
+    committed = agreement.insert(words(("so", 0.05), ("my", 0.45), ("fellow", 0.8), ("Americans", 1.2)))
+    assert [w.key for w in committed] == ["fellow"]
+
+
+def test_commit_all_takes_the_whole_new_tail() -> None:
+    agreement = LocalAgreement()
+    agreement.insert(words(("drop", 0.0)))
+    assert [w.key for w in agreement.commit_all(words(("drop", 0.0), ("the", 0.4)))] == ["drop", "the"]
+    assert agreement.tail == []
+
+
+def test_forgetting_trimmed_audio_keeps_the_commit_time() -> None:
+    agreement = LocalAgreement()
+    agreement.commit_all(words(("one", 0.0), ("two", 1.0)))
+    agreement.forget_before(2.0)
+    assert agreement.committed == []
+    assert agreement.fresh(words(("two", 1.0), ("three", 2.1))) == words(("three", 2.1))
+
+
+def test_loops_are_recognised() -> None:
+    assert repeats_itself(["s", "s", "s"])
+    assert repeats_itself(["ask", "not", "to", "ask", "not", "to", "ask", "not", "to"])
+    assert not repeats_itself(
+        [
+            "ask",
+            "not",
+            "what",
+            "your",
+            "country",
+            "can",
+            "do",
+            "for",
+            "you",
+            "ask",
+            "what",
+            "you",
+            "can",
+            "do",
+        ]
+    )
