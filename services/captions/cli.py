@@ -68,6 +68,22 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_schemas(args: argparse.Namespace) -> int:
+    from captions.schemas import SCHEMA_DIR, stale_schemas, write_schemas
+
+    if args.check:
+        stale = stale_schemas()
+        for name in stale:
+            print(
+                f"captions: {SCHEMA_DIR / name} is out of date; run `captions export-schemas`",
+                file=sys.stderr,
+            )
+        return 1 if stale else 0
+    for name in write_schemas():
+        print(SCHEMA_DIR / name)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="captions", description="Live captions: streaming Whisper for rooms."
@@ -84,12 +100,18 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--realtime", action="store_true", help="pace frames like a microphone")
     simulate.add_argument("--json", action="store_true", help="one JSON object per caption event on stdout")
     simulate.set_defaults(run=_simulate)
+
+    schemas = commands.add_parser(
+        "export-schemas", help="write the protocol's JSON Schemas to shared/schemas"
+    )
+    schemas.add_argument("--check", action="store_true", help="fail if the checked-in schemas are stale")
+    schemas.set_defaults(run=_export_schemas)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if not args.file.is_file():
+    if getattr(args, "file", None) is not None and not args.file.is_file():
         print(f"captions: no such file: {args.file}", file=sys.stderr)
         return 2
     from captions.audio.pcm import AudioFormatError

@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     # --- streaming policy ----------------------------------------------------------------------------------
     step_s: float = Field(default=0.4, gt=0.05, le=5.0, description="New audio between two decodes.")
     first_decode_s: float = Field(
-        default=1.75, ge=0.5, le=10.0, description="Audio an utterance needs before its first decode."
+        default=1.5, ge=0.5, le=10.0, description="Audio an utterance needs before its first decode."
     )
     window_floor_s: float = Field(default=8.0, ge=1.0, le=30.0, description="Shortest encoder window.")
     window_tail_s: float = Field(default=2.0, ge=0.0, le=10.0, description="Silence padded after the audio.")

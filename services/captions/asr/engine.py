@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from faster_whisper import WhisperModel
+from threadpoolctl import threadpool_limits
 
 from captions.asr.decoder import WindowDecoder
 from captions.asr.model import load_model
@@ -18,6 +19,9 @@ class Engine:
     the pool has as many threads, so inference never runs on (or blocks) the event loop."""
 
     def __init__(self, settings: Settings, model: WhisperModel | None = None) -> None:
+        # numpy's BLAS only computes log-mel spectrograms here; its spinning worker threads doubled the CPU
+        # time of every decode. Parallelism comes from CTranslate2's workers instead.
+        threadpool_limits(limits=1, user_api="blas")
         self.settings = settings
         self.model = model or load_model(settings)
         self._executor = ThreadPoolExecutor(max_workers=settings.num_workers, thread_name_prefix="asr")

@@ -1,0 +1,145 @@
+"""The public contract: every realtime event and REST body, as pydantic models.
+
+Clients outside this repository rely on these names and fields: extend them, never rename. The JSON Schemas in
+``shared/schemas/`` are generated from this module (``captions export-schemas``) and the Angular app generates
+its TypeScript types from them, so Python and TypeScript cannot drift.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_CAPTION_CHARS = 2000
+RoomId = Annotated[str, Field(min_length=4, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+CaptionId = Annotated[str, Field(min_length=1, max_length=64)]
+CaptionText = Annotated[str, Field(max_length=MAX_CAPTION_CHARS)]
+Role = Literal["presenter", "viewer"]
+SessionState = Literal["idle", "live", "paused", "ended"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- Socket.IO: connecting --------------------------------------------------------------------------------
+
+
+class ConnectAuth(Model):
+    """The ``auth`` object of a Socket.IO connection."""
+
+    room: RoomId
+    role: Role
+    key: Annotated[str, Field(max_length=200)] | None = Field(default=None, description="Presenter key.")
+    last_id: CaptionId | None = Field(default=None, description="Last caption seen, to catch up after it.")
+
+
+# --- Socket.IO: presenter -> server -----------------------------------------------------------------------
+
+
+class AudioFrame(Model):
+    """``audio``: PCM16LE mono 16 kHz; ``seq`` counts frames so resent frames are dropped."""
+
+    seq: Annotated[int, Field(ge=0)]
+    pcm: bytes
+
+
+class TextCaption(Model):
+    """``text``: words recognised in the browser (Web Speech API), bypassing the server's recogniser."""
+
+    kind: Literal["partial", "final"]
+    text: CaptionText
+
+
+class Correction(Model):
+    """``correct``: the presenter fixes a final caption."""
+
+    id: CaptionId
+    text: CaptionText
+
+
+# --- Socket.IO: server -> presenter and viewers -----------------------------------------------------------
+
+
+class Caption(Model):
+    """``caption``. A partial is replaced by the next partial or final with the same id; a final never changes
+    except through a ``correction`` with its id. Times are seconds from the start of the session."""
+
+    id: CaptionId
+    kind: Literal["partial", "final", "correction"]
+    text: CaptionText
+    start: float
+    end: float
+    session_id: str
+
+
+class Status(Model):
+    """``status``: the room as everyone in it should see it."""
+
+    room: RoomId
+    session: SessionState
+    session_id: str | None = None
+    presenter_connected: bool
+    viewers: Annotated[int, Field(ge=0)]
+
+
+class ErrorEvent(Model):
+    """``error``: what was wrong with the last thing a client sent; the connection stays usable."""
+
+    code: str
+    message: str
+
+
+# --- REST -------------------------------------------------------------------------------------------------
+
+
+class RoomCreate(Model):
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    language: Annotated[str, Field(min_length=2, max_length=16, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$")] = (
+        "en"
+    )
+
+
+class RoomCreated(Model):
+    id: RoomId
+    title: str
+    language: str
+    presenter_key: str = Field(description="Shown once; only its hash is stored.")
+    viewer_url: str
+    embed_url: str
+
+
+class RoomInfo(Model):
+    id: RoomId
+    title: str
+    language: str
+    created_at: datetime
+    live: bool
+    viewers: Annotated[int, Field(ge=0)]
+
+
+class SessionInfo(Model):
+    id: str
+    room_id: RoomId
+    started_at: datetime
+    ended_at: datetime | None
+    state: SessionState
+
+
+EVENT_MODELS: dict[str, type[BaseModel]] = {
+    "connect-auth": ConnectAuth,
+    "audio": AudioFrame,
+    "text": TextCaption,
+    "correct": Correction,
+    "caption": Caption,
+    "status": Status,
+    "error": ErrorEvent,
+}
+REST_MODELS: dict[str, type[BaseModel]] = {
+    "room-create": RoomCreate,
+    "room-created": RoomCreated,
+    "room-info": RoomInfo,
+    "session-info": SessionInfo,
+}
