@@ -69,6 +69,15 @@ def test_partials_come_before_their_final_and_end_up_covered(jfk_events: list[Ca
     assert covered >= 0.8, f"partials should mostly be the words that became final ({covered:.0%})"
 
 
+@pytest.mark.parametrize("frame_s", [0.01, 1.0])
+async def test_frames_from_10_ms_to_1_s_give_the_same_quality(
+    engine: Engine, speech: SpeechCorpus, frame_s: float
+) -> None:
+    audio = load_audio(speech.path("jfk.wav"))
+    events = [t.event for t in await simulate(engine, audio, realtime=False, frame_s=frame_s)]
+    assert word_error_rate(speech.reference("jfk.wav"), final_text(events)) <= 0.15
+
+
 @pytest.mark.parametrize(
     "make_audio",
     [
