@@ -1,0 +1,123 @@
+"""The scale-out store: MongoDB through PyMongo's async API (AsyncMongoClient).
+
+Verified here against the mongomock-motor fake (no MongoDB server runs on the development machine) and
+against a real server in docker-compose.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, AsyncMongoClient
+
+from captions.store.base import CaptionRecord, RoomRecord, SessionRecord
+
+DATABASE = "captions"
+
+
+class MongoStore:
+    def __init__(self, database: Any, client: AsyncMongoClient[dict[str, Any]] | None = None) -> None:
+        self._db = database
+        self._client = client
+
+    @classmethod
+    async def connect(cls, url: str) -> MongoStore:
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url, tz_aware=True)
+        store = cls(client.get_default_database(DATABASE), client)
+        await store.ensure_indexes()
+        return store
+
+    async def ensure_indexes(self) -> None:
+        await self._db.sessions.create_index([("room_id", ASCENDING), ("started_at", ASCENDING)])
+        await self._db.captions.create_index([("session_id", ASCENDING), ("seq", ASCENDING)])
+        await self._db.captions.create_index([("room_id", ASCENDING)])
+
+    async def create_room(self, room: RoomRecord) -> None:
+        await self._db.rooms.insert_one(
+            {
+                "_id": room.id,
+                "title": room.title,
+                "language": room.language,
+                "key_hash": room.key_hash,
+                "created_at": room.created_at,
+            }
+        )
+
+    async def get_room(self, room_id: str) -> RoomRecord | None:
+        doc = await self._db.rooms.find_one({"_id": room_id})
+        if doc is None:
+            return None
+        return RoomRecord(doc["_id"], doc["title"], doc["language"], doc["key_hash"], doc["created_at"])
+
+    async def delete_room(self, room_id: str) -> bool:
+        result = await self._db.rooms.delete_one({"_id": room_id})
+        await self._db.sessions.delete_many({"room_id": room_id})
+        await self._db.captions.delete_many({"room_id": room_id})
+        return bool(result.deleted_count)
+
+    async def start_session(self, session: SessionRecord) -> None:
+        await self._db.sessions.insert_one(
+            {
+                "_id": session.id,
+                "room_id": session.room_id,
+                "started_at": session.started_at,
+                "ended_at": None,
+            }
+        )
+
+    async def end_session(self, session_id: str, ended_at: datetime) -> None:
+        await self._db.sessions.update_one({"_id": session_id}, {"$set": {"ended_at": ended_at}})
+
+    async def sessions(self, room_id: str) -> list[SessionRecord]:
+        cursor = self._db.sessions.find({"room_id": room_id}).sort("started_at", ASCENDING)
+        return [
+            SessionRecord(d["_id"], d["room_id"], d["started_at"], d.get("ended_at"))
+            for d in await cursor.to_list(None)
+        ]
+
+    async def append_final(self, caption: CaptionRecord) -> None:
+        # Upsert with $setOnInsert: a caption delivered twice is stored once and never overwritten.
+        await self._db.captions.update_one(
+            {"_id": caption.id},
+            {
+                "$setOnInsert": {
+                    "room_id": caption.room_id,
+                    "session_id": caption.session_id,
+                    "seq": caption.seq,
+                    "text": caption.text,
+                    "start": caption.start,
+                    "end": caption.end,
+                    "corrected": caption.corrected,
+                }
+            },
+            upsert=True,
+        )
+
+    async def correct(self, caption_id: str, text: str) -> CaptionRecord | None:
+        await self._db.captions.update_one({"_id": caption_id}, {"$set": {"text": text, "corrected": True}})
+        doc = await self._db.captions.find_one({"_id": caption_id})
+        return _caption(doc) if doc else None
+
+    async def captions(self, session_id: str, after_seq: int = -1) -> list[CaptionRecord]:
+        cursor = self._db.captions.find({"session_id": session_id, "seq": {"$gt": after_seq}}).sort(
+            "seq", ASCENDING
+        )
+        return [_caption(d) for d in await cursor.to_list(None)]
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+
+
+def _caption(doc: dict[str, Any]) -> CaptionRecord:
+    return CaptionRecord(
+        doc["_id"],
+        doc["room_id"],
+        doc["session_id"],
+        doc["seq"],
+        doc["text"],
+        doc["start"],
+        doc["end"],
+        doc["corrected"],
+    )

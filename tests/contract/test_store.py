@@ -1,0 +1,103 @@
+"""One contract, every store: SQLite, and MongoDB through the mongomock-motor fake."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from mongomock_motor import AsyncMongoMockClient
+
+from captions.store.base import CaptionRecord, RoomRecord, SessionRecord, Store
+from captions.store.mongo import MongoStore
+from captions.store.sqlite import SqliteStore
+
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite", "mongo"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    if request.param == "sqlite":
+        opened: Store = await SqliteStore.open(tmp_path / "captions.db")
+    else:
+        mongo = MongoStore(AsyncMongoMockClient(tz_aware=True)["captions"])
+        await mongo.ensure_indexes()
+        opened = mongo
+    yield opened
+    await opened.close()
+
+
+def room(room_id: str = "room-1") -> RoomRecord:
+    return RoomRecord(room_id, "Keynote", "en", "hash", NOW)
+
+
+def caption(seq: int, session: str = "s1", text: str | None = None, room_id: str = "room-1") -> CaptionRecord:
+    return CaptionRecord(
+        f"{session}-{seq}", room_id, session, seq, text or f"words {seq}", seq * 1.0, seq + 0.9
+    )
+
+
+async def test_rooms_are_created_read_and_deleted(store: Store) -> None:
+    await store.create_room(room())
+    assert await store.get_room("room-1") == room()
+    assert await store.get_room("nope") is None
+    assert await store.delete_room("room-1") is True
+    assert await store.get_room("room-1") is None
+    assert await store.delete_room("room-1") is False
+
+
+async def test_sessions_come_back_oldest_first_with_their_end(store: Store) -> None:
+    await store.create_room(room())
+    await store.start_session(SessionRecord("s2", "room-1", NOW + timedelta(hours=1)))
+    await store.start_session(SessionRecord("s1", "room-1", NOW))
+    await store.end_session("s1", NOW + timedelta(minutes=30))
+    sessions = await store.sessions("room-1")
+    assert [s.id for s in sessions] == ["s1", "s2"]
+    assert sessions[0].ended_at == NOW + timedelta(minutes=30)
+    assert sessions[1].ended_at is None
+
+
+async def test_finals_are_kept_in_order_once_and_after_a_seq(store: Store) -> None:
+    await store.create_room(room())
+    await store.start_session(SessionRecord("s1", "room-1", NOW))
+    for seq in (0, 2, 1):
+        await store.append_final(caption(seq))
+    await store.append_final(caption(1, text="a duplicate delivery"))
+    assert [c.text for c in await store.captions("s1")] == ["words 0", "words 1", "words 2"]
+    assert [c.seq for c in await store.captions("s1", after_seq=0)] == [1, 2]
+    assert await store.captions("other") == []
+
+
+async def test_corrections_replace_the_text_and_are_marked(store: Store) -> None:
+    await store.create_room(room())
+    await store.start_session(SessionRecord("s1", "room-1", NOW))
+    await store.append_final(caption(0))
+    fixed = await store.correct("s1-0", "Ask not what your country can do")
+    assert fixed is not None
+    assert fixed.corrected
+    assert (await store.captions("s1"))[0].text == "Ask not what your country can do"
+    assert await store.correct("missing", "x") is None
+
+
+async def test_deleting_a_room_removes_its_sessions_and_captions_only(store: Store) -> None:
+    for room_id, session in (("room-1", "s1"), ("room-2", "s2")):
+        await store.create_room(room(room_id))
+        await store.start_session(SessionRecord(session, room_id, NOW))
+        await store.append_final(caption(0, session, room_id=room_id))
+    await store.delete_room("room-1")
+    assert await store.sessions("room-1") == []
+    assert await store.captions("s1") == []
+    assert [c.id for c in await store.captions("s2")] == ["s2-0"]
+
+
+async def test_sqlite_keeps_everything_across_a_restart(tmp_path: Path) -> None:
+    first = await SqliteStore.open(tmp_path / "captions.db")
+    await first.create_room(room())
+    await first.start_session(SessionRecord("s1", "room-1", NOW))
+    await first.append_final(caption(0))
+    await first.close()
+    second = await SqliteStore.open(tmp_path / "captions.db")
+    assert await second.get_room("room-1") == room()
+    assert [c.id for c in await second.captions("s1")] == ["s1-0"]
+    await second.close()
