@@ -68,6 +68,18 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from captions.gateway.app import create_app
+
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    settings = Settings(**overrides)
+    print(f"Live captions on http://{settings.host}:{settings.port}  (API docs: /docs)", flush=True)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    return 0
+
+
 def _export_schemas(args: argparse.Namespace) -> int:
     from captions.schemas import SCHEMA_DIR, stale_schemas, write_schemas
 
@@ -100,6 +112,11 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--realtime", action="store_true", help="pace frames like a microphone")
     simulate.add_argument("--json", action="store_true", help="one JSON object per caption event on stdout")
     simulate.set_defaults(run=_simulate)
+
+    serve = commands.add_parser("serve", help="run the captions server (one process: gateway + transcriber)")
+    serve.add_argument("--host", help="interface to listen on (default: CAPTIONS_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: CAPTIONS_PORT or 8000)")
+    serve.set_defaults(run=_serve)
 
     schemas = commands.add_parser(
         "export-schemas", help="write the protocol's JSON Schemas to shared/schemas"

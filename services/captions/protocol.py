@@ -83,6 +83,10 @@ class Status(Model):
     session_id: str | None = None
     presenter_connected: bool
     viewers: Annotated[int, Field(ge=0)]
+    last_seq: int = Field(
+        default=-1,
+        description="Last audio frame accepted in this session: a presenter resumes numbering after it.",
+    )
 
 
 class ErrorEvent(Model):

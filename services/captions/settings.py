@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -43,6 +44,32 @@ class Settings(BaseSettings):
     no_speech_threshold: float = 0.6
     log_prob_threshold: float = -1.0
     compression_ratio_threshold: float = 2.4
+
+    # --- server ------------------------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    public_url: str = Field(
+        default="", description="Base URL for viewer/embed links; empty = from the request."
+    )
+    data_dir: Path = Field(default=Path("data"), description="Where the embedded SQLite store lives.")
+    mongodb_url: str = Field(default="", description="Use MongoDB instead of SQLite (mongodb://...).")
+    cors_origins: list[str] = Field(default_factory=list, description="Origins allowed to call the API.")
+
+    # --- realtime protocol ---------------------------------------------------------------------------------
+    max_frame_bytes: int = Field(default=64_000, ge=320, description="Largest audio frame (2 s of PCM16).")
+    audio_rate: float = Field(
+        default=1.5, gt=1.0, description="Audio seconds a presenter may send per second."
+    )
+    audio_burst_s: float = Field(
+        default=30.0, ge=1.0, description="Resent audio accepted at once after a blip."
+    )
+    event_rate: float = Field(default=20.0, gt=0, description="Other events a client may send per second.")
+    event_burst: int = Field(default=40, ge=1)
+    catchup_finals: int = Field(default=50, ge=0, description="Finals a newly joined viewer receives.")
+    session_idle_timeout_s: float = Field(default=300.0, gt=0, description="Silence that ends a session.")
+    status_interval_s: float = Field(
+        default=1.0, gt=0, description="Viewer-count updates at most this often."
+    )
 
     def inference_threads(self) -> int:
         if self.cpu_threads:

@@ -73,11 +73,12 @@ async def test_corrections_replace_the_text_and_are_marked(store: Store) -> None
     await store.create_room(room())
     await store.start_session(SessionRecord("s1", "room-1", NOW))
     await store.append_final(caption(0))
-    fixed = await store.correct("s1-0", "Ask not what your country can do")
+    assert await store.correct("room-2", "s1-0", "not my room") is None
+    fixed = await store.correct("room-1", "s1-0", "Ask not what your country can do")
     assert fixed is not None
     assert fixed.corrected
     assert (await store.captions("s1"))[0].text == "Ask not what your country can do"
-    assert await store.correct("missing", "x") is None
+    assert await store.correct("room-1", "missing", "x") is None
 
 
 async def test_deleting_a_room_removes_its_sessions_and_captions_only(store: Store) -> None:

@@ -9,7 +9,8 @@ points depend only on the frames fed, which makes runs repeatable (simulation, t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
 
 import numpy as np
@@ -18,7 +19,13 @@ from captions.asr.events import CaptionEvent
 from captions.asr.streaming import StreamingRecognizer
 from captions.audio.pcm import Audio, pcm16_to_float32
 
+
+class _Flush:
+    """Queue marker: settle what was heard so far, keep the stream open."""
+
+
 _END = None
+_FLUSH = _Flush()
 
 
 class RecognizerSession:
@@ -26,9 +33,10 @@ class RecognizerSession:
         self._recognizer = recognizer
         self._executor = executor
         self._coalesce = coalesce
-        self._frames: asyncio.Queue[Audio | None] = asyncio.Queue(maxsize=0 if coalesce else 4)
+        self._frames: asyncio.Queue[Audio | _Flush | None] = asyncio.Queue(maxsize=0 if coalesce else 4)
         self._events: asyncio.Queue[CaptionEvent | None] = asyncio.Queue()
         self._closed = False
+        self.busy_seconds = 0.0  # time spent recognising, for the real-time factor
         self._worker = asyncio.create_task(self._work())
 
     @property
@@ -44,6 +52,11 @@ class RecognizerSession:
             raise RuntimeError("stream is finished")
         if len(audio):
             await self._frames.put(audio)
+
+    async def flush(self) -> None:
+        """Make everything heard so far final (a pause), and go on taking audio."""
+        if not self._closed:
+            await self._frames.put(_FLUSH)
 
     async def finish(self) -> None:
         """No more audio: everything heard becomes final, then ``events()`` ends."""
@@ -63,21 +76,29 @@ class RecognizerSession:
         self._events.put_nowait(None)
 
     async def _work(self) -> None:
-        loop = asyncio.get_running_loop()
         try:
-            ending = False
-            while not ending:
+            while True:
                 batch = [await self._frames.get()]
-                while self._coalesce and not self._frames.empty():
+                while self._coalesce and not self._frames.empty() and isinstance(batch[-1], np.ndarray):
                     batch.append(self._frames.get_nowait())
-                audio = [frame for frame in batch if frame is not None]
-                ending = len(audio) < len(batch)
+                audio = [item for item in batch if isinstance(item, np.ndarray)]
                 if audio:
                     joined = np.concatenate(audio) if len(audio) > 1 else audio[0]
-                    self._publish(await loop.run_in_executor(self._executor, self._recognizer.push, joined))
-            self._publish(await loop.run_in_executor(self._executor, self._recognizer.finish))
+                    self._publish(await self._run(self._recognizer.push, joined))
+                if batch[-1] is _END:
+                    break
+                if batch[-1] is _FLUSH:
+                    self._publish(await self._run(self._recognizer.finish))
+            self._publish(await self._run(self._recognizer.finish))
         finally:
             self._events.put_nowait(None)
+
+    async def _run(self, work: Callable[..., list[CaptionEvent]], *args: Audio) -> list[CaptionEvent]:
+        started = time.perf_counter()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, work, *args)
+        finally:
+            self.busy_seconds += time.perf_counter() - started
 
     def _publish(self, events: list[CaptionEvent]) -> None:
         for event in events:

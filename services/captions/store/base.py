@@ -61,7 +61,9 @@ class Store(Protocol):
         """Idempotent: a caption id already stored is left as it is."""
         ...
 
-    async def correct(self, caption_id: str, text: str) -> CaptionRecord | None: ...
+    async def correct(self, room_id: str, caption_id: str, text: str) -> CaptionRecord | None:
+        """Replace a final's text; None when the room has no such caption."""
+        ...
 
     async def captions(self, session_id: str, after_seq: int = -1) -> list[CaptionRecord]:
         """The session's finals with ``seq`` > ``after_seq``, in order."""

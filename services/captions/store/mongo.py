@@ -94,9 +94,10 @@ class MongoStore:
             upsert=True,
         )
 
-    async def correct(self, caption_id: str, text: str) -> CaptionRecord | None:
-        await self._db.captions.update_one({"_id": caption_id}, {"$set": {"text": text, "corrected": True}})
-        doc = await self._db.captions.find_one({"_id": caption_id})
+    async def correct(self, room_id: str, caption_id: str, text: str) -> CaptionRecord | None:
+        query = {"_id": caption_id, "room_id": room_id}
+        await self._db.captions.update_one(query, {"$set": {"text": text, "corrected": True}})
+        doc = await self._db.captions.find_one(query)
         return _caption(doc) if doc else None
 
     async def captions(self, session_id: str, after_seq: int = -1) -> list[CaptionRecord]:

@@ -101,9 +101,12 @@ class SqliteStore:
             ),
         )
 
-    async def correct(self, caption_id: str, text: str) -> CaptionRecord | None:
-        await self._write("UPDATE captions SET text = ?, corrected = 1 WHERE id = ?", (text, caption_id))
-        rows = await self._captions("WHERE id = ?", (caption_id,))
+    async def correct(self, room_id: str, caption_id: str, text: str) -> CaptionRecord | None:
+        await self._write(
+            "UPDATE captions SET text = ?, corrected = 1 WHERE id = ? AND room_id = ?",
+            (text, caption_id, room_id),
+        )
+        rows = await self._captions("WHERE id = ? AND room_id = ?", (caption_id, room_id))
         return rows[0] if rows else None
 
     async def captions(self, session_id: str, after_seq: int = -1) -> list[CaptionRecord]:

@@ -1,0 +1,104 @@
+"""Rooms, their sessions and the QR code of the viewer link."""
+
+from __future__ import annotations
+
+import io
+from typing import Annotated
+
+import segno
+from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
+
+from captions.gateway.problems import Problem
+from captions.gateway.services import Services, services
+from captions.protocol import RoomCreate, RoomCreated, RoomInfo, SessionInfo
+from captions.rooms.service import key_matches
+from captions.store.base import RoomRecord
+
+router = APIRouter(prefix="/api/rooms", tags=["rooms"])
+RoomIdPath = Annotated[str, Path(min_length=4, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+Deps = Annotated[Services, Depends(services)]
+
+
+def base_url(request: Request, deps: Services) -> str:
+    return (deps.settings.public_url or str(request.base_url)).rstrip("/")
+
+
+async def existing_room(room_id: str, deps: Services) -> RoomRecord:
+    record = await deps.store.get_room(room_id)
+    if record is None:
+        raise Problem(404, "Room not found", f"there is no room {room_id!r}")
+    return record
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=RoomCreated)
+async def create_room(body: RoomCreate, request: Request, deps: Deps) -> RoomCreated:
+    """Create a room. The presenter key is in this response only: keep it."""
+    record, key = await deps.rooms.create(body)
+    base = base_url(request, deps)
+    return RoomCreated(
+        id=record.id,
+        title=record.title,
+        language=record.language,
+        presenter_key=key,
+        viewer_url=f"{base}/r/{record.id}",
+        embed_url=f"{base}/embed/{record.id}",
+    )
+
+
+@router.get("/{room_id}", response_model=RoomInfo)
+async def room_info(room_id: RoomIdPath, deps: Deps) -> RoomInfo:
+    record = await existing_room(room_id, deps)
+    live = deps.realtime.live_room(room_id)
+    return RoomInfo(
+        id=record.id,
+        title=record.title,
+        language=record.language,
+        created_at=record.created_at,
+        live=live is not None and live.state == "live",
+        viewers=len(live.viewers) if live else 0,
+    )
+
+
+@router.get("/{room_id}/sessions", response_model=list[SessionInfo])
+async def room_sessions(room_id: RoomIdPath, deps: Deps) -> list[SessionInfo]:
+    """Past and current sessions, oldest first."""
+    await existing_room(room_id, deps)
+    live = deps.realtime.live_room(room_id)
+    return [
+        SessionInfo(
+            id=s.id,
+            room_id=s.room_id,
+            started_at=s.started_at,
+            ended_at=s.ended_at,
+            state=live.state if live and live.session_id == s.id else "ended",
+        )
+        for s in await deps.store.sessions(room_id)
+    ]
+
+
+@router.delete("/{room_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_room(
+    room_id: RoomIdPath,
+    deps: Deps,
+    x_presenter_key: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Delete a room with its sessions and transcripts (header ``X-Presenter-Key``)."""
+    record = await existing_room(room_id, deps)
+    if not key_matches(record, x_presenter_key):
+        raise Problem(403, "Wrong presenter key", "send the room's presenter key in X-Presenter-Key")
+    await deps.realtime.close_room(room_id)
+    await deps.store.delete_room(room_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{room_id}/qr.{kind}", response_class=Response)
+async def viewer_qr(room_id: RoomIdPath, kind: str, request: Request, deps: Deps) -> Response:
+    """The viewer link as a QR code (``qr.svg`` or ``qr.png``)."""
+    if kind not in ("svg", "png"):
+        raise Problem(404, "Not found", "QR codes come as qr.svg or qr.png")
+    await existing_room(room_id, deps)
+    code = segno.make(f"{base_url(request, deps)}/r/{room_id}", error="m")
+    out = io.BytesIO()
+    code.save(out, kind=kind, scale=8, border=2)
+    media = "image/svg+xml" if kind == "svg" else "image/png"
+    return Response(out.getvalue(), media_type=media, headers={"Cache-Control": "public, max-age=3600"})

@@ -1,0 +1,36 @@
+"""Prometheus metrics of one process (its own registry: no module-level state)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+LATENCY_BUCKETS = (0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.viewers = Gauge("captions_viewers", "Connected viewers", registry=self.registry)
+        self.rooms_live = Gauge("captions_rooms_live", "Rooms with a live session", registry=self.registry)
+        self.audio_seconds = Counter(
+            "captions_audio_seconds_received", "Seconds of presenter audio received", registry=self.registry
+        )
+        self.caption_latency = Histogram(
+            "captions_caption_latency_seconds",
+            "Audio received after the end of a caption's words when it was emitted",
+            ["kind"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.inference_rtf = Gauge(
+            "captions_inference_realtime_factor",
+            "Time spent recognising per second of audio, over a room's session so far",
+            ["room"],
+            registry=self.registry,
+        )
+        self.rejected = Counter(
+            "captions_rejected_events",
+            "Client events refused with an error",
+            ["code"],
+            registry=self.registry,
+        )

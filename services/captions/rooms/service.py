@@ -1,0 +1,50 @@
+"""Rooms and presenter keys: what may be created, and who may speak in a room."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, datetime
+
+from captions.protocol import RoomCreate
+from captions.store.base import RoomRecord, Store
+
+ROOM_ID_BYTES = 9  # 12 URL-safe characters, 72 random bits: short enough for a QR code, not guessable
+KEY_BYTES = 24
+
+
+def new_room_id() -> str:
+    return secrets.token_urlsafe(ROOM_ID_BYTES)
+
+
+def new_session_id() -> str:
+    return secrets.token_urlsafe(6)
+
+
+def hash_key(key: str) -> str:
+    # The key is 192 random bits, so a fast hash is enough: there is nothing to brute-force.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def key_matches(record: RoomRecord, key: str | None) -> bool:
+    return key is not None and hmac.compare_digest(record.key_hash, hash_key(key))
+
+
+class RoomService:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def create(self, request: RoomCreate) -> tuple[RoomRecord, str]:
+        """The stored room and its presenter key (returned once, never stored)."""
+        key = secrets.token_urlsafe(KEY_BYTES)
+        record = RoomRecord(new_room_id(), request.title.strip(), request.language, hash_key(key), now())
+        await self._store.create_room(record)
+        return record, key
+
+    async def get(self, room_id: str) -> RoomRecord | None:
+        return await self._store.get_room(room_id)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
