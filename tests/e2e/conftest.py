@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from captions.asr.engine import Engine
+from captions.settings import Settings
+from tests.e2e.harness import Server
+
+
+@pytest.fixture
+def server_settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", status_interval_s=0.2)
+
+
+@pytest.fixture
+async def server(server_settings: Settings, engine: Engine) -> AsyncIterator[Server]:
+    running = await Server(server_settings, engine).start()
+    yield running
+    await running.stop()

@@ -1,0 +1,133 @@
+"""A real uvicorn server on a free port, and Socket.IO clients that record what they receive."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import socketio
+import uvicorn
+
+from captions.asr.engine import Engine
+from captions.audio.pcm import float32_to_pcm16, load_audio, split_frames
+from captions.gateway.app import create_app
+from captions.settings import Settings
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class Server:
+    """``captions serve`` in this process's event loop (sharing the test engine), on a free port."""
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.settings = settings.model_copy(update={"port": free_port()})
+        self.url = f"http://127.0.0.1:{self.settings.port}"
+        config = uvicorn.Config(
+            create_app(self.settings, engine), host="127.0.0.1", port=self.settings.port, log_level="warning"
+        )
+        self._server = uvicorn.Server(config)
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> Server:
+        self._task = asyncio.create_task(self._server.serve())
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()
+            await asyncio.sleep(0.02)
+        return self
+
+    async def stop(self) -> None:
+        self._server.should_exit = True
+        if self._task is not None:
+            await self._task
+
+    def http(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.url, timeout=10)
+
+    async def create_room(self, title: str = "Keynote") -> dict[str, Any]:
+        async with self.http() as http:
+            response = await http.post("/api/rooms", json={"title": title})
+            response.raise_for_status()
+            room: dict[str, Any] = response.json()
+            return room
+
+
+@dataclass
+class Client:
+    """One Socket.IO connection; everything it receives is kept in order."""
+
+    url: str
+    auth: dict[str, Any]
+    captions: list[dict[str, Any]] = field(default_factory=list)
+    statuses: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    sio: socketio.AsyncClient = field(default_factory=lambda: socketio.AsyncClient(reconnection=False))
+
+    def __post_init__(self) -> None:
+        self.sio.on("caption", self.captions.append)
+        self.sio.on("status", self.statuses.append)
+        self.sio.on("error", self.errors.append)
+
+    async def connect(self) -> Client:
+        await self.sio.connect(self.url, auth=self.auth, transports=["websocket"], wait_timeout=10)
+        return self
+
+    async def disconnect(self) -> None:
+        await self.sio.disconnect()
+
+    async def emit(self, event: str, data: Any = None) -> None:
+        await self.sio.emit(event, data)
+
+    @property
+    def finals(self) -> list[dict[str, Any]]:
+        return [c for c in self.captions if c["kind"] == "final"]
+
+    @property
+    def last_id(self) -> str | None:
+        return self.finals[-1]["id"] if self.finals else None
+
+    async def wait_for(self, condition: Callable[[], bool], timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"waited {timeout}s; captions={self.captions[-3:]} errors={self.errors}")
+            await asyncio.sleep(0.05)
+
+    async def error(self, code: str) -> dict[str, Any]:
+        await self.wait_for(lambda: any(e["code"] == code for e in self.errors), timeout=5)
+        return next(e for e in self.errors if e["code"] == code)
+
+
+def viewer(server: Server, room: str, last_id: str | None = None) -> Client:
+    auth: dict[str, Any] = {"room": room, "role": "viewer"}
+    if last_id:
+        auth["last_id"] = last_id
+    return Client(server.url, auth)
+
+
+def presenter(server: Server, room: dict[str, Any]) -> Client:
+    return Client(server.url, {"room": room["id"], "role": "presenter", "key": room["presenter_key"]})
+
+
+def pcm_frames(path: Path, frame_s: float = 0.1) -> list[bytes]:
+    return [float32_to_pcm16(frame) for frame in split_frames(load_audio(path), frame_s)]
+
+
+async def stream(client: Client, frames: list[bytes], *, realtime: bool = True, first_seq: int = 0) -> None:
+    """Send frames as a microphone would (one every 100 ms), or as fast as possible."""
+    started = time.monotonic()
+    for index, pcm in enumerate(frames):
+        if realtime:
+            await asyncio.sleep(max(0.0, started + (index + 1) * 0.1 - time.monotonic()))
+        await client.emit("audio", {"seq": first_seq + index, "pcm": pcm})
