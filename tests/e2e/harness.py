@@ -97,15 +97,15 @@ class Client:
     def last_id(self) -> str | None:
         return self.finals[-1]["id"] if self.finals else None
 
-    async def wait_for(self, condition: Callable[[], bool], timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
+    async def wait_for(self, condition: Callable[[], bool], within_s: float = 30.0) -> None:
+        deadline = time.monotonic() + within_s
         while not condition():
             if time.monotonic() > deadline:
-                raise TimeoutError(f"waited {timeout}s; captions={self.captions[-3:]} errors={self.errors}")
+                raise TimeoutError(f"waited {within_s}s; captions={self.captions[-3:]} errors={self.errors}")
             await asyncio.sleep(0.05)
 
     async def error(self, code: str) -> dict[str, Any]:
-        await self.wait_for(lambda: any(e["code"] == code for e in self.errors), timeout=5)
+        await self.wait_for(lambda: any(e["code"] == code for e in self.errors), within_s=5)
         return next(e for e in self.errors if e["code"] == code)
 
 

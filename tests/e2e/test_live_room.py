@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+from functools import partial
 from typing import Any
 
-from tests.e2e.harness import Server, pcm_frames, presenter, stream, viewer
+from tests.e2e.harness import Client, Server, pcm_frames, presenter, stream, viewer
 from tests.speech import SpeechCorpus, normalise, word_error_rate
 from tests.unit.test_exports import parse_blocks
 
@@ -21,6 +22,14 @@ async def settled_transcript(server: Server, room_id: str) -> dict[str, Any]:
                 return current
             previous = current
             await asyncio.sleep(1.0)
+
+
+def session_ended(client: Client) -> bool:
+    return bool(client.statuses) and client.statuses[-1]["session"] == "idle"
+
+
+def has_finals(client: Client, count: int) -> bool:
+    return len(client.finals) == count
 
 
 def texts(finals: list[dict[str, Any]]) -> list[tuple[str, str]]:
@@ -46,10 +55,10 @@ async def test_a_live_room_from_microphone_to_every_viewer_and_the_transcript(
     await talk
     await speaker.emit("stop")
     for client in [*early, back, late]:
-        await client.wait_for(lambda c=client: bool(c.statuses) and c.statuses[-1]["session"] == "idle")
+        await client.wait_for(partial(session_ended, client))
     stored = len((await settled_transcript(server, room["id"]))["cues"])
     for client in [*early, late]:
-        await client.wait_for(lambda c=client: len(c.finals) == stored)
+        await client.wait_for(partial(has_finals, client, stored))
     missed = stored - sum(c["kind"] == "final" for c in seen_before_drop)
     await back.wait_for(lambda: len(back.finals) == missed)
 
@@ -71,7 +80,9 @@ async def test_a_live_room_from_microphone_to_every_viewer_and_the_transcript(
     assert [(c["id"], c["text"]) for c in as_json["cues"]] == texts(reference)
     assert vtt.headers["content-type"].startswith("text/vtt")
     cues = parse_blocks(vtt.text.removeprefix("WEBVTT\n\n"), ".")
-    assert normalise(" ".join(text for _, _, text in cues)) == normalise(" ".join(t for _, t in texts(reference)))
+    assert normalise(" ".join(text for _, _, text in cues)) == normalise(
+        " ".join(t for _, t in texts(reference))
+    )
     assert len(parse_blocks(srt.text, ",")) == len(reference)
     assert [(s["id"], s["state"]) for s in sessions] == [(session_id, "ended")]
     assert sessions[0]["ended_at"] is not None

@@ -35,6 +35,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> socketio.ASG
         # Engine.IO drops oversized packets silently; leave room above max_frame_bytes so that the gateway can
         # answer a too-large frame with a clear error.
         max_http_buffer_size=settings.max_frame_bytes * 4,
+        # One client's events are handled in the order it sent them (audio frames above all); other clients'
+        # connections are served concurrently all the same.
+        async_handlers=False,
     )
 
     @contextlib.asynccontextmanager

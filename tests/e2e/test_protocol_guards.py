@@ -1,0 +1,138 @@
+"""Bad input gets an ``error`` with a code and never harms the room or other rooms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import socketio
+
+from tests.e2e.harness import Client, Server, pcm_frames, presenter, stream, viewer
+from tests.speech import SpeechCorpus, normalise, word_error_rate
+
+
+async def refusal(server: Server, auth: Any) -> dict[str, Any]:
+    """What the server said in ``connect_error`` (as a browser's socket.io-client sees it)."""
+    client = socketio.AsyncClient(reconnection=False)
+    reasons: list[dict[str, Any]] = []
+    client.on("connect_error", reasons.append)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await client.connect(server.url, auth=auth, transports=["websocket"], wait_timeout=5)
+    assert reasons, "the refusal should carry a reason"
+    return reasons[0]
+
+
+async def test_connections_are_refused_with_a_reason(server: Server) -> None:
+    room = await server.create_room()
+    cases = {
+        "unknown_room": {"room": "no-such-room", "role": "viewer"},
+        "bad_key": {"room": room["id"], "role": "presenter", "key": "guess"},
+        "bad_auth": {"room": room["id"], "role": "admin"},
+    }
+    for code, auth in cases.items():
+        reason = await refusal(server, auth)
+        assert reason.get("data", {}).get("code") == code, reason
+        assert reason["message"]
+    assert (await refusal(server, None)).get("data", {}).get("code") == "bad_auth"
+    assert (await refusal(server, {"room": room["id"], "role": "presenter"})).get("data", {}).get(
+        "code"
+    ) == "bad_key"
+
+
+async def test_each_bad_event_gets_its_code_and_the_room_keeps_working(server: Server) -> None:
+    room, other_room = await server.create_room(), await server.create_room("Other")
+    speaker = await presenter(server, room).connect()
+    audience = await viewer(server, room["id"]).connect()
+    other = await presenter(server, other_room).connect()
+
+    await audience.emit("audio", {"seq": 0, "pcm": b"\x00\x00" * 160})
+    assert (await audience.error("forbidden"))["message"]
+    await audience.emit("correct", {"id": "x:0", "text": "hacked"})
+    await speaker.emit("audio", {"seq": 0, "pcm": b"\x00" * (server.settings.max_frame_bytes + 2)})
+    await speaker.error("frame_too_large")
+    await speaker.emit("audio", {"seq": 1, "pcm": b"\x00\x01\x02"})
+    await speaker.error("bad_frame_length")
+    await speaker.emit("audio", {"seq": "one", "pcm": "not bytes"})
+    await speaker.error("bad_payload")
+    await speaker.emit("audio", "just a string")
+    await speaker.emit("text", {"kind": "final", "text": "x" * 5000})
+    await speaker.emit("correct", {"id": "nope:3", "text": "fixed"})
+    await speaker.error("unknown_caption")
+    await speaker.emit("launch-missiles", {"now": True})
+    await speaker.error("unknown_event")
+    assert sum(e["code"] == "bad_payload" for e in speaker.errors) >= 1
+
+    # 40 s of audio at once is far past the burst a reconnect may resend.
+    second = b"\x00\x00" * 16_000
+    for seq in range(2, 42):
+        await speaker.emit("audio", {"seq": seq, "pcm": second})
+    await speaker.error("rate_limited")
+
+    # The presenter's room still works, and the other room never noticed.
+    await speaker.emit("text", {"kind": "final", "text": "Still here."})
+    await audience.wait_for(lambda: any(c["text"] == "Still here." for c in audience.finals))
+    assert other.errors == []
+    await other.emit("text", {"kind": "final", "text": "Other room."})
+    await other.wait_for(lambda: any(c["text"] == "Other room." for c in other.finals))
+    assert not any(c["text"] == "Other room." for c in audience.captions)
+    for client in (speaker, audience, other):
+        await client.disconnect()
+
+
+async def test_resent_frames_are_transcribed_once(server: Server, speech: SpeechCorpus) -> None:
+    room = await server.create_room()
+    speaker = await presenter(server, room).connect()
+    frames = pcm_frames(speech.path("spk1_snt3.wav"))
+    half = len(frames) // 2
+    await stream(speaker, frames[:half], realtime=False)
+    # A reconnecting client resends what it buffered: frames the server already has come again.
+    await stream(speaker, frames, realtime=False)
+    await speaker.emit("stop")
+    await speaker.wait_for(lambda: bool(speaker.finals) and speaker.statuses[-1]["session"] == "idle")
+    async with server.http() as http:
+        metrics = (await http.get("/metrics")).text
+    received = next(
+        float(line.split()[-1])
+        for line in metrics.splitlines()
+        if line.startswith("captions_audio_seconds_received_total")
+    )
+    assert received == pytest.approx(len(frames) * 0.1, abs=0.11)
+    await speaker.wait_for(lambda: "pure" in normalise(" ".join(c["text"] for c in speaker.finals)))
+    text = " ".join(c["text"] for c in speaker.finals)
+    assert word_error_rate(speech.reference("spk1_snt3.wav"), text) <= 0.2, text
+    await speaker.disconnect()
+
+
+async def test_corrections_and_browser_text_reach_everyone_and_the_transcript(server: Server) -> None:
+    room = await server.create_room()
+    speaker = await presenter(server, room).connect()
+    audience = await viewer(server, room["id"]).connect()
+    await speaker.emit("text", {"kind": "partial", "text": "ask not what"})
+    await speaker.emit("text", {"kind": "final", "text": "Ask not what your country can do for you."})
+    await audience.wait_for(lambda: len(audience.finals) == 1)
+    partial, final = audience.captions[0], audience.finals[0]
+    assert partial["kind"] == "partial"
+    assert partial["id"] == final["id"], "a partial carries the id its final takes"
+
+    await speaker.emit("correct", {"id": final["id"], "text": "Ask not what your country can do for you!"})
+    await audience.wait_for(lambda: any(c["kind"] == "correction" for c in audience.captions))
+    correction = audience.captions[-1]
+    assert (correction["id"], correction["text"]) == (
+        final["id"],
+        "Ask not what your country can do for you!",
+    )
+    async with server.http() as http:
+        txt = (await http.get(f"/api/rooms/{room['id']}/transcript.txt")).text
+    assert txt == "Ask not what your country can do for you!\n"
+    for client in (speaker, audience):
+        await client.disconnect()
+
+
+async def test_a_second_presenter_connection_replaces_the_first(server: Server) -> None:
+    room = await server.create_room()
+    first = await presenter(server, room).connect()
+    second: Client = await presenter(server, room).connect()
+    await first.error("presenter_replaced")
+    await second.emit("start")
+    await second.wait_for(lambda: any(s["session"] == "live" for s in second.statuses))
+    await second.disconnect()
