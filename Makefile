@@ -19,16 +19,8 @@ $(STAMP): pyproject.toml
 system:
 	@infra/system-packages.sh $(SYSTEM_PACKAGES)
 
-# Until the rooms server lands, the product is the live engine: a recording streamed in real time. Without
-# the shared recordings (or FILE=...), espeak-ng speaks a demo.
-DEMO := $(or $(FILE),$(wildcard ../shared/audio/talk.wav),$(VENV)/demo.wav)
-
-run: setup $(DEMO)
-	$(BIN)/captions simulate $(DEMO) --realtime
-
-$(VENV)/demo.wav:
-	espeak-ng -v en-us -s 150 -w $@ "Welcome to live captions. Words appear as you speak, \
-	and settle into final captions a moment later."
+run: setup
+	$(BIN)/captions serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check services tests

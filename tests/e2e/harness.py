@@ -47,6 +47,12 @@ class Server:
             await asyncio.sleep(0.02)
         return self
 
+    async def __aenter__(self) -> Server:
+        return await self.start()
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.stop()
+
     async def stop(self) -> None:
         self._server.should_exit = True
         if self._task is not None:

@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 import socketio
 
+from captions.asr.engine import Engine
+from captions.settings import Settings
 from tests.e2e.harness import Client, Server, pcm_frames, presenter, stream, viewer
 from tests.speech import SpeechCorpus, normalise, word_error_rate
 
@@ -136,3 +138,27 @@ async def test_a_second_presenter_connection_replaces_the_first(server: Server) 
     await second.emit("start")
     await second.wait_for(lambda: any(s["session"] == "live" for s in second.statuses))
     await second.disconnect()
+
+
+async def test_pause_resume_and_idle_sessions_end(server_settings: Settings, engine: Engine) -> None:
+    quick_expiry = server_settings.model_copy(update={"session_idle_timeout_s": 0.6})
+    async with Server(quick_expiry, engine) as quick:
+        room = await quick.create_room()
+        speaker = await presenter(quick, room).connect()
+        await speaker.emit("audio", {"seq": 0, "pcm": b"\x00\x00" * 1600})
+        await speaker.wait_for(lambda: any(s["session"] == "live" for s in speaker.statuses))
+        await speaker.emit("pause")
+        await speaker.wait_for(lambda: speaker.statuses[-1]["session"] == "paused")
+        await speaker.emit("audio", {"seq": 1, "pcm": b"\x00\x00" * 1600})
+        await speaker.wait_for(lambda: speaker.statuses[-1]["session"] == "live")
+        await speaker.emit("pause")
+        await speaker.wait_for(lambda: speaker.statuses[-1]["session"] == "paused")
+        assert speaker.statuses[-1]["last_seq"] == 1, (
+            "a presenter resumes numbering after the last frame taken"
+        )
+        await speaker.wait_for(lambda: speaker.statuses[-1]["session"] == "idle", within_s=5)
+        async with quick.http() as http:
+            sessions = (await http.get(f"/api/rooms/{room['id']}/sessions")).json()
+        assert len(sessions) == 1
+        assert sessions[0]["ended_at"] is not None
+        await speaker.disconnect()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from captions.asr.engine import Engine
 from captions.settings import Settings
 from tests.e2e.harness import Server, pcm_frames, presenter, stream
@@ -73,7 +75,16 @@ async def test_qr_codes_health_and_metrics(server: Server) -> None:
 async def test_a_restarted_server_serves_the_same_rooms_and_transcripts(
     server_settings: Settings, engine: Engine, speech: SpeechCorpus
 ) -> None:
-    first = await Server(server_settings, engine).start()
+    async with Server(server_settings, engine) as first:
+        room, before, sessions = await stream_a_session(first, speech)
+    async with Server(server_settings, engine) as second, second.http() as http:
+        assert (await http.get(f"/api/rooms/{room['id']}")).json()["title"] == "Survives restarts"
+        assert (await http.get(f"/api/rooms/{room['id']}/sessions")).json() == sessions
+        assert (await http.get(f"/api/rooms/{room['id']}/transcript.json")).json() == before
+    assert before["cues"], "the session had captions to keep"
+
+
+async def stream_a_session(first: Server, speech: SpeechCorpus) -> tuple[dict[str, Any], Any, Any]:
     room = await first.create_room("Survives restarts")
     speaker = await presenter(first, room).connect()
     await stream(speaker, pcm_frames(speech.path("spk1_snt1.wav")), realtime=False)
@@ -83,12 +94,4 @@ async def test_a_restarted_server_serves_the_same_rooms_and_transcripts(
         before = (await http.get(f"/api/rooms/{room['id']}/transcript.json")).json()
         sessions = (await http.get(f"/api/rooms/{room['id']}/sessions")).json()
     await speaker.disconnect()
-    await first.stop()
-
-    second = await Server(server_settings, engine).start()
-    async with second.http() as http:
-        assert (await http.get(f"/api/rooms/{room['id']}")).json()["title"] == "Survives restarts"
-        assert (await http.get(f"/api/rooms/{room['id']}/sessions")).json() == sessions
-        assert (await http.get(f"/api/rooms/{room['id']}/transcript.json")).json() == before
-    assert before["cues"], "the session had captions to keep"
-    await second.stop()
+    return room, before, sessions
