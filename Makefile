@@ -34,6 +34,7 @@ test: setup lint typecheck
 
 bench: setup
 	$(BIN)/python -m tests.bench.engine
+	$(BIN)/python -m tests.bench.server
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,215 @@
+"""Server benchmark (part of ``make bench``).
+
+1. Caption latency seen by a viewer of a live room (presenter streaming ``talk.wav`` in real time over
+   Socket.IO to ``captions serve`` in its own process), next to the engine alone on the same file: the gateway
+   may add at most 50 ms at p50. Latency here is per caption event: arrival minus the end of its words.
+2. Fan-out: one room, 1 / 100 / 500 / 1000 viewers in separate processes; the presenter sends browser-text
+   captions stamped with their send time; delivery latency p50/p99 and the server's CPU. Target: 1000
+   viewers on one process with p99 under 250 ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import socketio
+
+from captions.asr.engine import Engine
+from captions.audio.pcm import float32_to_pcm16, load_audio, split_frames
+from captions.settings import Settings
+from captions.simulation import simulate
+from tests.bench.engine import RESULTS
+from tests.e2e.harness import free_port
+from tests.speech import find_corpus
+
+FANOUT_VIEWERS = (1, 100, 500, 1000)
+VIEWER_PROCESSES = 4
+MESSAGES = 40
+MESSAGE_INTERVAL_S = 0.25
+
+
+def cpu_of(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def running_server(data_dir: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = free_port()
+    env = {**os.environ, "CAPTIONS_DATA_DIR": str(data_dir), "CAPTIONS_PORT": str(port)}
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("captions")), "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{url}/healthz").status_code == 200:
+                    break
+            time.sleep(0.1)
+        yield url, process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def spawn_viewers(url: str, room_id: str, count: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.bench.viewers", url, room_id, str(count)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def create_room(url: str) -> dict[str, Any]:
+    room: dict[str, Any] = httpx.post(f"{url}/api/rooms", json={"title": "bench"}).json()
+    return room
+
+
+def percentiles(values: list[float]) -> tuple[float, float, float]:
+    if not values:
+        return (float("nan"),) * 3
+    return tuple(round(float(np.percentile(values, q)), 3) for q in (50, 95, 99))  # type: ignore[return-value]
+
+
+async def viewer_latency(url: str, audio: np.ndarray) -> list[float]:
+    room = create_room(url)
+    arrivals: list[tuple[float, dict[str, Any]]] = []
+    viewer = socketio.AsyncClient(reconnection=False)
+    viewer.on("caption", lambda c: arrivals.append((time.monotonic(), c)))
+    await viewer.connect(url, auth={"room": room["id"], "role": "viewer"}, transports=["websocket"])
+    presenter = socketio.AsyncClient(reconnection=False)
+    await presenter.connect(
+        url,
+        auth={"room": room["id"], "role": "presenter", "key": room["presenter_key"]},
+        transports=["websocket"],
+    )
+    clock_zero = time.monotonic()
+    for index, frame in enumerate(split_frames(audio, 0.1)):
+        await asyncio.sleep(max(0.0, clock_zero + (index + 1) * 0.1 - time.monotonic()))
+        await presenter.emit("audio", {"seq": index, "pcm": float32_to_pcm16(frame)})
+    await presenter.emit("stop")
+    await asyncio.sleep(3.0)
+    await presenter.disconnect()
+    await viewer.disconnect()
+    return [at - clock_zero - c["end"] for at, c in arrivals if c["kind"] == "final"]
+
+
+async def fan_out(url: str, server_pid: int, viewers: int) -> dict[str, Any]:
+    room = create_room(url)
+    per_process = [
+        viewers // VIEWER_PROCESSES + (i < viewers % VIEWER_PROCESSES) for i in range(VIEWER_PROCESSES)
+    ]
+    processes = [spawn_viewers(url, room["id"], count) for count in per_process if count]
+    for process in processes:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "ready"
+    presenter = socketio.AsyncClient(reconnection=False)
+    await presenter.connect(
+        url,
+        auth={"room": room["id"], "role": "presenter", "key": room["presenter_key"]},
+        transports=["websocket"],
+    )
+    await asyncio.sleep(1.0)
+    started, cpu_before = time.monotonic(), cpu_of(server_pid)
+    for _ in range(MESSAGES):
+        await presenter.emit("text", {"kind": "final", "text": f"t={time.time():.6f}"})
+        await asyncio.sleep(MESSAGE_INTERVAL_S)
+    await asyncio.sleep(2.0)
+    cpu = (cpu_of(server_pid) - cpu_before) / (time.monotonic() - started)
+    latencies: list[float] = []
+    for process in processes:
+        out, _ = process.communicate("", timeout=120)
+        latencies += json.loads(out.strip().splitlines()[-1])["latencies"]
+    await presenter.disconnect()
+    p50, _, p99 = percentiles(latencies)
+    return {
+        "viewers": viewers,
+        "delivered": len(latencies),
+        "expected": viewers * MESSAGES,
+        "p50_s": p50,
+        "p99_s": p99,
+        "server_cpu_cores": round(cpu, 2),
+    }
+
+
+def main() -> int:
+    corpus = find_corpus()
+    if corpus is None:
+        print(
+            "bench: no recordings (set CAPTIONS_TEST_AUDIO or put shared/audio beside the repo)",
+            file=sys.stderr,
+        )
+        return 2
+    audio = load_audio(corpus.path("talk.wav"))
+    engine = Engine(Settings())
+    asyncio.run(simulate(engine, audio[: 16_000 * 5], realtime=False))
+    engine_only = [
+        t.latency for t in asyncio.run(simulate(engine, audio, realtime=True)) if t.event.kind == "final"
+    ]
+    engine.close()
+    del engine
+
+    with running_server(RESULTS / "server-bench-data") as (url, process):
+        print("  viewer latency through the server ...", file=sys.stderr, flush=True)
+        at_viewer = asyncio.run(viewer_latency(url, audio))
+        fan = []
+        for viewers in FANOUT_VIEWERS:
+            print(f"  fan-out to {viewers} viewers ...", file=sys.stderr, flush=True)
+            fan.append(asyncio.run(fan_out(url, process.pid, viewers)))
+
+    engine_p = percentiles(engine_only)
+    viewer_p = percentiles(at_viewer)
+    added = viewer_p[0] - engine_p[0]
+    print("\nFinal-caption latency per caption event on talk.wav (real time):")
+    print(f"{'path':28} {'p50 s':>7} {'p95 s':>7}")
+    print(f"{'engine alone':28} {engine_p[0]:7.3f} {engine_p[1]:7.3f}")
+    print(f"{'viewer via server':28} {viewer_p[0]:7.3f} {viewer_p[1]:7.3f}")
+    print(
+        f"gateway adds {added * 1000:+.0f} ms at p50 (target <= 50 ms): {'PASS' if added <= 0.05 else 'MISS'}"
+    )
+    print("\nFan-out, one room, viewers in separate processes (text captions, 4/s):")
+    print(f"{'viewers':>8} {'delivered':>10} {'p50 ms':>8} {'p99 ms':>8} {'server CPU':>11}")
+    for row in fan:
+        print(
+            f"{row['viewers']:8d} {row['delivered']:>5}/{row['expected']:<5}"
+            f"{row['p50_s'] * 1000:8.0f} {row['p99_s'] * 1000:8.0f} {row['server_cpu_cores']:10.2f}c"
+        )
+    top = fan[-1]
+    print(
+        f"1000 viewers p99 {top['p99_s'] * 1000:.0f} ms (target < 250 ms): {'PASS' if top['p99_s'] < 0.25 else 'MISS'}"
+    )
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "server.json").write_text(
+        json.dumps(
+            {
+                "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "final_latency_engine": {"p50": engine_p[0], "p95": engine_p[1]},
+                "final_latency_viewer": {"p50": viewer_p[0], "p95": viewer_p[1]},
+                "gateway_added_p50_s": round(added, 3),
+                "fan_out": fan,
+            },
+            indent=1,
+        )
+        + "\n"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
