@@ -6,14 +6,16 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
     """All configuration; documented in README.md (keep both in step)."""
 
-    model_config = SettingsConfigDict(env_prefix="CAPTIONS_", env_file=None, extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="CAPTIONS_", env_file=None, extra="ignore", populate_by_name=True
+    )
 
     # --- model ---------------------------------------------------------------------------------------------
     model: str = Field(
@@ -52,7 +54,11 @@ class Settings(BaseSettings):
         default="", description="Base URL for viewer/embed links; empty = from the request."
     )
     data_dir: Path = Field(default=Path("data"), description="Where the embedded SQLite store lives.")
-    mongodb_url: str = Field(default="", description="Use MongoDB instead of SQLite (mongodb://...).")
+    mongodb_url: str = Field(
+        default="",
+        validation_alias=AliasChoices("CAPTIONS_MONGODB_URL", "MONGODB_URL", "mongodb_url"),
+        description="Use MongoDB instead of SQLite (mongodb://...).",
+    )
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed to call the API.")
 
     # --- realtime protocol ---------------------------------------------------------------------------------
