@@ -36,6 +36,13 @@ def find_corpus() -> SpeechCorpus | None:
         return SpeechCorpus(root, {row["file"]: row["transcript"] for row in rows})
 
 
+def corpus_for_bench() -> SpeechCorpus:
+    corpus = find_corpus()
+    if corpus is None:
+        raise SystemExit("bench: no recordings (set CAPTIONS_TEST_AUDIO or put shared/audio beside the repo)")
+    return corpus
+
+
 def normalise(text: str) -> str:
     """Case- and punctuation-insensitive, as the corpus README asks for WER."""
     return " ".join(re.sub(r"[^a-z0-9' ]+", " ", text.lower()).split())

@@ -24,7 +24,7 @@ from captions.asr.words import join_words
 from captions.audio.pcm import SAMPLE_RATE, load_audio
 from captions.settings import Settings
 from captions.simulation import TimedEvent, simulate
-from tests.speech import find_corpus, word_error_rate
+from tests.speech import corpus_for_bench, word_error_rate
 
 RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results"
 TARGET_FILE = "talk.wav"
@@ -114,13 +114,7 @@ def targets(result: FileResult) -> list[tuple[str, str, str, bool]]:
 
 
 def main() -> int:
-    corpus = find_corpus()
-    if corpus is None:
-        print(
-            "bench: no recordings (set CAPTIONS_TEST_AUDIO or put shared/audio beside the repo)",
-            file=sys.stderr,
-        )
-        return 2
+    corpus = corpus_for_bench()
     settings = Settings()
     engine = Engine(settings)
     warm = load_audio(corpus.path("jfk.wav"))

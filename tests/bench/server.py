@@ -31,7 +31,7 @@ from captions.settings import Settings
 from captions.simulation import simulate
 from tests.bench.engine import RESULTS
 from tests.e2e.harness import free_port
-from tests.speech import find_corpus
+from tests.speech import corpus_for_bench
 
 FANOUT_VIEWERS = (1, 100, 500, 1000)
 VIEWER_PROCESSES = 4
@@ -149,13 +149,7 @@ async def fan_out(url: str, server_pid: int, viewers: int) -> dict[str, Any]:
 
 
 def main() -> int:
-    corpus = find_corpus()
-    if corpus is None:
-        print(
-            "bench: no recordings (set CAPTIONS_TEST_AUDIO or put shared/audio beside the repo)",
-            file=sys.stderr,
-        )
-        return 2
+    corpus = corpus_for_bench()
     audio = load_audio(corpus.path("talk.wav"))
     engine = Engine(Settings())
     asyncio.run(simulate(engine, audio[: 16_000 * 5], realtime=False))
