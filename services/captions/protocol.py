@@ -115,6 +115,15 @@ class RoomCreated(Model):
     embed_url: str
 
 
+Origin = Annotated[str, Field(max_length=300, pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")]
+
+
+class EmbedOrigins(Model):
+    """Sites allowed to embed a room's captions widget (Content-Security-Policy frame-ancestors); empty = any."""
+
+    origins: Annotated[list[Origin], Field(max_length=20)]
+
+
 class RoomInfo(Model):
     id: RoomId
     title: str
@@ -146,4 +155,5 @@ REST_MODELS: dict[str, type[BaseModel]] = {
     "room-created": RoomCreated,
     "room-info": RoomInfo,
     "session-info": SessionInfo,
+    "embed-origins": EmbedOrigins,
 }

@@ -47,6 +47,15 @@ async def test_rooms_are_created_read_and_deleted(store: Store) -> None:
     assert await store.delete_room("room-1") is False
 
 
+async def test_embed_origins_are_kept(store: Store) -> None:
+    await store.create_room(room())
+    origins = ("https://events.example", "http://localhost:8080")
+    await store.set_embed_origins("room-1", origins)
+    found = await store.get_room("room-1")
+    assert found is not None
+    assert found.embed_origins == origins
+
+
 async def test_sessions_come_back_oldest_first_with_their_end(store: Store) -> None:
     await store.create_room(room())
     await store.start_session(SessionRecord("s2", "room-1", NOW + timedelta(hours=1)))

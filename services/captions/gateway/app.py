@@ -13,10 +13,12 @@ from typing import Any
 import socketio
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
 from captions.asr.engine import Engine
 from captions.bus.memory import MemoryBus
 from captions.gateway.api import health, rooms, transcripts
+from captions.gateway.embed import pages as embed_pages
 from captions.gateway.problems import install_problem_handlers
 from captions.gateway.realtime import RealtimeGateway
 from captions.gateway.services import Services
@@ -77,6 +79,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> socketio.ASG
     api.include_router(rooms.router)
     api.include_router(transcripts.router)
     api.include_router(health.router)
+    api.include_router(embed_pages.router)
+    api.mount("/embed-assets", StaticFiles(directory=embed_pages.STATIC_DIR), name="embed-assets")
 
     @api.get("/", include_in_schema=False)
     async def home() -> Any:

@@ -14,6 +14,7 @@ class RoomRecord:
     language: str
     key_hash: str
     created_at: datetime
+    embed_origins: tuple[str, ...] = ()  # sites allowed to embed the captions widget; empty = any
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class Store(Protocol):
     async def create_room(self, room: RoomRecord) -> None: ...
 
     async def get_room(self, room_id: str) -> RoomRecord | None: ...
+
+    async def set_embed_origins(self, room_id: str, origins: tuple[str, ...]) -> None: ...
 
     async def delete_room(self, room_id: str) -> bool:
         """Removes the room with its sessions and captions; False if there was no such room."""

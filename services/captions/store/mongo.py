@@ -41,14 +41,25 @@ class MongoStore:
                 "language": room.language,
                 "key_hash": room.key_hash,
                 "created_at": room.created_at,
+                "embed_origins": list(room.embed_origins),
             }
         )
+
+    async def set_embed_origins(self, room_id: str, origins: tuple[str, ...]) -> None:
+        await self._db.rooms.update_one({"_id": room_id}, {"$set": {"embed_origins": list(origins)}})
 
     async def get_room(self, room_id: str) -> RoomRecord | None:
         doc = await self._db.rooms.find_one({"_id": room_id})
         if doc is None:
             return None
-        return RoomRecord(doc["_id"], doc["title"], doc["language"], doc["key_hash"], doc["created_at"])
+        return RoomRecord(
+            doc["_id"],
+            doc["title"],
+            doc["language"],
+            doc["key_hash"],
+            doc["created_at"],
+            tuple(doc.get("embed_origins", ())),
+        )
 
     async def delete_room(self, room_id: str) -> bool:
         result = await self._db.rooms.delete_one({"_id": room_id})

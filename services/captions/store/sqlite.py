@@ -14,7 +14,7 @@ PRAGMA journal_mode = WAL;
 PRAGMA foreign_keys = ON;
 CREATE TABLE IF NOT EXISTS rooms (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, language TEXT NOT NULL, key_hash TEXT NOT NULL,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL, embed_origins TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY, room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
@@ -40,23 +40,40 @@ class SqliteStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         connection = await aiosqlite.connect(path)
         await connection.executescript(SCHEMA)
+        async with connection.execute("PRAGMA table_info(rooms)") as cursor:
+            columns = {row[1] for row in await cursor.fetchall()}
+        if "embed_origins" not in columns:  # files written before embedding existed
+            await connection.execute("ALTER TABLE rooms ADD COLUMN embed_origins TEXT NOT NULL DEFAULT ''")
         await connection.commit()
         return cls(connection)
 
     async def create_room(self, room: RoomRecord) -> None:
         await self._write(
-            "INSERT INTO rooms (id, title, language, key_hash, created_at) VALUES (?, ?, ?, ?, ?)",
-            (room.id, room.title, room.language, room.key_hash, room.created_at.isoformat()),
+            "INSERT INTO rooms (id, title, language, key_hash, created_at, embed_origins) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                room.id,
+                room.title,
+                room.language,
+                room.key_hash,
+                room.created_at.isoformat(),
+                " ".join(room.embed_origins),
+            ),
         )
+
+    async def set_embed_origins(self, room_id: str, origins: tuple[str, ...]) -> None:
+        await self._write("UPDATE rooms SET embed_origins = ? WHERE id = ?", (" ".join(origins), room_id))
 
     async def get_room(self, room_id: str) -> RoomRecord | None:
         async with self._db.execute(
-            "SELECT id, title, language, key_hash, created_at FROM rooms WHERE id = ?", (room_id,)
+            "SELECT id, title, language, key_hash, created_at, embed_origins FROM rooms WHERE id = ?",
+            (room_id,),
         ) as cursor:
             row = await cursor.fetchone()
         if row is None:
             return None
-        return RoomRecord(row[0], row[1], row[2], row[3], datetime.fromisoformat(row[4]))
+        return RoomRecord(
+            row[0], row[1], row[2], row[3], datetime.fromisoformat(row[4]), tuple(row[5].split())
+        )
 
     async def delete_room(self, room_id: str) -> bool:
         cursor = await self._db.execute("DELETE FROM rooms WHERE id = ?", (room_id,))

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
 
 from captions.gateway.problems import Problem
 from captions.gateway.services import Services, services
-from captions.protocol import RoomCreate, RoomCreated, RoomInfo, SessionInfo
+from captions.protocol import EmbedOrigins, RoomCreate, RoomCreated, RoomInfo, SessionInfo
 from captions.rooms.service import key_matches
 from captions.store.base import RoomRecord
 
@@ -76,16 +76,31 @@ async def room_sessions(room_id: RoomIdPath, deps: Deps) -> list[SessionInfo]:
     ]
 
 
-@router.delete("/{room_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_room(
-    room_id: RoomIdPath,
-    deps: Deps,
-    x_presenter_key: Annotated[str | None, Header()] = None,
-) -> Response:
-    """Delete a room with its sessions and transcripts (header ``X-Presenter-Key``)."""
+PresenterKey = Annotated[str | None, Header(description="The room's presenter key.")]
+
+
+async def presenters_room(room_id: str, key: str | None, deps: Services) -> RoomRecord:
     record = await existing_room(room_id, deps)
-    if not key_matches(record, x_presenter_key):
+    if not key_matches(record, key):
         raise Problem(403, "Wrong presenter key", "send the room's presenter key in X-Presenter-Key")
+    return record
+
+
+@router.put("/{room_id}/embed-origins", response_model=EmbedOrigins)
+async def set_embed_origins(
+    room_id: RoomIdPath, body: EmbedOrigins, deps: Deps, x_presenter_key: PresenterKey = None
+) -> EmbedOrigins:
+    """Which sites may embed the captions widget (presenter key required); an empty list allows any."""
+    await presenters_room(room_id, x_presenter_key, deps)
+    origins = tuple(dict.fromkeys(origin.rstrip("/") for origin in body.origins))
+    await deps.store.set_embed_origins(room_id, origins)
+    return EmbedOrigins(origins=list(origins))
+
+
+@router.delete("/{room_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_room(room_id: RoomIdPath, deps: Deps, x_presenter_key: PresenterKey = None) -> Response:
+    """Delete a room with its sessions and transcripts (header ``X-Presenter-Key``)."""
+    await presenters_room(room_id, x_presenter_key, deps)
     await deps.realtime.close_room(room_id)
     await deps.store.delete_room(room_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

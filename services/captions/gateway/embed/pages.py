@@ -1,0 +1,72 @@
+"""The embeddable widget: ``/embed.js`` for host pages, ``/embed/{room}`` for the iframe it inserts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
+
+from captions.gateway.api.rooms import RoomIdPath
+from captions.gateway.embed.options import EmbedOptions
+from captions.gateway.services import Services, services
+from captions.store.base import CaptionRecord
+
+HERE = Path(__file__).parent
+STATIC_DIR = HERE / "static"
+router = APIRouter(tags=["embed"])
+Deps = Annotated[Services, Depends(services)]
+templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True))
+# A live widget shows the last few lines; the page starts with enough finals to fill them without waiting.
+RENDERED_FINALS_PER_LINE = 3
+
+
+def content_security_policy(embed_origins: tuple[str, ...]) -> str:
+    ancestors = " ".join(("'self'", *embed_origins)) if embed_origins else "*"
+    return (
+        "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; "
+        f"img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors {ancestors}"
+    )
+
+
+@router.get("/embed.js", include_in_schema=False)
+async def embed_script() -> FileResponse:
+    return FileResponse(
+        STATIC_DIR / "embed.js",
+        media_type="text/javascript",
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+@router.get("/embed/{room_id}", response_class=HTMLResponse)
+async def embed_page(room_id: RoomIdPath, request: Request, deps: Deps) -> Response:
+    """The widget page. Query: lines (1-12 or all), theme, font, size, color, background, align, position."""
+    record = await deps.store.get_room(room_id)
+    if record is None:
+        return HTMLResponse("<!doctype html><title>No such room</title><p>This room does not exist.</p>", 404)
+    options = EmbedOptions.from_query(request.query_params)
+    response = templates.TemplateResponse(
+        request,
+        "embed.html",
+        {"room": record, "options": options, "finals": await _finals_to_show(deps, room_id, options)},
+        headers={
+            "Content-Security-Policy": content_security_policy(record.embed_origins),
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+        },
+    )
+    return response
+
+
+async def _finals_to_show(deps: Services, room_id: str, options: EmbedOptions) -> list[CaptionRecord]:
+    live = deps.realtime.live_room(room_id)
+    if options.lines is not None:
+        if live is None or live.session_id is None:
+            return []
+        recent = await deps.store.captions(live.session_id)
+        return recent[-options.lines * RENDERED_FINALS_PER_LINE :]
+    sessions = await deps.store.sessions(room_id)
+    return await deps.store.captions(sessions[-1].id) if sessions else []

@@ -1,0 +1,28 @@
+// Live captions for any page: <script src="https://captions.example/embed.js" data-room="ROOM"
+//   data-lines="2" data-theme="dark"></script> puts the captions widget where the tag is and keeps its height.
+(() => {
+  "use strict";
+  const script = document.currentScript;
+  if (!script || !script.dataset.room) return;
+  const server = new URL(script.src).origin;
+  const params = new URLSearchParams();
+  for (const name of ["lines", "theme", "font", "size", "color", "background", "align", "position"]) {
+    if (script.dataset[name]) params.set(name, script.dataset[name]);
+  }
+  params.set("parent", location.origin);
+  const iframe = document.createElement("iframe");
+  iframe.src = `${server}/embed/${encodeURIComponent(script.dataset.room)}?${params}`;
+  iframe.title = script.dataset.title || "Live captions";
+  iframe.loading = "eager";
+  const lines = Number(script.dataset.lines) || 2;
+  const size = Number(script.dataset.size) || 28;
+  iframe.style.cssText = `display:block;width:100%;border:0;height:${Math.ceil(lines * size * 1.35 + size * 0.5)}px`;
+  script.after(iframe);
+  window.addEventListener("message", (event) => {
+    if (event.origin !== server || event.source !== iframe.contentWindow) return;
+    const message = event.data;
+    if (message && message.type === "captions:height" && Number.isFinite(message.height)) {
+      iframe.style.height = `${Math.min(Math.max(message.height, 0), 4000)}px`;
+    }
+  });
+})();

@@ -1,0 +1,120 @@
+// The captions widget inside its iframe. No framework: it only receives, so it speaks just enough of the
+// Engine.IO 4 / Socket.IO 5 protocol over one WebSocket (open, ping/pong, connect with auth, events).
+// Caption text is only ever set with textContent.
+(() => {
+  "use strict";
+  const main = document.getElementById("captions");
+  const flow = main.querySelector(".flow");
+  const partialEl = flow.querySelector(".partial");
+  const stateEl = main.querySelector(".state");
+  const room = main.dataset.room;
+  const parentOrigin = main.dataset.parent;
+  const liveView = main.dataset.lines !== "all";
+  const KEPT_IN_LIVE_VIEW = 40;
+  const finals = new Map();
+  flow.querySelectorAll(".final").forEach((el) => finals.set(el.dataset.id, el));
+  let lastId = main.dataset.lastId || null;
+  let partialId = null;
+  let attempt = 0;
+
+  function show(message) {
+    stateEl.textContent = message;
+    stateEl.hidden = !message;
+    reportHeight();
+  }
+
+  function render(caption) {
+    if (caption.kind === "partial") {
+      partialId = caption.id;
+      partialEl.textContent = caption.text ? caption.text + " " : "";
+    } else {
+      let el = finals.get(caption.id);
+      if (!el) {
+        if (caption.kind !== "final") return;
+        el = document.createElement("span");
+        el.className = "final";
+        el.dataset.id = caption.id;
+        flow.insertBefore(el, partialEl);
+        finals.set(caption.id, el);
+        lastId = caption.id;
+        trim();
+      }
+      el.textContent = caption.text + " ";
+      if (partialId === caption.id) {
+        partialEl.textContent = "";
+        partialId = null;
+      }
+    }
+    if (!liveView) window.scrollTo(0, document.body.scrollHeight);
+    reportHeight();
+  }
+
+  function trim() {
+    if (!liveView) return;
+    while (finals.size > KEPT_IN_LIVE_VIEW) {
+      const [id, el] = finals.entries().next().value;
+      el.remove();
+      finals.delete(id);
+    }
+  }
+
+  function status(state) {
+    if (state.session === "live") show("");
+    else if (!finals.size) show(state.session === "paused" ? "Paused" : "Captions appear here when the talk starts.");
+  }
+
+  let reported = 0;
+  function reportHeight() {
+    if (!parentOrigin || window.parent === window) return;
+    const height = Math.ceil(main.getBoundingClientRect().height);
+    if (height === reported) return;
+    reported = height;
+    window.parent.postMessage({ type: "captions:height", room, height }, parentOrigin);
+  }
+
+  function connect() {
+    const url = new URL("/socket.io/?EIO=4&transport=websocket", location.href);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    const ws = new WebSocket(url);
+    let watchdog = 0;
+    let silence = 45000;
+    const alive = () => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => ws.close(), silence);
+    };
+    ws.onmessage = ({ data }) => {
+      if (typeof data !== "string") return;
+      alive();
+      if (data[0] === "0") {
+        const open = JSON.parse(data.slice(1));
+        silence = open.pingInterval + open.pingTimeout;
+        const auth = { room, role: "viewer" };
+        if (lastId) auth.last_id = lastId;
+        ws.send("40" + JSON.stringify(auth));
+      } else if (data === "2") {
+        ws.send("3");
+      } else if (data.startsWith("40")) {
+        attempt = 0;
+        show("");
+      } else if (data.startsWith("44")) {
+        const refusal = JSON.parse(data.slice(2));
+        show(refusal.data && refusal.data.code === "unknown_room" ? "This room does not exist." : refusal.message);
+      } else if (data.startsWith("42")) {
+        const [event, payload] = JSON.parse(data.slice(2));
+        if (event === "caption") render(payload);
+        else if (event === "status") status(payload);
+      }
+    };
+    ws.onclose = () => {
+      clearTimeout(watchdog);
+      if (stateEl.textContent !== "This room does not exist.") {
+        show("Reconnecting…");
+        setTimeout(connect, Math.min(10000, 500 * 2 ** attempt++));
+      }
+    };
+  }
+
+  if (window.ResizeObserver) new ResizeObserver(reportHeight).observe(main);
+  reportHeight();
+  connect();
+})();
