@@ -4,11 +4,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
-SYSTEM_PACKAGES := espeak-ng=espeak-ng sox=sox
+SYSTEM_PACKAGES := espeak-ng=espeak-ng sox=sox chromium=chromium
+BROWSER_DEPS := tests/browser/node_modules/.installed
 
 .PHONY: run test bench lint typecheck setup system clean
 
-setup: $(STAMP) system
+setup: $(STAMP) system $(BROWSER_DEPS)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +19,11 @@ $(STAMP): pyproject.toml
 
 system:
 	@infra/system-packages.sh $(SYSTEM_PACKAGES)
+
+# playwright-core drives Debian's Chromium in the browser tests; no browser is downloaded.
+$(BROWSER_DEPS): tests/browser/package-lock.json
+	@if command -v npm >/dev/null; then cd tests/browser && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "npm not found: browser tests will skip" >&2; fi
 
 run: setup
 	$(BIN)/captions serve

@@ -17,7 +17,12 @@
   const lines = Number(script.dataset.lines) || 2;
   const size = Number(script.dataset.size) || 28;
   iframe.style.cssText = `display:block;width:100%;border:0;height:${Math.ceil(lines * size * 1.35 + size * 0.5)}px`;
-  script.after(iframe);
+  if (script.parentNode === document.head) {
+    // A tag in <head> cannot show anything there: the widget goes at the top of the page instead.
+    document.addEventListener("DOMContentLoaded", () => document.body.prepend(iframe));
+  } else {
+    script.after(iframe);
+  }
   window.addEventListener("message", (event) => {
     if (event.origin !== server || event.source !== iframe.contentWindow) return;
     const message = event.data;

@@ -1,0 +1,61 @@
+"""A real browser: a host page on another origin embeds the widget with one script tag and shows live captions."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.harness import Server, pcm_frames, presenter, stream
+from tests.speech import SpeechCorpus
+
+BROWSER_DIR = Path(__file__).resolve().parents[1] / "browser"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def browser_tools() -> str:
+    node, chromium = shutil.which("node"), Path("/usr/bin/chromium")
+    if (
+        node is None
+        or not chromium.exists()
+        or not (BROWSER_DIR / "node_modules" / "playwright-core").is_dir()
+    ):
+        pytest.skip(
+            "browser tests need node, /usr/bin/chromium and `npm ci` in tests/browser (make test does it)"
+        )
+    return node
+
+
+async def run_node(node: str, script: str, *args: str) -> dict[str, object]:
+    process = await asyncio.create_subprocess_exec(
+        node, str(BROWSER_DIR / script), *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode == 0, err.decode()
+    result: dict[str, object] = json.loads(out.decode().strip().splitlines()[-1])
+    return result
+
+
+async def test_a_host_page_shows_live_captions_through_the_widget(
+    server: Server, speech: SpeechCorpus
+) -> None:
+    node = browser_tools()
+    room = await server.create_room()
+    speaker = await presenter(server, room).connect()
+    talk = asyncio.create_task(stream(speaker, pcm_frames(speech.path("jfk.wav"))))
+    await speaker.wait_for(lambda: len(speaker.finals) >= 1)
+    result = await run_node(
+        node, "embed-widget.mjs", server.url, room["id"], "ask what you can do", str(ARTIFACTS)
+    )
+    await talk
+    await speaker.disconnect()
+    assert int(str(result["firstCaptionMs"])) < 1000, result
+    assert result["frameOrigin"] == server.url
+    resized = result["resized"]
+    assert isinstance(resized, dict)
+    assert resized["inner"] > 40, "the widget shows lines of text"
+    assert abs(resized["outer"] - resized["inner"]) <= 1, "the iframe follows the height the widget reports"
+    assert (ARTIFACTS / "embed-host-page.png").stat().st_size > 0
