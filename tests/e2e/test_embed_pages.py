@@ -103,3 +103,11 @@ async def test_the_widget_weighs_under_60_kb_gzipped(server: Server) -> None:
     assert total < 60 * 1024, total
     assert missing.status_code == 404
     assert "does not exist" in missing.text
+
+
+async def test_the_viewer_link_opens_the_live_transcript(server: Server) -> None:
+    room = await room_with_hostile_captions(server)
+    async with server.http() as http:
+        page = await http.get(room["viewer_url"].removeprefix(server.url), follow_redirects=True)
+    assert page.status_code == 200
+    assert page.text.count('class="final"') == len(HOSTILE)

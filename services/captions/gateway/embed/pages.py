@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
@@ -59,6 +59,12 @@ async def embed_page(room_id: RoomIdPath, request: Request, deps: Deps) -> Respo
         },
     )
     return response
+
+
+@router.get("/r/{room_id}", include_in_schema=False)
+async def viewer_page(room_id: RoomIdPath) -> RedirectResponse:
+    """The viewer link of the QR code: the full, live transcript view until the Angular viewer serves it."""
+    return RedirectResponse(f"/embed/{room_id}?lines=all&theme=dark&size=26&align=left", status_code=307)
 
 
 async def _finals_to_show(deps: Services, room_id: str, options: EmbedOptions) -> list[CaptionRecord]:
