@@ -6,8 +6,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 SYSTEM_PACKAGES := espeak-ng=espeak-ng sox=sox chromium=chromium
 BROWSER_DEPS := tests/browser/node_modules/.installed
+WEB := apps/angular-captions
+WEB_DEPS := $(WEB)/node_modules/.installed
+WEB_BUILD := $(WEB)/dist/angular-captions/browser/index.html
+WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public $(WEB)/scripts shared/schemas -type f -not -path '*/generated/*' 2>/dev/null) \
+	$(WEB)/angular.json $(WEB)/package.json $(WEB)/tsconfig.json $(WEB)/tsconfig.app.json
 
-.PHONY: run test bench lint typecheck setup system clean
+.PHONY: run test bench lint typecheck web-test setup system clean
 
 setup: $(STAMP) system $(BROWSER_DEPS)
 
@@ -25,7 +30,18 @@ $(BROWSER_DEPS): tests/browser/package-lock.json
 	@if command -v npm >/dev/null; then cd tests/browser && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
 	else echo "npm not found: browser tests will skip" >&2; fi
 
-run: setup
+# The Angular app (presenter console and viewer), served by `captions serve` at /.
+$(WEB_DEPS): $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(WEB_BUILD): $(WEB_DEPS) $(WEB_SOURCES)
+	cd $(WEB) && npm run build --silent
+
+web-test: $(WEB_DEPS)
+	cd $(WEB) && npm test --silent
+
+run: setup $(WEB_BUILD)
 	$(BIN)/captions serve
 
 lint: $(STAMP)
@@ -35,7 +51,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: setup lint typecheck
+test: setup lint typecheck web-test $(WEB_BUILD)
 	$(BIN)/pytest
 
 bench: setup
@@ -43,4 +59,4 @@ bench: setup
 	$(BIN)/python -m tests.bench.server
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(WEB)/node_modules $(WEB)/dist tests/browser/node_modules

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("CAPTIONS_MONGODB_URL", "MONGODB_URL", "mongodb_url"),
         description="Use MongoDB instead of SQLite (mongodb://...).",
     )
+    web_dir: Path = Field(
+        default=Path("apps/angular-captions/dist/angular-captions/browser"),
+        description="Build of the Angular app served at / (make run builds it).",
+    )
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed to call the API.")
 
     # --- realtime protocol ---------------------------------------------------------------------------------

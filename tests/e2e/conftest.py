@@ -12,7 +12,8 @@ from tests.e2e.harness import Server
 
 @pytest.fixture
 def server_settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", status_interval_s=0.2)
+    # No web app unless a test asks for it: the fallback pages are what most tests look at.
+    return Settings(data_dir=tmp_path / "data", status_interval_s=0.2, web_dir=tmp_path / "no-web-build")
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -29,11 +30,18 @@ def browser_tools() -> str:
     return node
 
 
-async def run_node(node: str, script: str, *args: str) -> dict[str, object]:
+async def run_node(
+    node: str, script: str, *args: str, env: dict[str, str] | None = None
+) -> dict[str, object]:
     process = await asyncio.create_subprocess_exec(
-        node, str(BROWSER_DIR / script), *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        node,
+        str(BROWSER_DIR / script),
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, **(env or {})},
     )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    out, err = await asyncio.wait_for(process.communicate(), timeout=180)
     assert process.returncode == 0, err.decode()
     result: dict[str, object] = json.loads(out.decode().strip().splitlines()[-1])
     return result

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any
 
 import socketio
 from fastapi import FastAPI
@@ -22,6 +21,7 @@ from captions.gateway.embed import pages as embed_pages
 from captions.gateway.problems import install_problem_handlers
 from captions.gateway.realtime import RealtimeGateway
 from captions.gateway.services import Services
+from captions.gateway.web import install_web_app, mount_web_assets
 from captions.metrics import Metrics
 from captions.rooms.service import RoomService
 from captions.settings import Settings
@@ -76,14 +76,18 @@ def create_app(settings: Settings, engine: Engine | None = None) -> socketio.ASG
         lifespan=lifespan,
     )
     install_problem_handlers(api)
+    web = install_web_app(api, settings.web_dir)
     api.include_router(rooms.router)
     api.include_router(transcripts.router)
     api.include_router(health.router)
     api.include_router(embed_pages.router)
     api.mount("/embed-assets", StaticFiles(directory=embed_pages.STATIC_DIR), name="embed-assets")
+    if web:
+        mount_web_assets(api, settings.web_dir)
+    else:
 
-    @api.get("/", include_in_schema=False)
-    async def home() -> Any:
-        return RedirectResponse("/docs")
+        @api.get("/", include_in_schema=False)
+        async def home() -> RedirectResponse:
+            return RedirectResponse("/docs")
 
     return socketio.ASGIApp(sio, other_asgi_app=api)

@@ -63,7 +63,7 @@ async def embed_page(room_id: RoomIdPath, request: Request, deps: Deps) -> Respo
 
 @router.get("/r/{room_id}", include_in_schema=False)
 async def viewer_page(room_id: RoomIdPath) -> RedirectResponse:
-    """The viewer link of the QR code: the full, live transcript view until the Angular viewer serves it."""
+    """The viewer link where the Angular app is not built: the full, live transcript view instead."""
     return RedirectResponse(f"/embed/{room_id}?lines=all&theme=dark&size=26&align=left", status_code=307)
 
 

@@ -1,0 +1,9 @@
+export declare const TARGET_RATE: number;
+export declare const FRAME_SAMPLES: number;
+export declare class Downsampler {
+  constructor(inputRate: number, outputRate?: number);
+  push(input: Float32Array): Float32Array;
+}
+export declare function mixToMono(channels: Float32Array[]): Float32Array;
+export declare function floatToPcm16(samples: Float32Array): Int16Array;
+export declare function rms(samples: Float32Array): number;

@@ -1,0 +1,117 @@
+import { TestBed } from '@angular/core/testing';
+import { provideZonelessChangeDetection } from '@angular/core';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { CaptionSocket, MAX_BUFFERED_FRAMES, SOCKET_FACTORY, type SocketLike } from './caption-socket';
+import type { Caption, ConnectAuth } from './generated';
+
+class FakeSocket implements SocketLike {
+  connected = false;
+  readonly emitted: [string, ...unknown[]][] = [];
+  private readonly handlers = new Map<string, ((...args: any[]) => void)[]>();
+  private readonly managerHandlers = new Map<string, (() => void)[]>();
+  readonly io = {
+    on: (event: string, listener: () => void) => this.managerHandlers.set(event, [...(this.managerHandlers.get(event) ?? []), listener]),
+  };
+
+  constructor(readonly options: { auth: (give: (auth: ConnectAuth) => void) => void }) {}
+
+  on(event: string, listener: (...args: any[]) => void): void {
+    this.handlers.set(event, [...(this.handlers.get(event) ?? []), listener]);
+  }
+  emit(event: string, ...args: unknown[]): void {
+    this.emitted.push([event, ...args]);
+  }
+  connect(): void {}
+  disconnect(): void {
+    this.connected = false;
+  }
+  server(event: string, ...args: unknown[]): void {
+    if (event === 'connect') this.connected = true;
+    if (event === 'disconnect') this.connected = false;
+    for (const listener of this.handlers.get(event) ?? []) listener(...args);
+  }
+  authNow(): ConnectAuth {
+    let auth: ConnectAuth | undefined;
+    this.options.auth((given) => (auth = given));
+    return auth!;
+  }
+}
+
+function caption(id: string, kind: Caption['kind'], text: string): Caption {
+  return { id, kind, text, start: 0, end: 1, session_id: 's1' };
+}
+
+describe('CaptionSocket', () => {
+  let sockets: FakeSocket[];
+  let service: CaptionSocket;
+
+  beforeEach(() => {
+    sockets = [];
+    TestBed.configureTestingModule({
+      providers: [
+        provideZonelessChangeDetection(),
+        CaptionSocket,
+        { provide: SOCKET_FACTORY, useValue: (_url: string, options: any) => sockets[sockets.push(new FakeSocket(options)) - 1] },
+      ],
+    });
+    service = TestBed.inject(CaptionSocket);
+  });
+
+  it('reconnects asking for what came after the last final it saw', () => {
+    service.open({ room: 'room1', role: 'viewer' });
+    const socket = sockets[0];
+    expect(socket.authNow()).toEqual({ room: 'room1', role: 'viewer' });
+    socket.server('connect');
+    socket.server('caption', caption('s1:0', 'final', 'Ask not'));
+    socket.server('caption', caption('s1:1', 'partial', 'what your'));
+    socket.server('disconnect', 'transport close');
+    expect(service.state()).toBe('reconnecting');
+    expect(socket.authNow()).toEqual({ room: 'room1', role: 'viewer', last_id: 's1:0' });
+  });
+
+  it('keeps each final once through catch-up, and lets a final replace its partial', () => {
+    service.open({ room: 'room1', role: 'viewer' });
+    const socket = sockets[0];
+    socket.server('caption', caption('s1:0', 'partial', 'ask'));
+    socket.server('caption', caption('s1:0', 'final', 'Ask not.'));
+    socket.server('caption', caption('s1:0', 'final', 'Ask not.'));
+    socket.server('caption', caption('s1:0', 'partial', 'stale'));
+    socket.server('caption', caption('s1:1', 'final', 'What your country'));
+    socket.server('caption', caption('s1:0', 'correction', 'Ask not!'));
+    expect(service.transcript.finals().map((l) => [l.id, l.text, l.corrected])).toEqual([
+      ['s1:0', 'Ask not!', true],
+      ['s1:1', 'What your country', false],
+    ]);
+    expect(service.transcript.partial()).toBeNull();
+  });
+
+  it('buffers audio while offline, bounded, and resends it in order on reconnect', () => {
+    service.open({ room: 'room1', role: 'presenter', key: 'k' });
+    const socket = sockets[0];
+    for (let i = 0; i < MAX_BUFFERED_FRAMES + 5; i++) service.sendAudio(new ArrayBuffer(2));
+    expect(service.bufferedFrames).toBe(MAX_BUFFERED_FRAMES);
+    socket.server('connect');
+    const seqs = socket.emitted.filter(([event]) => event === 'audio').map(([, frame]) => (frame as { seq: number }).seq);
+    expect(seqs[0]).toBe(5);
+    expect(seqs.at(-1)).toBe(MAX_BUFFERED_FRAMES + 4);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    service.sendAudio(new ArrayBuffer(2));
+    expect(socket.emitted.at(-1)).toEqual(['audio', { seq: MAX_BUFFERED_FRAMES + 5, pcm: expect.any(ArrayBuffer) }]);
+  });
+
+  it('continues the numbering of a session the server already has', () => {
+    service.open({ room: 'room1', role: 'presenter', key: 'k' });
+    const socket = sockets[0];
+    socket.server('connect');
+    socket.server('status', { room: 'room1', session: 'live', presenter_connected: true, viewers: 0, last_seq: 41 });
+    service.sendAudio(new ArrayBuffer(2));
+    expect(socket.emitted.at(-1)?.[1]).toMatchObject({ seq: 42 });
+  });
+
+  it('reports a refused connection with its code and stops retrying', () => {
+    service.open({ room: 'nope', role: 'viewer' });
+    sockets[0].server('connect_error', { message: 'there is no room', data: { code: 'unknown_room' } });
+    expect(service.state()).toBe('refused');
+    expect(service.error()).toEqual({ code: 'unknown_room', message: 'there is no room' });
+  });
+});

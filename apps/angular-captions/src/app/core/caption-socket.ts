@@ -1,0 +1,147 @@
+import { DestroyRef, Injectable, InjectionToken, inject, signal } from '@angular/core';
+import { io, type ManagerOptions, type SocketOptions } from 'socket.io-client';
+import { CaptionTranscript } from './caption-transcript';
+import type { Caption, ConnectAuth, ErrorEvent, Status, TextCaption } from './generated';
+
+export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'refused';
+
+/** The part of a socket.io-client Socket this service uses (tests give a fake). */
+export interface SocketLike {
+  readonly connected: boolean;
+  readonly io: { on(event: 'reconnect_attempt' | 'reconnect_failed', listener: () => void): unknown };
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  emit(event: string, ...args: unknown[]): unknown;
+  connect(): unknown;
+  disconnect(): unknown;
+}
+export type SocketFactory = (url: string, options: Partial<ManagerOptions & SocketOptions>) => SocketLike;
+
+export const SOCKET_FACTORY = new InjectionToken<SocketFactory>('socket.io client factory', {
+  providedIn: 'root',
+  factory: () => (url, options) => io(url, options),
+});
+
+/** Frames kept while the connection is down (100 ms each): a 30 s network blip loses no speech. */
+export const MAX_BUFFERED_FRAMES = 300;
+
+interface AudioOut {
+  readonly seq: number;
+  readonly pcm: ArrayBuffer;
+}
+
+/**
+ * The one Socket.IO connection of a page to its room. Viewers and presenters both receive captions and status;
+ * a presenter also sends audio (numbered, buffered while offline and resent after a reconnect), browser-recognised
+ * text, session control and corrections.
+ */
+@Injectable()
+export class CaptionSocket {
+  private readonly factory = inject(SOCKET_FACTORY);
+  private socket: SocketLike | null = null;
+  private auth: Omit<ConnectAuth, 'last_id'> | null = null;
+  private nextSeq = 0;
+  private buffered: AudioOut[] = [];
+
+  private readonly _state = signal<ConnectionState>('idle');
+  private readonly _status = signal<Status | null>(null);
+  private readonly _error = signal<ErrorEvent | null>(null);
+  readonly state = this._state.asReadonly();
+  readonly status = this._status.asReadonly();
+  readonly error = this._error.asReadonly();
+  readonly transcript = new CaptionTranscript();
+
+  constructor() {
+    inject(DestroyRef).onDestroy(() => this.close());
+  }
+
+  open(auth: Omit<ConnectAuth, 'last_id'>, url = location.origin): void {
+    this.close();
+    this.auth = auth;
+    const socket = this.factory(url, {
+      autoConnect: false,
+      transports: ['websocket'],
+      // Read on every (re)connection: a reconnecting client asks for what came after its last caption.
+      auth: (give: (auth: ConnectAuth) => void) => give(this.currentAuth()),
+    });
+    socket.on('connect', () => {
+      this._state.set('connected');
+      this._error.set(null);
+      this.flush();
+    });
+    socket.on('disconnect', (reason: string) => {
+      if (reason === 'io server disconnect') {
+        this._state.set('offline');
+      } else if (reason !== 'io client disconnect') {
+        this._state.set('reconnecting');
+      }
+    });
+    socket.on('connect_error', (error: { message: string; data?: { code?: string } }) => {
+      if (error.data?.code) {
+        this._state.set('refused');
+        this._error.set({ code: error.data.code, message: error.message });
+        socket.disconnect();
+      } else {
+        this._state.set('reconnecting');
+      }
+    });
+    socket.io.on('reconnect_attempt', () => this._state.set('reconnecting'));
+    socket.io.on('reconnect_failed', () => this._state.set('offline'));
+    socket.on('caption', (caption: Caption) => this.transcript.apply(caption));
+    socket.on('status', (status: Status) => this.onStatus(status));
+    socket.on('error', (error: ErrorEvent) => this._error.set(error));
+    this.socket = socket;
+    this._state.set('connecting');
+    socket.connect();
+  }
+
+  close(): void {
+    this.socket?.disconnect();
+    this.socket = null;
+    this._state.set('idle');
+  }
+
+  /** Queue one frame of PCM16 audio; sent now, or after the reconnect if the connection is down. */
+  sendAudio(pcm: ArrayBuffer): void {
+    const frame = { seq: this.nextSeq++, pcm };
+    if (this.socket?.connected) {
+      this.socket.emit('audio', frame);
+      return;
+    }
+    this.buffered.push(frame);
+    if (this.buffered.length > MAX_BUFFERED_FRAMES) this.buffered.shift();
+  }
+
+  get bufferedFrames(): number {
+    return this.buffered.length;
+  }
+
+  sendText(caption: TextCaption): void {
+    this.socket?.emit('text', caption);
+  }
+
+  correct(id: string, text: string): void {
+    this.socket?.emit('correct', { id, text });
+  }
+
+  control(command: 'start' | 'pause' | 'stop'): void {
+    this.socket?.emit(command);
+  }
+
+  private currentAuth(): ConnectAuth {
+    const lastId = this.transcript.lastFinalId();
+    return { ...this.auth!, ...(lastId ? { last_id: lastId } : {}) };
+  }
+
+  private flush(): void {
+    const frames = this.buffered;
+    this.buffered = [];
+    for (const frame of frames) this.socket?.emit('audio', frame);
+  }
+
+  private onStatus(status: Status): void {
+    this._status.set(status);
+    // A presenter page that was reloaded continues the numbering the server already has.
+    const lastSeq = status.last_seq ?? -1;
+    if (this.auth?.role === 'presenter' && lastSeq >= this.nextSeq) this.nextSeq = lastSeq + 1;
+  }
+}

@@ -1,0 +1,115 @@
+import {
+  ChangeDetectionStrategy,
+  Component,
+  DestroyRef,
+  ElementRef,
+  OnInit,
+  afterRenderEffect,
+  computed,
+  effect,
+  inject,
+  input,
+  signal,
+  viewChild,
+} from '@angular/core';
+import { CaptionSocket } from '../core/caption-socket';
+import { RoomsApi, type TranscriptFormat } from '../core/rooms-api';
+import { ConnectionBadge } from '../shared/connection-badge';
+import { paragraphs } from './paragraphs';
+import { THEMES, ViewerSettings, type ViewerTheme } from './viewer-settings';
+
+/** How close to the bottom (px) still counts as reading live. */
+const LIVE_MARGIN = 48;
+
+interface WakeLockSentinelLike {
+  release(): Promise<void>;
+}
+
+/** The phone-first reader: large captions, the live line at the bottom, the whole session above it. */
+@Component({
+  selector: 'app-viewer-page',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  imports: [ConnectionBadge],
+  providers: [CaptionSocket],
+  host: { '[class]': '"theme-" + settings.theme()', '[style.--caption-size.px]': 'settings.fontSize()' },
+  templateUrl: './viewer-page.html',
+  styleUrl: './viewer-page.css',
+})
+export class ViewerPage implements OnInit {
+  readonly room = input.required<string>();
+
+  protected readonly socket = inject(CaptionSocket);
+  protected readonly settings = inject(ViewerSettings);
+  private readonly api = inject(RoomsApi);
+  protected readonly themes = THEMES;
+  protected readonly formats: readonly TranscriptFormat[] = ['txt', 'vtt', 'srt'];
+  protected readonly title = signal('');
+  protected readonly following = signal(true);
+  protected readonly showSettings = signal(false);
+  private readonly scroller = viewChild<ElementRef<HTMLElement>>('scroller');
+  private wakeLock: WakeLockSentinelLike | null = null;
+
+  protected readonly paragraphs = computed(() => paragraphs(this.socket.transcript.finals()));
+  protected readonly waiting = computed(
+    () => this.socket.transcript.finals().length === 0 && !this.socket.transcript.partial(),
+  );
+  protected readonly refused = computed(() => (this.socket.state() === 'refused' ? this.socket.error()?.message : null));
+
+  constructor() {
+    afterRenderEffect(() => {
+      this.socket.transcript.finals();
+      this.socket.transcript.partial();
+      const element = this.scroller()?.nativeElement;
+      if (element && this.following()) element.scrollTop = element.scrollHeight;
+    });
+    // Keep the phone's screen on while captions are coming.
+    effect(() => {
+      if (this.socket.state() === 'connected') void this.holdScreen();
+    });
+    const onVisible = () => {
+      if (document.visibilityState === 'visible' && this.socket.state() === 'connected') void this.holdScreen();
+    };
+    document.addEventListener('visibilitychange', onVisible);
+    inject(DestroyRef).onDestroy(() => {
+      document.removeEventListener('visibilitychange', onVisible);
+      void this.wakeLock?.release();
+    });
+  }
+
+  async ngOnInit(): Promise<void> {
+    this.socket.open({ room: this.room(), role: 'viewer' });
+    try {
+      this.title.set((await this.api.info(this.room())).title);
+    } catch {
+      this.title.set('Live captions');
+    }
+  }
+
+  protected onScroll(element: HTMLElement): void {
+    this.following.set(element.scrollHeight - element.scrollTop - element.clientHeight < LIVE_MARGIN);
+  }
+
+  protected jumpToLive(): void {
+    this.following.set(true);
+    const element = this.scroller()?.nativeElement;
+    element?.scrollTo({ top: element.scrollHeight, behavior: 'smooth' });
+  }
+
+  protected setTheme(theme: ViewerTheme): void {
+    this.settings.theme.set(theme);
+  }
+
+  protected transcriptUrl(format: TranscriptFormat): string {
+    return this.api.transcriptUrl(this.room(), format);
+  }
+
+  private async holdScreen(): Promise<void> {
+    const wakeLock = (navigator as { wakeLock?: { request(type: 'screen'): Promise<WakeLockSentinelLike> } }).wakeLock;
+    if (!wakeLock || this.wakeLock) return;
+    try {
+      this.wakeLock = await wakeLock.request('screen');
+    } catch {
+      this.wakeLock = null; // denied (battery saver, hidden page): captions work all the same
+    }
+  }
+}

@@ -1,0 +1,111 @@
+// The whole product in a real browser: a presenter creates a room and speaks through Chromium's fake microphone
+// (a WAV of real speech); a viewer on a phone-sized screen reads along, reloads mid-talk, and ends with the
+// full transcript. Then the browser-recognition mode, with a scripted SpeechRecognition (Chromium's needs a
+// cloud service this machine cannot reach).
+// Usage: node presenter-viewer.mjs SERVER_URL SPEECH_WAV ARTIFACT_DIR   -> one JSON line on stdout
+import { mkdirSync } from "node:fs";
+import { launch, normalise, waitUntil } from "./chromium.mjs";
+
+const [server, wav, artifacts] = process.argv.slice(2);
+mkdirSync(artifacts, { recursive: true });
+const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
+
+const browser = await launch([
+  "--use-fake-ui-for-media-stream",
+  "--use-fake-device-for-media-stream",
+  `--use-file-for-fake-audio-capture=${wav}%noloop`,
+  "--autoplay-policy=no-user-gesture-required",
+]);
+const result = {};
+try {
+  const presenterContext = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const presenter = await presenterContext.newPage();
+  await presenter.goto(`${server}/`);
+  await presenter.fill("#title", "Browser test talk");
+  await presenter.click("button[type=submit]");
+  await presenter.waitForURL(/\/present\//);
+  await presenter.waitForSelector("app-connection-badge.connected", { timeout: 10000 });
+  const viewerUrl = await presenter.inputValue("#viewer-link");
+  result.room = new URL(viewerUrl).pathname.split("/").pop();
+
+  const viewerContext = await browser.newContext(PHONE);
+  const viewer = await viewerContext.newPage();
+  await viewer.goto(viewerUrl);
+  await viewer.waitForSelector("app-connection-badge.connected", { timeout: 10000 });
+
+  const talkStarted = Date.now();
+  await presenter.click("button.start");
+  const viewerText = () => viewer.evaluate(() => [...document.querySelectorAll(".final")].map((p) => p.textContent).join(" "));
+  await waitUntil(async () => normalise(await viewerText()).length >= 8, 30000, "the viewer's first words");
+  result.firstWordsAfterMs = Date.now() - talkStarted;
+  await viewer.screenshot({ path: `${artifacts}/viewer-phone.png` });
+
+  // Mid-talk reload: the viewer must come back with everything, nothing twice.
+  await viewer.reload();
+  await viewer.waitForSelector("app-connection-badge.connected", { timeout: 10000 });
+  result.afterReload = await viewerText();
+  await presenter.screenshot({ path: `${artifacts}/presenter-console.png` });
+
+  const wavSeconds = Number(process.env.WAV_SECONDS || "35");
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, wavSeconds * 1000 + 2500 - (Date.now() - talkStarted))));
+  await presenter.click("button.stop");
+  const transcript = async () => (await (await fetch(`${server}/api/rooms/${result.room}/transcript.txt`)).text()).trim();
+  let stored = "";
+  await waitUntil(async () => {
+    const [now, seen] = [await transcript(), await viewerText()];
+    const settled = now && now === stored && normalise(now).join(" ") === normalise(seen).join(" ");
+    stored = now;
+    return settled;
+  }, 20000, "the viewer to hold the whole stored transcript");
+  result.viewerText = await viewerText();
+  result.transcript = stored;
+  result.presenterText = await presenter.evaluate(() =>
+    [...document.querySelectorAll("app-caption-preview .final")].map((line) => line.textContent).join(" "),
+  );
+  await viewer.screenshot({ path: `${artifacts}/viewer-phone-end.png`, fullPage: false });
+
+  // Browser recognition: a scripted SpeechRecognition stands in for the cloud service.
+  const speechContext = await browser.newContext();
+  await speechContext.addInitScript(() => {
+    class ScriptedRecognition {
+      start() {
+        const say = (isFinal, text, delay) => setTimeout(() => this.onresult?.({ resultIndex: 0, results: [{ isFinal, 0: { transcript: text } }] }), delay);
+        say(false, "hello every", 200);
+        say(true, "Hello everyone, welcome to the keynote.", 500);
+      }
+      stop() {}
+    }
+    window.SpeechRecognition = window.webkitSpeechRecognition = ScriptedRecognition;
+  });
+  const speaker = await speechContext.newPage();
+  await speaker.goto(`${server}/`);
+  await speaker.fill("#title", "Browser recognition");
+  await speaker.click("button[type=submit]");
+  await speaker.waitForURL(/\/present\//);
+  await speaker.waitForSelector("app-connection-badge.connected", { timeout: 10000 });
+  const room = new URL(await speaker.inputValue("#viewer-link")).pathname.split("/").pop();
+  const reader = await viewerContext.newPage();
+  await reader.goto(`${server}/r/${room}`);
+  await reader.waitForSelector("app-connection-badge.connected", { timeout: 10000 });
+  await speaker.check("input[value=browser]");
+  await speaker.click("button.start");
+  await reader.waitForSelector(".final", { timeout: 10000 });
+  result.browserRecognition = await reader.evaluate(() => document.querySelector(".final")?.textContent?.trim());
+
+  // Without the Web Speech API the mode is hidden and explained.
+  const plain = await browser.newContext();
+  await plain.addInitScript(() => {
+    delete window.webkitSpeechRecognition;
+    delete window.SpeechRecognition;
+  });
+  const noSpeech = await plain.newPage();
+  await noSpeech.goto(`${server}/`);
+  await noSpeech.fill("#title", "No speech API");
+  await noSpeech.click("button[type=submit]");
+  await noSpeech.waitForSelector("fieldset.mode", { timeout: 10000 });
+  result.unsupportedNote = await noSpeech.textContent("fieldset.mode .note");
+  result.browserModeOffered = (await noSpeech.$("input[value=browser]")) !== null;
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(result));
