@@ -67,6 +67,7 @@ export class PresenterPage implements OnInit {
     const key = this.keys.get(this.room());
     this.hasKey.set(key !== null);
     if (key === null) return;
+    for (const caption of await this.api.latestFinals(this.room())) this.socket.transcript.apply(caption);
     this.socket.open({ room: this.room(), role: 'presenter', key });
     void this.microphone.refreshDevices();
     try {

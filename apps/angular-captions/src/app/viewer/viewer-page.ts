@@ -77,6 +77,8 @@ export class ViewerPage implements OnInit {
   }
 
   async ngOnInit(): Promise<void> {
+    // The whole session so far, then live captions from the last of those on (the socket asks for what follows).
+    for (const caption of await this.api.latestFinals(this.room())) this.socket.transcript.apply(caption);
     this.socket.open({ room: this.room(), role: 'viewer' });
     try {
       this.title.set((await this.api.info(this.room())).title);
