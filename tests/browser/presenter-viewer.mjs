@@ -10,6 +10,16 @@ const [server, wav, artifacts] = process.argv.slice(2);
 mkdirSync(artifacts, { recursive: true });
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 
+/** Create a room through the home page; the app opens its presenter console. Returns the room id. */
+async function createRoom(page, title) {
+  await page.goto(`${server}/`);
+  await page.fill("#title", title);
+  await page.click("button[type=submit]");
+  await page.waitForURL(/\/present\//);
+  await page.waitForSelector("app-connection-badge.connected", { timeout: 10000 });
+  return new URL(await page.inputValue("#viewer-link")).pathname.split("/").pop();
+}
+
 const browser = await launch([
   "--use-fake-ui-for-media-stream",
   "--use-fake-device-for-media-stream",
@@ -20,13 +30,8 @@ const result = {};
 try {
   const presenterContext = await browser.newContext({ viewport: { width: 1280, height: 860 } });
   const presenter = await presenterContext.newPage();
-  await presenter.goto(`${server}/`);
-  await presenter.fill("#title", "Browser test talk");
-  await presenter.click("button[type=submit]");
-  await presenter.waitForURL(/\/present\//);
-  await presenter.waitForSelector("app-connection-badge.connected", { timeout: 10000 });
+  result.room = await createRoom(presenter, "Browser test talk");
   const viewerUrl = await presenter.inputValue("#viewer-link");
-  result.room = new URL(viewerUrl).pathname.split("/").pop();
 
   const viewerContext = await browser.newContext(PHONE);
   const viewer = await viewerContext.newPage();
@@ -78,12 +83,7 @@ try {
     window.SpeechRecognition = window.webkitSpeechRecognition = ScriptedRecognition;
   });
   const speaker = await speechContext.newPage();
-  await speaker.goto(`${server}/`);
-  await speaker.fill("#title", "Browser recognition");
-  await speaker.click("button[type=submit]");
-  await speaker.waitForURL(/\/present\//);
-  await speaker.waitForSelector("app-connection-badge.connected", { timeout: 10000 });
-  const room = new URL(await speaker.inputValue("#viewer-link")).pathname.split("/").pop();
+  const room = await createRoom(speaker, "Browser recognition");
   const reader = await viewerContext.newPage();
   await reader.goto(`${server}/r/${room}`);
   await reader.waitForSelector("app-connection-badge.connected", { timeout: 10000 });
@@ -99,10 +99,7 @@ try {
     delete window.SpeechRecognition;
   });
   const noSpeech = await plain.newPage();
-  await noSpeech.goto(`${server}/`);
-  await noSpeech.fill("#title", "No speech API");
-  await noSpeech.click("button[type=submit]");
-  await noSpeech.waitForSelector("fieldset.mode", { timeout: 10000 });
+  await createRoom(noSpeech, "No speech API");
   result.unsupportedNote = await noSpeech.textContent("fieldset.mode .note");
   result.browserModeOffered = (await noSpeech.$("input[value=browser]")) !== null;
 } finally {

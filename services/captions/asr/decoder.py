@@ -33,7 +33,6 @@ class DecodeResult:
     """``looped``: the short window came out repetitive and was not retried; ``words`` is then empty."""
 
     words: list[Word]
-    used_full_window: bool = False
     looped: bool = False
 
 
@@ -66,7 +65,7 @@ class WindowDecoder:
         if not retry_loops:
             return DecodeResult([], looped=True)
         words = self._decode_window(features, content_frames, FULL_WINDOW_FRAMES, prompt) or []
-        return DecodeResult(self._shift(words, offset_s), used_full_window=True)
+        return DecodeResult(self._shift(words, offset_s))
 
     def _window_frames(self, content_frames: int) -> int:
         floor = round(self._settings.window_floor_s * FRAMES_PER_SECOND)

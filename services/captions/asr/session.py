@@ -39,10 +39,6 @@ class RecognizerSession:
         self.busy_seconds = 0.0  # time spent recognising, for the real-time factor
         self._worker = asyncio.create_task(self._work())
 
-    @property
-    def audio_seconds(self) -> float:
-        return self._recognizer.audio_seconds
-
     async def feed(self, frame: bytes) -> None:
         """Queue PCM16LE mono 16 kHz bytes; raises AudioFormatError for bytes that are not whole samples."""
         await self.feed_audio(pcm16_to_float32(frame))
@@ -68,12 +64,6 @@ class RecognizerSession:
     async def events(self) -> AsyncIterator[CaptionEvent]:
         while (event := await self._events.get()) is not None:
             yield event
-
-    async def cancel(self) -> None:
-        self._closed = True
-        self._worker.cancel()
-        await asyncio.gather(self._worker, return_exceptions=True)
-        self._events.put_nowait(None)
 
     async def _work(self) -> None:
         try:

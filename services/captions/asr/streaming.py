@@ -53,10 +53,6 @@ class StreamingRecognizer:
         self._partial_text = ""
 
     @property
-    def audio_seconds(self) -> float:
-        return self._fed / SAMPLE_RATE
-
-    @property
     def buffered_seconds(self) -> float:
         return len(self._buffer) / SAMPLE_RATE
 

@@ -53,7 +53,3 @@ def split_frames(audio: Audio, frame_s: float) -> Iterator[Audio]:
     step = max(1, round(frame_s * SAMPLE_RATE))
     for start in range(0, len(audio), step):
         yield audio[start : start + step]
-
-
-def seconds(samples: int) -> float:
-    return samples / SAMPLE_RATE
