@@ -162,3 +162,21 @@ async def test_pause_resume_and_idle_sessions_end(server_settings: Settings, eng
         assert len(sessions) == 1
         assert sessions[0]["ended_at"] is not None
         await speaker.disconnect()
+
+
+async def test_a_reconnecting_presenter_catches_up_on_its_own_captions(server: Server) -> None:
+    room = await server.create_room()
+    speaker = await presenter(server, room).connect()
+    await speaker.emit("text", {"kind": "final", "text": "First words."})
+    await speaker.wait_for(lambda: len(speaker.finals) == 1)
+    last_id = speaker.last_id
+    await speaker.disconnect()
+    helper = await presenter(server, room).connect()
+    await helper.emit("text", {"kind": "final", "text": "Said while the first tab was away."})
+    await helper.wait_for(lambda: len(helper.finals) >= 1)
+    await helper.disconnect()
+    back = Client(server.url, {**speaker.auth, "last_id": last_id})
+    await back.connect()
+    await back.wait_for(lambda: len(back.finals) == 1)
+    assert [c["text"] for c in back.finals] == ["Said while the first tab was away."]
+    await back.disconnect()

@@ -137,6 +137,8 @@ class RealtimeGateway:
         )
         live = self._rooms.setdefault(request.room, LiveRoom(request.room, record.language))
         await self._sio.enter_room(sid, request.room)
+        # Presenters catch up too: a presenter whose connection dropped must not miss its own captions.
+        live.catching_up[sid] = []
         if request.role == "presenter":
             replaced = live.presenter_sid
             live.presenter_sid = sid
@@ -144,7 +146,6 @@ class RealtimeGateway:
                 self._spawn(self._replace_presenter(replaced))
         else:
             live.viewers.add(sid)
-            live.catching_up[sid] = []
             self._metrics.viewers.inc()
         self._spawn(self._welcome(sid, live, request.last_id))
 
@@ -155,12 +156,12 @@ class RealtimeGateway:
         live = self._rooms.get(client.room_id)
         if live is None:
             return
+        live.catching_up.pop(sid, None)
         if live.presenter_sid == sid:
             live.presenter_sid = None
             await self._broadcast_status(live)
         elif sid in live.viewers:
             live.viewers.discard(sid)
-            live.catching_up.pop(sid, None)
             self._metrics.viewers.dec()
             self._status_soon(live)
         if live.empty:
