@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from functools import partial
 from typing import Any
 
@@ -88,4 +87,3 @@ async def test_a_live_room_from_microphone_to_every_viewer_and_the_transcript(
     assert sessions[0]["ended_at"] is not None
     for client in [*early, back, late, speaker]:
         await client.disconnect()
-    assert json.dumps(reference)  # what viewers saw is plain JSON, ready for any client
