@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
-SYSTEM_PACKAGES := espeak-ng=espeak-ng sox=sox chromium=chromium
+SYSTEM_PACKAGES := espeak-ng=espeak-ng sox=sox chromium=chromium redis-server=redis-server
 BROWSER_DEPS := tests/browser/node_modules/.installed
 WEB := apps/angular-captions
 WEB_DEPS := $(WEB)/node_modules/.installed

@@ -69,15 +69,46 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    return _web_server(args, scale_out=False)
+
+
+def _gateway(args: argparse.Namespace) -> int:
+    return _web_server(args, scale_out=True)
+
+
+def _web_server(args: argparse.Namespace, *, scale_out: bool) -> int:
     import uvicorn
 
     from captions.gateway.app import create_app
 
-    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
-    settings = Settings(**overrides)
-    print(f"Live captions on http://{settings.host}:{settings.port}  (API docs: /docs)", flush=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    settings = _server_settings(args)
+    if scale_out and not settings.redis_url:
+        print("captions: the gateway needs Redis: set REDIS_URL", file=sys.stderr)
+        return 2
+    what = "Captions gateway" if scale_out else "Live captions"
+    print(f"{what} on http://{settings.host}:{settings.port}  (API docs: /docs)", flush=True)
+    app = create_app(settings, scale_out=scale_out)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
     return 0
+
+
+def _transcriber(args: argparse.Namespace) -> int:
+    import logging
+
+    from captions.transcriber.service import run_transcriber
+
+    settings = _server_settings(args)
+    if not settings.redis_url:
+        print("captions: the transcriber needs Redis: set REDIS_URL", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(run_transcriber(settings))
+    return 0
+
+
+def _server_settings(args: argparse.Namespace) -> Settings:
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    return Settings(**overrides)
 
 
 def _export_schemas(args: argparse.Namespace) -> int:
@@ -113,10 +144,16 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--json", action="store_true", help="one JSON object per caption event on stdout")
     simulate.set_defaults(run=_simulate)
 
-    serve = commands.add_parser("serve", help="run the captions server (one process: gateway + transcriber)")
-    serve.add_argument("--host", help="interface to listen on (default: CAPTIONS_HOST or 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (default: CAPTIONS_PORT or 8000)")
-    serve.set_defaults(run=_serve)
+    servers = {
+        "serve": ("run the captions server (one process: gateway + transcriber)", _serve),
+        "gateway": ("run a gateway: web app, REST and Socket.IO on Redis; no model", _gateway),
+        "transcriber": ("run a transcriber on Redis: takes live rooms, publishes captions", _transcriber),
+    }
+    for name, (summary, run) in servers.items():
+        server = commands.add_parser(name, help=summary)
+        server.add_argument("--host", help="interface to listen on (default: CAPTIONS_HOST or 127.0.0.1)")
+        server.add_argument("--port", type=int, help="port (default: CAPTIONS_PORT or 8000)")
+        server.set_defaults(run=run)
 
     schemas = commands.add_parser(
         "export-schemas", help="write the protocol's JSON Schemas to shared/schemas"

@@ -28,6 +28,17 @@ class Metrics:
             ["room"],
             registry=self.registry,
         )
+        self.transcription_lag = Gauge(
+            "captions_transcription_lag_seconds",
+            "Audio of a room waiting to be recognised (how far behind real time its captions are)",
+            ["room"],
+            registry=self.registry,
+        )
+        self.partials_skipped = Counter(
+            "captions_partials_skipped",
+            "Partial captions not sent because transcription was behind real time",
+            registry=self.registry,
+        )
         self.rejected = Counter(
             "captions_rejected_events",
             "Client events refused with an error",

@@ -89,6 +89,14 @@ class Status(Model):
     )
 
 
+class Lag(Model):
+    """``lag``: transcription is this far behind the presenter's audio. Sent when it passes a second, while it
+    lasts, and once more (0) when transcription has caught up. Finals are never dropped; partials are."""
+
+    room: RoomId
+    seconds: Annotated[float, Field(ge=0)]
+
+
 class ErrorEvent(Model):
     """``error``: what was wrong with the last thing a client sent; the connection stays usable."""
 
@@ -148,6 +156,7 @@ EVENT_MODELS: dict[str, type[BaseModel]] = {
     "correct": Correction,
     "caption": Caption,
     "status": Status,
+    "lag": Lag,
     "error": ErrorEvent,
 }
 REST_MODELS: dict[str, type[BaseModel]] = {

@@ -65,6 +65,35 @@ class Settings(BaseSettings):
     )
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed to call the API.")
 
+    # --- scale-out (captions gateway / captions transcriber) ------------------------------------------------
+    redis_url: str = Field(
+        default="",
+        validation_alias=AliasChoices("CAPTIONS_REDIS_URL", "REDIS_URL", "redis_url"),
+        description="Redis for the scale-out services (redis://...); required by gateway and transcriber.",
+    )
+    instance_name: str = Field(
+        default="", description="This process's name in Redis (leases, consumers); empty = host-pid."
+    )
+    lease_s: float = Field(
+        default=3.0, ge=0.5, le=60.0, description="A dead transcriber's rooms move after this long."
+    )
+    claim_interval_s: float = Field(
+        default=0.25, gt=0, le=10.0, description="How often transcribers look for rooms without an owner."
+    )
+    max_rooms: int = Field(default=0, ge=0, description="Rooms one transcriber takes at most; 0 = no limit.")
+    redis_retry_s: float = Field(
+        default=60.0, ge=0, description="How long to wait for Redis to come back before giving up on a call."
+    )
+    redis_events_maxlen: int = Field(
+        default=10_000, ge=100, description="Room events kept in Redis for gateways that reconnect."
+    )
+    lag_skip_partials_s: float = Field(
+        default=2.0, ge=0, description="Transcription this far behind real time stops sending partials."
+    )
+    presence_ttl_s: float = Field(
+        default=15.0, ge=1.0, description="A gateway silent this long no longer counts its viewers."
+    )
+
     # --- realtime protocol ---------------------------------------------------------------------------------
     max_frame_bytes: int = Field(default=64_000, ge=320, description="Largest audio frame (2 s of PCM16).")
     audio_rate: float = Field(

@@ -12,7 +12,8 @@ import pytest
 
 from captions.asr.engine import Engine
 from captions.asr.events import CaptionEvent
-from captions.asr.streaming import StreamingRecognizer
+from captions.asr.streaming import Resume, StreamingRecognizer
+from captions.asr.words import repeats_itself
 from captions.audio.pcm import SAMPLE_RATE, AudioFormatError, float32_to_pcm16, load_audio, split_frames
 from captions.settings import Settings
 from captions.simulation import simulate
@@ -158,3 +159,27 @@ def test_buffer_stays_bounded_in_continuous_speech(engine: Engine, speech: Speec
     # Trimming cuts behind committed words; the words not yet agreed on (a second or so) stay.
     assert 4.0 < longest <= settings.max_buffer_s + 1.5, longest
     assert word_error_rate(reference, final_text(events)) <= 0.2
+
+
+async def test_a_stream_resumed_from_a_settled_point_neither_repeats_nor_skips(
+    engine: Engine, speech: SpeechCorpus
+) -> None:
+    """What a transcriber taking over a room does: restart at the last settled point of a final, with the
+    words up to that final's end already committed."""
+    audio = load_audio(speech.path("talk.wav"))
+    whole = await stream(engine, audio)
+    done = finals(whole)
+    cut = done[len(done) // 2]
+    assert cut.settled <= cut.start, "audio behind a final's words must stay available to a resumed stream"
+    before = done[: done.index(cut) + 1]
+    resume = Resume(at=cut.settled, committed_end=cut.end, prompt=" ".join(e.text for e in before))
+    session = engine.open_stream(coalesce=False, resume=resume)
+    for frame in split_frames(audio[round(cut.settled * SAMPLE_RATE) :], 0.1):
+        await session.feed(float32_to_pcm16(frame))
+    await session.finish()
+    after = finals([e async for e in session.events()])
+    assert after
+    assert after[0].start >= cut.end - 0.1, "the resumed stream keeps the talk's clock"
+    joined = " ".join(e.text for e in before + after)
+    assert word_error_rate(final_text(whole), joined) <= 0.05, joined
+    assert not repeats_itself(normalise(joined).split())

@@ -10,7 +10,7 @@ from threadpoolctl import threadpool_limits
 from captions.asr.decoder import WindowDecoder
 from captions.asr.model import load_model
 from captions.asr.session import RecognizerSession
-from captions.asr.streaming import StreamingRecognizer
+from captions.asr.streaming import Resume, StreamingRecognizer
 from captions.settings import Settings
 
 
@@ -33,8 +33,10 @@ class Engine:
             self._decoders[key] = WindowDecoder(self.model, self.settings, key)
         return self._decoders[key]
 
-    def open_stream(self, language: str | None = None, *, coalesce: bool = True) -> RecognizerSession:
-        recognizer = StreamingRecognizer(self.decoder(language), self.settings)
+    def open_stream(
+        self, language: str | None = None, *, coalesce: bool = True, resume: Resume | None = None
+    ) -> RecognizerSession:
+        recognizer = StreamingRecognizer(self.decoder(language), self.settings, resume=resume)
         return RecognizerSession(recognizer, self._executor, coalesce=coalesce)
 
     def close(self) -> None:

@@ -17,7 +17,8 @@ class CaptionEvent:
     ``id`` counts finals from 0. A partial carries the id that the next final will take: partial N is the
     unstable text that final N replaces, so a display keeps one line per id. A final never changes.
     ``start``/``end`` are seconds from the start of the stream; ``audio_position`` is how much audio had been
-    fed when the event was emitted.
+    fed when the event was emitted. Audio before ``settled`` is committed or silence: a stream resumed from there
+    (another transcriber taking the room over) loses nothing.
     """
 
     kind: CaptionKind
@@ -27,3 +28,4 @@ class CaptionEvent:
     end: float
     words: tuple[Word, ...]
     audio_position: float
+    settled: float = 0.0

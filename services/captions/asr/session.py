@@ -17,7 +17,7 @@ import numpy as np
 
 from captions.asr.events import CaptionEvent
 from captions.asr.streaming import StreamingRecognizer
-from captions.audio.pcm import Audio, pcm16_to_float32
+from captions.audio.pcm import SAMPLE_RATE, Audio, pcm16_to_float32
 
 
 class _Flush:
@@ -37,6 +37,7 @@ class RecognizerSession:
         self._events: asyncio.Queue[CaptionEvent | None] = asyncio.Queue()
         self._closed = False
         self.busy_seconds = 0.0  # time spent recognising, for the real-time factor
+        self._unprocessed = 0  # samples fed but not recognised yet
         self._worker = asyncio.create_task(self._work())
 
     async def feed(self, frame: bytes) -> None:
@@ -47,7 +48,13 @@ class RecognizerSession:
         if self._closed:
             raise RuntimeError("stream is finished")
         if len(audio):
+            self._unprocessed += len(audio)
             await self._frames.put(audio)
+
+    @property
+    def lag_seconds(self) -> float:
+        """Audio waiting to be recognised: how far behind real time this stream is."""
+        return self._unprocessed / SAMPLE_RATE
 
     async def flush(self) -> None:
         """Make everything heard so far final (a pause), and go on taking audio."""
@@ -60,6 +67,11 @@ class RecognizerSession:
             self._closed = True
             await self._frames.put(_END)
         await asyncio.shield(self._worker)
+
+    def abandon(self) -> None:
+        """Stop without settling anything: the stream goes on elsewhere (another transcriber took it)."""
+        self._closed = True
+        self._worker.cancel()
 
     async def events(self) -> AsyncIterator[CaptionEvent]:
         while (event := await self._events.get()) is not None:
@@ -75,6 +87,7 @@ class RecognizerSession:
                 if audio:
                     joined = np.concatenate(audio) if len(audio) > 1 else audio[0]
                     self._publish(await self._run(self._recognizer.push, joined))
+                    self._unprocessed -= len(joined)
                 if batch[-1] is _END:
                     break
                 if batch[-1] is _FLUSH:

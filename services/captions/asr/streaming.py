@@ -15,6 +15,8 @@ This class is synchronous and holds the state of one stream; ``session.py`` runs
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from captions.asr.agreement import LocalAgreement
@@ -34,14 +36,32 @@ FORCE_COMMIT_S = 24.0
 HYSTERESIS = 0.15
 
 
+@dataclass(frozen=True)
+class Resume:
+    """Continue a stream that another recogniser started: audio restarts at ``at`` seconds, words that end
+    before ``committed_end`` were already final, ``prompt`` is the text before them."""
+
+    at: float
+    committed_end: float
+    prompt: str = ""
+
+
 class StreamingRecognizer:
-    def __init__(self, decoder: WindowDecoder, settings: Settings, vad: StreamingVad | None = None) -> None:
+    def __init__(
+        self,
+        decoder: WindowDecoder,
+        settings: Settings,
+        vad: StreamingVad | None = None,
+        resume: Resume | None = None,
+    ) -> None:
         self._decoder = decoder
         self._settings = settings
         self._vad = vad or StreamingVad()
         self._buffer: Audio = np.zeros(0, np.float32)
-        self._buffer_start = 0  # absolute sample index of _buffer[0]
-        self._fed = 0
+        origin = round(resume.at * SAMPLE_RATE) if resume else 0
+        self._origin = origin  # absolute sample index where this recogniser's audio starts
+        self._buffer_start = origin  # absolute sample index of _buffer[0]
+        self._fed = origin
         self._in_utterance = False
         self._speech_now = False
         self._last_speech_end = 0
@@ -49,6 +69,10 @@ class StreamingRecognizer:
         self._last_hypothesis: list[Word] = []
         self._agreement = LocalAgreement()
         self._history: list[Word] = []  # committed words that left the buffer: the prompt
+        if resume:
+            self._agreement.committed_end = resume.committed_end
+            if resume.prompt:
+                self._history = [Word(resume.prompt, resume.at, resume.at, 1.0)]
         self._next_id = 0
         self._partial_text = ""
 
@@ -64,13 +88,14 @@ class StreamingRecognizer:
         self._fed += len(audio)
         probabilities = self._vad.push(audio)
         for index, probability in enumerate(probabilities.values, start=probabilities.first_window):
-            window_end = (index + 1) * WINDOW
+            window_start = self._origin + index * WINDOW
+            window_end = window_start + WINDOW
             if self._is_speech(float(probability)):
                 self._last_speech_end = window_end
                 if not self._in_utterance:
                     self._in_utterance = True
-                    self._trim_to(max(self._buffer_start, index * WINDOW - round(PRE_ROLL_S * SAMPLE_RATE)))
-                    self._last_decode_fed = index * WINDOW
+                    self._trim_to(max(self._buffer_start, window_start - round(PRE_ROLL_S * SAMPLE_RATE)))
+                    self._last_decode_fed = window_start
             elif self._in_utterance and window_end - self._last_speech_end >= self._endpoint_samples:
                 events += self._end_utterance(window_end)
         if not self._in_utterance:
@@ -173,4 +198,7 @@ class StreamingRecognizer:
     def _event(self, kind: CaptionKind, words: list[Word]) -> CaptionEvent:
         position = self._fed / SAMPLE_RATE
         start, end = (words[0].start, words[-1].end) if words else (position, position)
-        return CaptionEvent(kind, self._next_id, join_words(words), start, end, tuple(words), position)
+        settled = self._buffer_start / SAMPLE_RATE
+        return CaptionEvent(
+            kind, self._next_id, join_words(words), start, end, tuple(words), position, settled
+        )

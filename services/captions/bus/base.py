@@ -1,8 +1,9 @@
 """How audio reaches the transcriber and captions reach every gateway.
 
 Gateways send a room's input (audio frames, browser-recognised text, session control) to whichever
-transcriber owns the room; transcribers publish captions that every gateway delivers to its own clients.
-In one process both ends are in memory; in the scale-out deployment Redis carries them.
+transcriber owns the room; transcribers publish room events (captions, lag) and gateways publish status, and
+every gateway delivers each event to its own clients in that room. In one process both ends are in memory; in
+the scale-out deployment Redis carries them (``redis.py``).
 """
 
 from __future__ import annotations
@@ -11,9 +12,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from captions.protocol import Caption
+from pydantic import BaseModel
 
-InputKind = Literal["start", "audio", "text", "pause", "stop"]
+from captions.protocol import Caption, Lag, Status
+
+# ``resume``: this transcriber took the room over mid-session (``at``: where its audio restarts).
+# ``release``: this transcriber lost the room (its lease went to another): drop it without a word more.
+InputKind = Literal["start", "audio", "text", "pause", "stop", "resume", "release"]
 
 
 @dataclass(frozen=True)
@@ -28,25 +33,53 @@ class RoomInput:
     text: str = ""
     final: bool = False
     language: str = "en"
+    at: float = 0.0  # session time: seconds of audio the session had before this input
+    entry_id: str = ""  # where the bus keeps it, for ``handled``
+
+
+RoomEventName = Literal["caption", "status", "lag"]
+ROOM_EVENT_MODELS: dict[RoomEventName, type[BaseModel]] = {"caption": Caption, "status": Status, "lag": Lag}
 
 
 @dataclass(frozen=True)
-class CaptionMessage:
+class RoomEvent:
+    """Something every client in a room receives as the Socket.IO event ``name``."""
+
     room_id: str
-    caption: Caption
+    name: RoomEventName
+    payload: BaseModel
+
+    @classmethod
+    def caption(cls, room_id: str, caption: Caption) -> RoomEvent:
+        return cls(room_id, "caption", caption)
 
 
 class Bus(Protocol):
+    """Every implementation passes tests/contract/test_bus.py."""
+
     async def send_input(self, message: RoomInput) -> None: ...
 
     def inputs(self) -> AsyncIterator[RoomInput]:
-        """Room inputs for this transcriber, in the order each room sent them."""
+        """Room inputs for this transcriber: every room it owns, each room's in the order they were sent."""
         ...
 
-    async def publish_caption(self, message: CaptionMessage) -> None: ...
+    async def settled(self, room_id: str, session_id: str, seconds: float) -> None:
+        """The room's audio before ``seconds`` (session time) is transcribed and its finals are stored: a
+        transcriber taking the room over resumes from there."""
+        ...
 
-    def captions(self) -> AsyncIterator[CaptionMessage]:
-        """Every caption of every room, for one gateway."""
+    async def handled(self, message: RoomInput) -> None:
+        """A text input is captioned and stored (audio settles by time instead)."""
+        ...
+
+    async def finished(self, room_id: str, session_id: str) -> None:
+        """The session ended and everything in it is stored: its input can go."""
+        ...
+
+    async def publish(self, event: RoomEvent) -> None: ...
+
+    def events(self) -> AsyncIterator[RoomEvent]:
+        """Every event of every room, for one gateway."""
         ...
 
     async def close(self) -> None: ...

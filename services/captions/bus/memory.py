@@ -1,11 +1,12 @@
-"""The in-process bus of the one-process mode: queues, nothing else."""
+"""The in-process bus of the one-process mode: queues, nothing else. The one transcriber owns every room and
+cannot die without the gateway, so nothing needs resuming."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
 
-from captions.bus.base import CaptionMessage, RoomInput
+from captions.bus.base import RoomEvent, RoomInput
 
 _CLOSED = None
 
@@ -13,7 +14,7 @@ _CLOSED = None
 class MemoryBus:
     def __init__(self) -> None:
         self._inputs: asyncio.Queue[RoomInput | None] = asyncio.Queue()
-        self._subscribers: list[asyncio.Queue[CaptionMessage | None]] = []
+        self._subscribers: list[asyncio.Queue[RoomEvent | None]] = []
 
     async def send_input(self, message: RoomInput) -> None:
         self._inputs.put_nowait(message)
@@ -22,16 +23,25 @@ class MemoryBus:
         while (message := await self._inputs.get()) is not _CLOSED:
             yield message
 
-    async def publish_caption(self, message: CaptionMessage) -> None:
-        for queue in self._subscribers:
-            queue.put_nowait(message)
+    async def settled(self, room_id: str, session_id: str, seconds: float) -> None:
+        return None
 
-    async def captions(self) -> AsyncIterator[CaptionMessage]:
-        queue: asyncio.Queue[CaptionMessage | None] = asyncio.Queue()
+    async def handled(self, message: RoomInput) -> None:
+        return None
+
+    async def finished(self, room_id: str, session_id: str) -> None:
+        return None
+
+    async def publish(self, event: RoomEvent) -> None:
+        for queue in self._subscribers:
+            queue.put_nowait(event)
+
+    async def events(self) -> AsyncIterator[RoomEvent]:
+        queue: asyncio.Queue[RoomEvent | None] = asyncio.Queue()
         self._subscribers.append(queue)
         try:
-            while (message := await queue.get()) is not _CLOSED:
-                yield message
+            while (event := await queue.get()) is not _CLOSED:
+                yield event
         finally:
             self._subscribers.remove(queue)
 

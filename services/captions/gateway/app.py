@@ -1,6 +1,8 @@
-"""The one-process server: FastAPI for REST, python-socketio for realtime, the transcriber beside them.
+"""The web server: FastAPI for REST, python-socketio for realtime.
 
-Everything is built here and wired in the lifespan; nothing lives at module level.
+``captions serve`` runs the transcriber beside it on an in-process bus; ``captions gateway`` runs it alone on
+Redis (no model loaded), with transcribers elsewhere. Everything is built here and wired in the lifespan;
+nothing lives at module level.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from captions.asr.engine import Engine
+from captions.bus.base import Bus
 from captions.bus.memory import MemoryBus
+from captions.bus.redis import RedisBus
 from captions.gateway.api import health, rooms, transcripts
 from captions.gateway.embed import pages as embed_pages
 from captions.gateway.problems import install_problem_handlers
@@ -23,14 +27,21 @@ from captions.gateway.realtime import RealtimeGateway
 from captions.gateway.services import Services
 from captions.gateway.web import install_web_app, mount_web_assets
 from captions.metrics import Metrics
+from captions.redis_client import connect, instance_name
 from captions.rooms.service import RoomService
+from captions.roomstate.base import RoomState
+from captions.roomstate.memory import MemoryRoomState
+from captions.roomstate.redis import RedisRoomState
 from captions.settings import Settings
 from captions.store.factory import open_store
 from captions.transcriber.worker import TranscriberWorker
 
 
-def create_app(settings: Settings, engine: Engine | None = None) -> socketio.ASGIApp:
-    """The ASGI app of ``captions serve``. Pass ``engine`` to share an already loaded model (tests)."""
+def create_app(
+    settings: Settings, engine: Engine | None = None, *, scale_out: bool = False
+) -> socketio.ASGIApp:
+    """The ASGI app of ``captions serve``, or with ``scale_out`` of ``captions gateway``. Pass ``engine`` to share
+    an already loaded model (tests)."""
     sio = socketio.AsyncServer(
         async_mode="asgi",
         cors_allowed_origins=settings.cors_origins or None,
@@ -45,28 +56,37 @@ def create_app(settings: Settings, engine: Engine | None = None) -> socketio.ASG
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = await open_store(settings)
-        asr = engine if engine is not None else await asyncio.to_thread(Engine, settings)
-        bus = MemoryBus()
         metrics = Metrics()
-        realtime = RealtimeGateway(sio, settings, store, bus, metrics)
-        worker = TranscriberWorker(asr, store, bus, metrics)
+        bus: Bus
+        state: RoomState
+        if scale_out:
+            client = connect(settings)
+            name = instance_name(settings)
+            bus, state = RedisBus(client, settings, name), RedisRoomState(client, name, settings)
+        else:
+            bus, state = MemoryBus(), MemoryRoomState()
+        realtime = RealtimeGateway(sio, settings, store, bus, state, metrics)
         app.state.services = Services(settings, store, RoomService(store), realtime, metrics)
-        tasks = [
-            asyncio.create_task(worker.run()),
-            asyncio.create_task(realtime.fan_out()),
-            asyncio.create_task(realtime.expire_idle_sessions()),
-        ]
+        tasks = [asyncio.create_task(realtime.fan_out()), asyncio.create_task(realtime.keep_presence())]
+        worker: TranscriberWorker | None = None
+        asr: Engine | None = None
+        if not scale_out:
+            asr = engine if engine is not None else await asyncio.to_thread(Engine, settings)
+            worker = TranscriberWorker(asr, store, bus, metrics, settings.lag_skip_partials_s)
+            tasks.append(asyncio.create_task(worker.run()))
         try:
             yield
         finally:
-            await worker.close()
-            await bus.close()
+            if worker is not None:
+                await worker.close()
             await realtime.close()
+            await state.close()
+            await bus.close()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await store.close()
-            if engine is None:
+            if asr is not None and engine is None:
                 asr.close()
 
     api = FastAPI(

@@ -1,7 +1,8 @@
 """The Socket.IO side of the gateway: who may connect, what clients send, what they receive.
 
 Every client event is validated against its pydantic model; anything wrong gets an ``error`` event with a code
-and affects only that client. Captions from the bus are delivered to the Socket.IO room of the same id.
+and affects only that client. Room events from the bus (captions, status, lag) are delivered to the Socket.IO
+room of the same id; the session and presence every gateway must agree on live in the shared room state.
 """
 
 from __future__ import annotations
@@ -17,12 +18,21 @@ import socketio
 from pydantic import BaseModel, ValidationError
 
 from captions.audio.pcm import BYTES_PER_SAMPLE, SAMPLE_RATE
-from captions.bus.base import Bus, CaptionMessage, RoomInput
+from captions.bus.base import Bus, RoomEvent, RoomInput
 from captions.gateway.limits import TokenBucket
 from captions.gateway.live import Client, LiveRoom
 from captions.metrics import Metrics
-from captions.protocol import AudioFrame, Caption, ConnectAuth, Correction, ErrorEvent, TextCaption
+from captions.protocol import (
+    AudioFrame,
+    Caption,
+    ConnectAuth,
+    Correction,
+    ErrorEvent,
+    Status,
+    TextCaption,
+)
 from captions.rooms.service import key_matches, new_session_id, now
+from captions.roomstate.base import LiveSession, RoomState
 from captions.settings import Settings
 from captions.store.base import CaptionRecord, SessionRecord, Store
 from captions.transcriber.worker import parse_caption_id
@@ -46,12 +56,19 @@ class Handler(Protocol):
 
 class RealtimeGateway:
     def __init__(
-        self, sio: socketio.AsyncServer, settings: Settings, store: Store, bus: Bus, metrics: Metrics
+        self,
+        sio: socketio.AsyncServer,
+        settings: Settings,
+        store: Store,
+        bus: Bus,
+        state: RoomState,
+        metrics: Metrics,
     ):
         self._sio = sio
         self._settings = settings
         self._store = store
         self._bus = bus
+        self._state = state
         self._metrics = metrics
         self._clients: dict[str, Client] = {}
         self._rooms: dict[str, LiveRoom] = {}
@@ -72,46 +89,64 @@ class RealtimeGateway:
 
     # --- what the REST side asks ---------------------------------------------------------------------
 
-    def live_room(self, room_id: str) -> LiveRoom | None:
-        return self._rooms.get(room_id)
+    async def room_status(self, room_id: str) -> Status:
+        live = self._rooms.get(room_id)
+        if live is None or live.presenter_sid is None:
+            return await self._status(room_id, await self._state.session(room_id))
+        return await self._status(room_id, live.session)
 
     async def close_room(self, room_id: str) -> None:
-        """The room was deleted: end its session and disconnect everyone in it."""
-        live = self._rooms.get(room_id)
-        if live is None:
-            return
-        if live.session_id:
+        """The room was deleted: end its session and disconnect everyone in it (on this gateway)."""
+        live = self._rooms.get(room_id) or LiveRoom(room_id, "en", await self._state.session(room_id))
+        if live.session.session_id:
             await self._end_session(live)
         for sid in [live.presenter_sid, *live.viewers]:
             if sid:
                 await self._send_error(sid, "room_deleted", "this room was deleted")
                 await self._sio.disconnect(sid)
+        await self._state.forget(room_id)
 
     # --- background work -----------------------------------------------------------------------------
 
     async def fan_out(self) -> None:
-        """Deliver every caption of the bus to the clients of this gateway in its room."""
-        async for message in self._bus.captions():
-            live = self._rooms.get(message.room_id)
+        """Deliver every room event of the bus to the clients of this gateway in that room."""
+        async for event in self._bus.events():
+            live = self._rooms.get(event.room_id)
+            if live is None:
+                continue
             skip: list[str] = []
-            if live is not None and live.catching_up:
+            if isinstance(event.payload, Caption) and live.catching_up:
                 for waiting in live.catching_up.values():
-                    waiting.append(message.caption)
+                    waiting.append(event.payload)
                 skip = list(live.catching_up)
+            elif isinstance(event.payload, Status) and live.presenter_sid is None:
+                _follow(live.session, event.payload)
             await self._sio.emit(
-                "caption", message.caption.model_dump(), room=message.room_id, skip_sid=skip or None
+                event.name, event.payload.model_dump(), room=event.room_id, skip_sid=skip or None
             )
 
-    async def expire_idle_sessions(self) -> None:
+    async def keep_presence(self) -> None:
+        """Tell the other gateways this one is alive (its viewers count), and end sessions left idle."""
         timeout = self._settings.session_idle_timeout_s
+        interval = min(5.0, timeout / 4, self._settings.presence_ttl_s / 3)
         while True:
-            await asyncio.sleep(min(5.0, timeout / 4))
-            deadline = time.monotonic() - timeout
-            for live in list(self._rooms.values()):
-                if live.session_id and live.last_activity < deadline:
-                    log.info("room %s: session %s idle, ending it", live.room_id, live.session_id)
-                    await self._end_session(live)
-                    await self._broadcast_status(live)
+            try:
+                await self._state.heartbeat()
+                await self._expire_idle_sessions(time.time() - timeout)
+            except Exception:
+                log.exception("keeping presence")
+            await asyncio.sleep(interval)
+
+    async def _expire_idle_sessions(self, deadline: float) -> None:
+        for live in list(self._rooms.values()):
+            if live.presenter_sid is None:
+                live.session = await self._state.session(live.room_id)
+            if live.session.session_id and live.session.last_activity < deadline:
+                log.info("room %s: session %s idle, ending it", live.room_id, live.session.session_id)
+                await self._end_session(live)
+                await self._broadcast_status(live)
+            if live.empty:
+                self._rooms.pop(live.room_id, None)
 
     # --- connection ----------------------------------------------------------------------------------
 
@@ -147,6 +182,10 @@ class RealtimeGateway:
         else:
             live.viewers.add(sid)
             self._metrics.viewers.inc()
+        if live.presenter_sid is None or live.presenter_sid == sid:
+            # The session may have moved here from another gateway, or changed there.
+            live.session = await self._state.session(request.room)
+        await self._share_presence(live)
         self._spawn(self._welcome(sid, live, request.last_id))
 
     async def disconnect(self, sid: str, reason: Any = None) -> None:
@@ -159,10 +198,12 @@ class RealtimeGateway:
         live.catching_up.pop(sid, None)
         if live.presenter_sid == sid:
             live.presenter_sid = None
+            await self._share_presence(live)
             await self._broadcast_status(live)
         elif sid in live.viewers:
             live.viewers.discard(sid)
             self._metrics.viewers.dec()
+            await self._share_presence(live)
             self._status_soon(live)
         if live.empty:
             self._rooms.pop(client.room_id, None)
@@ -171,7 +212,8 @@ class RealtimeGateway:
         """Status, then the captions this client missed, then what arrived meanwhile: once each, in order."""
         sent: set[str] = set()
         try:
-            await self._sio.emit("status", live.status().model_dump(), to=sid)
+            status = await self._status(live.room_id, live.session)
+            await self._sio.emit("status", status.model_dump(), to=sid)
             if sid in live.catching_up:
                 for record in await self._missed(live, last_id):
                     caption = _caption(record)
@@ -187,16 +229,17 @@ class RealtimeGateway:
                 await self._broadcast_status(live)
 
     async def _missed(self, live: LiveRoom, last_id: str | None) -> list[CaptionRecord]:
+        current = live.session.session_id
         seen = parse_caption_id(last_id) if last_id else None
         if seen is None:
-            if live.session_id is None:
+            if current is None:
                 return []
-            records = await self._store.captions(live.session_id)
+            records = await self._store.captions(current)
             return records[-self._settings.catchup_finals :] if self._settings.catchup_finals else []
         session_id, seq = seen
         records = await self._store.captions(session_id, after_seq=seq)
-        if live.session_id and live.session_id != session_id:
-            records += await self._store.captions(live.session_id)
+        if current and current != session_id:
+            records += await self._store.captions(current)
         return records
 
     async def _replace_presenter(self, sid: str) -> None:
@@ -218,14 +261,18 @@ class RealtimeGateway:
         seconds = size / BYTES_PER_SAMPLE / SAMPLE_RATE
         if not client.audio.take(seconds):
             raise ClientError("rate_limited", "audio is arriving faster than real time; slow down")
-        if live.session_id is None or live.state != "live":
+        session = live.session
+        if session.session_id is None or session.state != "live":
             await self._begin(live)
-        if frame.seq <= live.last_seq:
+        if frame.seq <= session.last_seq:
             return  # resent after a reconnect: already transcribed
-        live.last_seq = frame.seq
-        live.last_activity = time.monotonic()
+        at = session.audio_seconds
+        session.last_seq = frame.seq
+        session.audio_seconds += seconds
+        session.last_activity = time.time()
         self._metrics.audio_seconds.inc(seconds)
-        await self._send(live, "audio", seq=frame.seq, pcm=frame.pcm)
+        await self._send(live, "audio", seq=frame.seq, pcm=frame.pcm, at=at)
+        await self._state.save_session(live.room_id, session)
 
     async def _start(self, sid: str, data: Any) -> None:
         _, live = self._presenter(sid)
@@ -233,24 +280,26 @@ class RealtimeGateway:
 
     async def _pause(self, sid: str, data: Any) -> None:
         _, live = self._presenter(sid)
-        if live.state == "live":
-            live.state = "paused"
+        if live.session.state == "live":
+            live.session.state = "paused"
             await self._send(live, "pause")
+            await self._state.save_session(live.room_id, live.session)
             await self._broadcast_status(live)
 
     async def _stop(self, sid: str, data: Any) -> None:
         _, live = self._presenter(sid)
-        if live.session_id:
+        if live.session.session_id:
             await self._end_session(live)
             await self._broadcast_status(live)
 
     async def _text(self, sid: str, data: Any) -> None:
         _, live = self._presenter(sid)
         caption = _parse(TextCaption, data)
-        if live.session_id is None or live.state != "live":
+        if live.session.session_id is None or live.session.state != "live":
             await self._begin(live)
-        live.last_activity = time.monotonic()
+        live.session.last_activity = time.time()
         await self._send(live, "text", text=caption.text, final=caption.kind == "final")
+        await self._state.save_session(live.room_id, live.session)
 
     async def _correct(self, sid: str, data: Any) -> None:
         client, _ = self._presenter(sid)
@@ -259,7 +308,7 @@ class RealtimeGateway:
         if record is None:
             raise ClientError("unknown_caption", f"this room has no final caption {correction.id!r}")
         caption = _caption(record).model_copy(update={"kind": "correction"})
-        await self._bus.publish_caption(CaptionMessage(client.room_id, caption))
+        await self._bus.publish(RoomEvent.caption(client.room_id, caption))
 
     async def _unknown(self, event: str, sid: str, data: Any = None) -> None:
         self._metrics.rejected.labels("unknown_event").inc()
@@ -269,30 +318,34 @@ class RealtimeGateway:
 
     async def _begin(self, live: LiveRoom) -> None:
         """Start a session, or resume a paused one."""
-        live.last_activity = time.monotonic()
-        if live.session_id and live.state == "paused":
-            live.state = "live"
-        elif live.session_id is None:
-            live.session_id = new_session_id()
-            live.state = "live"
-            live.last_seq = -1
-            await self._store.start_session(SessionRecord(live.session_id, live.room_id, now()))
+        session = live.session
+        session.last_activity = time.time()
+        if session.session_id and session.state == "paused":
+            session.state = "live"
+        elif session.session_id is None:
+            session_id = new_session_id()
+            live.session = session = LiveSession(session_id, "live")
+            await self._store.start_session(SessionRecord(session_id, live.room_id, now()))
             await self._send(live, "start", language=live.language)
         else:
             return
+        await self._state.save_session(live.room_id, session)
         await self._broadcast_status(live)
 
     async def _end_session(self, live: LiveRoom) -> None:
-        session_id = live.session_id
+        session_id = live.session.session_id
         if session_id is None:
             return
-        await self._send(live, "stop")
-        live.session_id, live.state, live.last_seq = None, "idle", -1
+        await self._send(live, "stop", at=live.session.audio_seconds)
+        live.session = LiveSession()
+        await self._state.save_session(live.room_id, live.session)
         await self._store.end_session(session_id, now())
 
     async def _send(self, live: LiveRoom, kind: Any, **fields: Any) -> None:
-        assert live.session_id is not None
-        await self._bus.send_input(RoomInput(live.room_id, live.session_id, kind, **fields))
+        session = live.session
+        assert session.session_id is not None
+        fields.setdefault("at", session.audio_seconds)
+        await self._bus.send_input(RoomInput(live.room_id, session.session_id, kind, **fields))
 
     # --- helpers -------------------------------------------------------------------------------------
 
@@ -330,8 +383,24 @@ class RealtimeGateway:
     def _refuse(code: str, message: str) -> NoReturn:
         raise socketio.exceptions.ConnectionRefusedError(message, {"code": code})
 
+    async def _status(self, room_id: str, session: LiveSession) -> Status:
+        presence = await self._state.presence(room_id)
+        return Status(
+            room=room_id,
+            session=session.state,
+            session_id=session.session_id,
+            presenter_connected=presence.presenter_connected,
+            viewers=presence.viewers,
+            last_seq=session.last_seq,
+        )
+
+    async def _share_presence(self, live: LiveRoom) -> None:
+        await self._state.set_presence(live.room_id, live.presenter_sid is not None, len(live.viewers))
+
     async def _broadcast_status(self, live: LiveRoom) -> None:
-        await self._sio.emit("status", live.status().model_dump(), room=live.room_id)
+        """Through the bus: the room's clients on every gateway see it."""
+        status = await self._status(live.room_id, live.session)
+        await self._bus.publish(RoomEvent(live.room_id, "status", status))
 
     def _status_soon(self, live: LiveRoom) -> None:
         """Viewer counts change with every join; tell the room at most every ``status_interval_s``."""
@@ -369,6 +438,13 @@ def _first_error(error: ValidationError) -> str:
     first = error.errors()[0]
     where = ".".join(str(part) for part in first["loc"]) or "payload"
     return f"{where}: {first['msg']}"
+
+
+def _follow(session: LiveSession, status: Status) -> None:
+    """Keep a gateway's copy of a session another gateway leads."""
+    if session.session_id != status.session_id:
+        session.audio_seconds = 0.0
+    session.session_id, session.state, session.last_seq = status.session_id, status.session, status.last_seq
 
 
 def _caption(record: CaptionRecord) -> Caption:

@@ -48,14 +48,14 @@ async def create_room(body: RoomCreate, request: Request, deps: Deps) -> RoomCre
 @router.get("/{room_id}", response_model=RoomInfo)
 async def room_info(room_id: RoomIdPath, deps: Deps) -> RoomInfo:
     record = await existing_room(room_id, deps)
-    live = deps.realtime.live_room(room_id)
+    status = await deps.realtime.room_status(room_id)
     return RoomInfo(
         id=record.id,
         title=record.title,
         language=record.language,
         created_at=record.created_at,
-        live=live is not None and live.state == "live",
-        viewers=len(live.viewers) if live else 0,
+        live=status.session == "live",
+        viewers=status.viewers,
     )
 
 
@@ -63,14 +63,14 @@ async def room_info(room_id: RoomIdPath, deps: Deps) -> RoomInfo:
 async def room_sessions(room_id: RoomIdPath, deps: Deps) -> list[SessionInfo]:
     """Past and current sessions, oldest first."""
     await existing_room(room_id, deps)
-    live = deps.realtime.live_room(room_id)
+    status = await deps.realtime.room_status(room_id)
     return [
         SessionInfo(
             id=s.id,
             room_id=s.room_id,
             started_at=s.started_at,
             ended_at=s.ended_at,
-            state=live.state if live and live.session_id == s.id else "ended",
+            state=status.session if status.session_id == s.id else "ended",
         )
         for s in await deps.store.sessions(room_id)
     ]

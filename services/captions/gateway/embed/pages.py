@@ -68,11 +68,11 @@ async def viewer_page(room_id: RoomIdPath) -> RedirectResponse:
 
 
 async def _finals_to_show(deps: Services, room_id: str, options: EmbedOptions) -> list[CaptionRecord]:
-    live = deps.realtime.live_room(room_id)
     if options.lines is not None:
-        if live is None or live.session_id is None:
+        session_id = (await deps.realtime.room_status(room_id)).session_id
+        if session_id is None:
             return []
-        recent = await deps.store.captions(live.session_id)
+        recent = await deps.store.captions(session_id)
         return recent[-options.lines * RENDERED_FINALS_PER_LINE :]
     sessions = await deps.store.sessions(room_id)
     return await deps.store.captions(sessions[-1].id) if sessions else []

@@ -1,0 +1,350 @@
+"""The scale-out bus: where Redis carries audio to transcribers and room events to gateways.
+
+Audio: one stream per room (``captions:audio:{room}``), read by transcribers through the consumer group
+``transcribers``. A transcriber owns a room while it holds the room's lease (``captions:lease:{room}``, SET NX
+PX, renewed every third of its life). It acknowledges (and deletes) an entry only once the entry's audio is
+settled, i.e. transcribed and its finals stored, so the pending entries are exactly what a transcriber taking
+the room over must re-read (XAUTOCLAIM). Each entry carries its session time (``at``), so the new owner's
+clock continues where the old one's stopped. Rooms with input are listed in the set ``captions:rooms``, where
+transcribers look for rooms whose lease nobody holds.
+
+Events: one capped stream (``captions:events``) that every gateway reads from its last id. Unlike pub/sub, a
+gateway that loses Redis for a moment continues where it left off instead of missing what was sent meanwhile.
+
+Redis must keep its data across restarts (``appendonly yes``): streams and leases are the state of live rooms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
+
+import redis.asyncio as aioredis
+from redis.exceptions import ResponseError
+
+from captions.audio.pcm import BYTES_PER_SAMPLE, SAMPLE_RATE
+from captions.bus.base import ROOM_EVENT_MODELS, InputKind, RoomEvent, RoomEventName, RoomInput
+from captions.redis_client import BLOCK_MS, UNAVAILABLE, retrying
+from captions.settings import Settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+ROOMS = "captions:rooms"
+EVENTS = "captions:events"
+GROUP = "transcribers"
+READ_COUNT = 200
+# A transcriber that already owns rooms waits this long per room before claiming another: the least loaded
+# transcriber gets a new room.
+CLAIM_STAGGER_S = 0.05
+
+_RENEW = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+return 0
+"""
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+# A finished room whose stream is empty is forgotten; one that already has new input stays with its owner.
+_FORGET_IF_EMPTY = """
+if redis.call('xlen', KEYS[1]) > 0 then return 0 end
+redis.call('del', KEYS[1])
+redis.call('srem', KEYS[2], ARGV[2])
+if redis.call('get', KEYS[3]) == ARGV[1] then redis.call('del', KEYS[3]) end
+return 1
+"""
+
+
+def audio_key(room_id: str) -> str:
+    return f"captions:audio:{room_id}"
+
+
+def lease_key(room_id: str) -> str:
+    return f"captions:lease:{room_id}"
+
+
+@dataclass
+class _Delivered:
+    entry_id: bytes
+    session_id: str
+    end: float  # session seconds at the end of the entry's audio
+    audio: bool
+
+
+@dataclass
+class _OwnedRoom:
+    room_id: str
+    reader: asyncio.Task[None] | None = None
+    delivered: deque[_Delivered] = field(default_factory=deque)
+    last_id: bytes = b"0-0"
+
+
+class RedisBus:
+    def __init__(self, client: aioredis.Redis, settings: Settings, name: str) -> None:
+        # redis-py annotates its commands for sync and async clients at once (``Awaitable[T] | T``).
+        self._redis: Any = client
+        self._settings = settings
+        self.name = name
+        self._owned: dict[str, _OwnedRoom] = {}
+        self._inputs: asyncio.Queue[RoomInput | None] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._renew = client.register_script(_RENEW)
+        self._forget = client.register_script(_FORGET_IF_EMPTY)
+        self._release = client.register_script(_RELEASE)
+        self._closed = False
+
+    @property
+    def owned_rooms(self) -> list[str]:
+        return list(self._owned)
+
+    # --- gateway side --------------------------------------------------------------------------------
+
+    async def send_input(self, message: RoomInput) -> None:
+        fields: dict[str, Any] = {
+            "session": message.session_id,
+            "kind": message.kind,
+            "seq": message.seq,
+            "pcm": message.pcm,
+            "text": message.text,
+            "final": int(message.final),
+            "language": message.language,
+            "at": repr(message.at),
+        }
+
+        async def send() -> None:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.xadd(audio_key(message.room_id), fields)
+                pipe.sadd(ROOMS, message.room_id)
+                await pipe.execute()
+
+        await self._retrying("send room input", send)
+
+    async def publish(self, event: RoomEvent) -> None:
+        fields = {"room": event.room_id, "name": event.name, "payload": event.payload.model_dump_json()}
+        await self._retrying(
+            "publish a room event",
+            lambda: self._redis.xadd(EVENTS, fields, maxlen=self._settings.redis_events_maxlen),
+        )
+
+    async def events(self) -> AsyncIterator[RoomEvent]:
+        last: bytes | str = "$"
+        newest = await self._retrying("read events", lambda: self._redis.xrevrange(EVENTS, count=1))
+        if newest:
+            last = newest[0][0]
+        while not self._closed:
+            try:
+                batches = await self._redis.xread({EVENTS: last}, count=READ_COUNT, block=BLOCK_MS)
+            except UNAVAILABLE as error:
+                log.warning("events: Redis unavailable (%s); retrying", error)
+                await asyncio.sleep(0.5)
+                continue
+            for _, entries in batches or []:
+                for entry_id, fields in entries:
+                    last = entry_id
+                    event = _decode_event(fields)
+                    if event is not None:
+                        yield event
+
+    # --- transcriber side ----------------------------------------------------------------------------
+
+    async def inputs(self) -> AsyncIterator[RoomInput]:
+        self._tasks += [asyncio.create_task(self._claim_rooms()), asyncio.create_task(self._renew_leases())]
+        while (message := await self._inputs.get()) is not None:
+            yield message
+
+    async def settled(self, room_id: str, session_id: str, seconds: float) -> None:
+        owned = self._owned.get(room_id)
+        if owned is None:
+            return
+        done: list[bytes] = []
+        while owned.delivered and (
+            owned.delivered[0].session_id != session_id or owned.delivered[0].end <= seconds + 1e-6
+        ):
+            done.append(owned.delivered.popleft().entry_id)
+        if done:
+            await self._acknowledge(room_id, done)
+
+    async def handled(self, message: RoomInput) -> None:
+        owned = self._owned.get(message.room_id)
+        if owned is None or not message.entry_id:
+            return
+        through = _stream_id(message.entry_id)
+        done: list[bytes] = []
+        while owned.delivered and not owned.delivered[0].audio:
+            if _stream_id(owned.delivered[0].entry_id) > through:
+                break
+            done.append(owned.delivered.popleft().entry_id)
+        if done:
+            await self._acknowledge(message.room_id, done)
+
+    async def finished(self, room_id: str, session_id: str) -> None:
+        await self.settled(room_id, session_id, math.inf)
+        owned = self._owned.get(room_id)
+        if owned is None or owned.delivered:
+            return
+        forgotten = await self._retrying(
+            "forget a finished room",
+            lambda: self._forget(
+                keys=[audio_key(room_id), ROOMS, lease_key(room_id)], args=[self.name, room_id]
+            ),
+        )
+        if forgotten:
+            self._drop(room_id)
+
+    async def _acknowledge(self, room_id: str, entry_ids: list[bytes]) -> None:
+        async def acknowledge() -> None:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.xack(audio_key(room_id), GROUP, *entry_ids)
+                pipe.xdel(audio_key(room_id), *entry_ids)
+                await pipe.execute()
+
+        await self._retrying("acknowledge settled audio", acknowledge)
+
+    async def _claim_rooms(self) -> None:
+        lease_ms = round(self._settings.lease_s * 1000)
+        while not self._closed:
+            try:
+                rooms = sorted(r.decode() for r in await self._redis.smembers(ROOMS))
+                holders = await self._redis.mget([lease_key(r) for r in rooms]) if rooms else []
+                for room_id, holder in zip(rooms, holders, strict=True):
+                    if holder is not None or room_id in self._owned:
+                        continue
+                    limit = self._settings.max_rooms
+                    if limit and len(self._owned) >= limit:
+                        break
+                    await asyncio.sleep(CLAIM_STAGGER_S * len(self._owned))
+                    if await self._redis.set(lease_key(room_id), self.name, nx=True, px=lease_ms):
+                        log.info("%s: took room %s", self.name, room_id)
+                        owned = self._owned[room_id] = _OwnedRoom(room_id)
+                        owned.reader = asyncio.create_task(self._read_room(owned))
+            except UNAVAILABLE as error:
+                log.warning("claiming rooms: Redis unavailable (%s)", error)
+            await asyncio.sleep(self._settings.claim_interval_s)
+
+    async def _renew_leases(self) -> None:
+        lease_ms = round(self._settings.lease_s * 1000)
+        while not self._closed:
+            await asyncio.sleep(self._settings.lease_s / 3)
+            for room_id in list(self._owned):
+                try:
+                    kept = await self._renew(keys=[lease_key(room_id)], args=[self.name, lease_ms])
+                except UNAVAILABLE as error:
+                    log.warning("renewing leases: Redis unavailable (%s)", error)
+                    break
+                if not kept and room_id in self._owned:
+                    log.warning("%s: lost the lease of room %s", self.name, room_id)
+                    self._drop(room_id)
+                    self._inputs.put_nowait(RoomInput(room_id, "", "release"))
+
+    async def _read_room(self, owned: _OwnedRoom) -> None:
+        key = audio_key(owned.room_id)
+        with contextlib.suppress(ResponseError):  # BUSYGROUP: the group exists
+            await self._retrying(
+                "create the consumer group", lambda: self._redis.xgroup_create(key, GROUP, "0", mkstream=True)
+            )
+        # First what an earlier owner was given and never settled, then what nobody has read yet.
+        start: bytes | str = "0-0"
+        while True:
+
+            async def claim(start: bytes | str = start) -> list[Any]:
+                claimed: list[Any] = await self._redis.xautoclaim(
+                    key, GROUP, self.name, 0, start, count=READ_COUNT
+                )
+                return claimed
+
+            next_start, entries, *_ = await self._retrying("claim pending audio", claim)
+            self._deliver(owned, entries)
+            if next_start in (b"0-0", "0-0"):
+                break
+            start = next_start
+        while owned.room_id in self._owned and not self._closed:
+            try:
+                batches = await self._redis.xreadgroup(
+                    GROUP, self.name, {key: ">"}, count=READ_COUNT, block=BLOCK_MS
+                )
+            except UNAVAILABLE as error:
+                log.warning("room %s: Redis unavailable (%s); retrying", owned.room_id, error)
+                await asyncio.sleep(0.5)
+                continue
+            except ResponseError as error:  # NOGROUP: the stream was forgotten and made again
+                log.info("room %s: %s; joining the group again", owned.room_id, error)
+                with contextlib.suppress(ResponseError):
+                    await self._redis.xgroup_create(key, GROUP, "0", mkstream=True)
+                continue
+            for _, entries in batches or []:
+                self._deliver(owned, entries)
+
+    def _deliver(self, owned: _OwnedRoom, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
+        for entry_id, fields in entries:
+            if not fields or _stream_id(entry_id) <= _stream_id(owned.last_id):
+                continue  # deleted meanwhile, or given again after Redis lost its last second
+            message = _decode_input(owned.room_id, entry_id, fields)
+            if owned.last_id == b"0-0" and message.kind != "start":
+                # The room was live on another transcriber: continue its session from this entry's time.
+                self._inputs.put_nowait(
+                    RoomInput(
+                        owned.room_id, message.session_id, "resume", language=message.language, at=message.at
+                    )
+                )
+            owned.last_id = entry_id
+            audio = message.kind == "audio"
+            duration = len(message.pcm) / BYTES_PER_SAMPLE / SAMPLE_RATE if audio else 0.0
+            owned.delivered.append(_Delivered(entry_id, message.session_id, message.at + duration, audio))
+            self._inputs.put_nowait(message)
+
+    def _drop(self, room_id: str) -> None:
+        owned = self._owned.pop(room_id, None)
+        if owned is not None and owned.reader is not None and owned.reader is not asyncio.current_task():
+            owned.reader.cancel()
+
+    async def _retrying(self, what: str, operation: Callable[[], Awaitable[T]]) -> T:
+        return await retrying(what, operation, 0 if self._closed else self._settings.redis_retry_s)
+
+    async def close(self) -> None:
+        """Stop; rooms still owned are handed over at once (their unsettled audio stays pending)."""
+        self._closed = True
+        for room_id in list(self._owned):
+            self._drop(room_id)
+            with contextlib.suppress(*UNAVAILABLE):
+                await self._release(keys=[lease_key(room_id)], args=[self.name])
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._inputs.put_nowait(None)
+
+
+def _stream_id(entry_id: bytes | str) -> tuple[int, int]:
+    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    milliseconds, _, sequence = text.partition("-")
+    return int(milliseconds), int(sequence or 0)
+
+
+def _decode_input(room_id: str, entry_id: bytes, fields: dict[bytes, bytes]) -> RoomInput:
+    return RoomInput(
+        entry_id=entry_id.decode(),
+        room_id=room_id,
+        session_id=fields[b"session"].decode(),
+        kind=cast(InputKind, fields[b"kind"].decode()),
+        seq=int(fields[b"seq"]),
+        pcm=fields[b"pcm"],
+        text=fields[b"text"].decode(),
+        final=fields[b"final"] == b"1",
+        language=fields[b"language"].decode(),
+        at=float(fields[b"at"]),
+    )
+
+
+def _decode_event(fields: dict[bytes, bytes]) -> RoomEvent | None:
+    name = cast(RoomEventName, fields[b"name"].decode())
+    model = ROOM_EVENT_MODELS.get(name)
+    if model is None:
+        log.warning("events: unknown event %r", name)
+        return None
+    return RoomEvent(fields[b"room"].decode(), name, model.model_validate_json(fields[b"payload"]))

@@ -1,0 +1,53 @@
+"""The Redis connection of the scale-out processes, and how they ride out a Redis restart."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from captions.settings import Settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
+# Blocking reads wait this long; the socket timeout must be longer.
+BLOCK_MS = 500
+
+
+def connect(settings: Settings) -> aioredis.Redis:
+    if not settings.redis_url:
+        raise ValueError("set REDIS_URL (or CAPTIONS_REDIS_URL) for the gateway and transcriber services")
+    return aioredis.Redis.from_url(
+        settings.redis_url,
+        socket_connect_timeout=2,
+        socket_timeout=BLOCK_MS / 1000 + 5,
+        health_check_interval=10,
+    )
+
+
+def instance_name(settings: Settings) -> str:
+    return settings.instance_name or f"{socket.gethostname()}-{os.getpid()}"
+
+
+async def retrying(what: str, operation: Callable[[], Awaitable[T]], patience_s: float) -> T:
+    """Redis restarts and failovers last seconds: wait for it (up to ``patience_s``) rather than fail."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + patience_s
+    delay = 0.05
+    while True:
+        try:
+            return await operation()
+        except UNAVAILABLE as error:
+            if loop.time() + delay > deadline:
+                raise
+            log.warning("%s: Redis unavailable (%s); retrying", what, error)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 1.0)

@@ -1,0 +1,116 @@
+"""Room state shared by gateways, in Redis: where a gateway touches Redis for anything but the bus.
+
+``captions:session:{room}`` is a hash of the live session. ``captions:presence:{room}`` holds one field per
+gateway (``"<presenter 0|1>:<viewers>"``); ``captions:gateways`` scores each gateway by its last heartbeat, and
+fields of gateways silent for ``presence_ttl_s`` are ignored (a gateway killed with its viewers cannot say so).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import redis.asyncio as aioredis
+
+from captions.protocol import SessionState
+from captions.redis_client import retrying
+from captions.roomstate.base import LiveSession, Presence
+from captions.settings import Settings
+
+T = TypeVar("T")
+
+GATEWAYS = "captions:gateways"
+
+
+def session_key(room_id: str) -> str:
+    return f"captions:session:{room_id}"
+
+
+def presence_key(room_id: str) -> str:
+    return f"captions:presence:{room_id}"
+
+
+class RedisRoomState:
+    def __init__(self, client: aioredis.Redis, name: str, settings: Settings) -> None:
+        # redis-py annotates its commands for sync and async clients at once (``Awaitable[T] | T``).
+        self._redis: Any = client
+        self._name = name
+        self._ttl = settings.presence_ttl_s
+        self._patience_s = settings.redis_retry_s
+
+    async def _retrying(self, what: str, operation: Callable[[], Awaitable[T]]) -> T:
+        return await retrying(what, operation, self._patience_s)
+
+    async def session(self, room_id: str) -> LiveSession:
+        fields: dict[bytes, bytes] = await self._retrying(
+            "read a live session", lambda: self._redis.hgetall(session_key(room_id))
+        )
+        if not fields.get(b"session_id"):
+            return LiveSession()
+        state: SessionState = fields[b"state"].decode()  # type: ignore[assignment]
+        return LiveSession(
+            session_id=fields[b"session_id"].decode(),
+            state=state,
+            last_seq=int(fields[b"last_seq"]),
+            audio_seconds=float(fields[b"audio_seconds"]),
+            last_activity=float(fields[b"last_activity"]),
+        )
+
+    async def save_session(self, room_id: str, session: LiveSession) -> None:
+        if session.session_id is None:
+            await self._retrying("end a live session", lambda: self._redis.delete(session_key(room_id)))
+            return
+        fields = {
+            "session_id": session.session_id,
+            "state": session.state,
+            "last_seq": session.last_seq,
+            "audio_seconds": repr(session.audio_seconds),
+            "last_activity": repr(session.last_activity),
+        }
+        await self._retrying(
+            "save a live session", lambda: self._redis.hset(session_key(room_id), mapping=fields)
+        )
+
+    async def set_presence(self, room_id: str, presenter: bool, viewers: int) -> None:
+        key = presence_key(room_id)
+        if presenter or viewers:
+            share = f"{int(presenter)}:{viewers}"
+            await self._retrying("count viewers", lambda: self._redis.hset(key, self._name, share))
+        else:
+            await self._retrying("count viewers", lambda: self._redis.hdel(key, self._name))
+
+    async def presence(self, room_id: str) -> Presence:
+        async def read() -> list[Any]:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.hgetall(presence_key(room_id))
+                pipe.zrangebyscore(GATEWAYS, time.time() - self._ttl, "+inf")
+                results: list[Any] = await pipe.execute()
+                return results
+
+        shares, alive = await self._retrying("read presence", read)
+        living = set(alive)
+        presenter, viewers = False, 0
+        for gateway, share in shares.items():
+            if gateway not in living:
+                continue
+            has_presenter, _, count = share.decode().partition(":")
+            presenter = presenter or has_presenter == "1"
+            viewers += int(count)
+        return Presence(presenter, viewers)
+
+    async def forget(self, room_id: str) -> None:
+        await self._retrying(
+            "forget a room", lambda: self._redis.delete(session_key(room_id), presence_key(room_id))
+        )
+
+    async def heartbeat(self) -> None:
+        """Not retried: the next heartbeat is the retry."""
+        moment = time.time()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.zadd(GATEWAYS, {self._name: moment})
+            pipe.zremrangebyscore(GATEWAYS, "-inf", moment - 10 * self._ttl)
+            await pipe.execute()
+
+    async def close(self) -> None:
+        await self._redis.zrem(GATEWAYS, self._name)

@@ -1,0 +1,55 @@
+"""``captions transcriber``: the transcriber as its own process, on Redis, holding no client connection.
+
+It loads the model, takes rooms whose lease nobody holds, and runs until SIGTERM/SIGINT; then it hands its
+rooms over at once (leases deleted, unsettled audio left pending for the next owner). Prometheus metrics are
+served on ``CAPTIONS_HOST``:``CAPTIONS_PORT``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from prometheus_client import start_http_server
+
+from captions.asr.engine import Engine
+from captions.bus.redis import RedisBus
+from captions.metrics import Metrics
+from captions.redis_client import connect, instance_name
+from captions.settings import Settings
+from captions.store.factory import open_store
+from captions.transcriber.worker import TranscriberWorker
+
+log = logging.getLogger(__name__)
+
+
+async def run_transcriber(settings: Settings) -> None:
+    engine = await asyncio.to_thread(Engine, settings)
+    store = await open_store(settings)
+    client = connect(settings)
+    name = instance_name(settings)
+    bus = RedisBus(client, settings, name)
+    metrics = Metrics()
+    worker = TranscriberWorker(engine, store, bus, metrics, settings.lag_skip_partials_s)
+    server, _ = start_http_server(settings.port, addr=settings.host, registry=metrics.registry)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    log.info("transcriber %s ready (metrics on %s:%d)", name, settings.host, settings.port)
+    print(f"captions transcriber {name} ready", flush=True)
+    running = asyncio.create_task(worker.run())
+    try:
+        await asyncio.wait([running, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        await worker.release_all()
+        await bus.close()
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        await store.close()
+        await client.aclose()
+        server.shutdown()
+        engine.close()
