@@ -9,6 +9,7 @@ import pytest
 
 from captions.asr.engine import Engine
 from captions.settings import Settings
+from tests.processes import RedisServer
 from tests.speech import DEFAULT_AUDIO_DIR, SpeechCorpus, find_corpus
 
 
@@ -47,3 +48,13 @@ def synthesise(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path
         return out
 
     return speak
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A real redis-server of the test's own, on a free port; stopped (and its data dropped) after the test."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed (make test installs it with apt-get)")
+    server = RedisServer(tmp_path / "redis").start()
+    yield server
+    server.stop()

@@ -30,7 +30,7 @@ from captions.audio.pcm import float32_to_pcm16, load_audio, split_frames
 from captions.settings import Settings
 from captions.simulation import simulate
 from tests.bench.engine import RESULTS
-from tests.e2e.harness import free_port
+from tests.processes import free_port
 from tests.speech import corpus_for_bench
 
 FANOUT_VIEWERS = (1, 100, 500, 1000)

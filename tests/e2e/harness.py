@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,13 +17,7 @@ from captions.asr.engine import Engine
 from captions.audio.pcm import float32_to_pcm16, load_audio, split_frames
 from captions.gateway.app import create_app
 from captions.settings import Settings
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+from tests.processes import free_port
 
 
 class Server:

@@ -16,14 +16,14 @@ from pydantic import BaseModel
 
 from captions.protocol import Caption, Lag, Status
 
-# ``resume``: this transcriber took the room over mid-session (``at``: where its audio restarts).
 # ``release``: this transcriber lost the room (its lease went to another): drop it without a word more.
-InputKind = Literal["start", "audio", "text", "pause", "stop", "resume", "release"]
+InputKind = Literal["start", "audio", "text", "pause", "stop", "release"]
 
 
 @dataclass(frozen=True)
 class RoomInput:
-    """One thing a presenter did. ``start`` carries the language; ``audio`` PCM16 bytes; ``text`` a caption."""
+    """One thing a presenter did: ``audio`` carries PCM16 bytes, ``text`` a caption. A transcriber that takes a
+    room over mid-session starts from whatever input comes first, at its ``at``."""
 
     room_id: str
     session_id: str

@@ -44,8 +44,11 @@ READ_COUNT = 200
 # transcriber gets a new room.
 CLAIM_STAGGER_S = 0.05
 
+# A lease that expired while Redis was down (nobody else took it) is simply kept.
 _RENEW = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+local holder = redis.call('get', KEYS[1])
+if holder == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+if not holder then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
 return 0
 """
 _RELEASE = """
@@ -286,13 +289,6 @@ class RedisBus:
             if not fields or _stream_id(entry_id) <= _stream_id(owned.last_id):
                 continue  # deleted meanwhile, or given again after Redis lost its last second
             message = _decode_input(owned.room_id, entry_id, fields)
-            if owned.last_id == b"0-0" and message.kind != "start":
-                # The room was live on another transcriber: continue its session from this entry's time.
-                self._inputs.put_nowait(
-                    RoomInput(
-                        owned.room_id, message.session_id, "resume", language=message.language, at=message.at
-                    )
-                )
             owned.last_id = entry_id
             audio = message.kind == "audio"
             duration = len(message.pcm) / BYTES_PER_SAMPLE / SAMPLE_RATE if audio else 0.0

@@ -326,7 +326,7 @@ class RealtimeGateway:
             session_id = new_session_id()
             live.session = session = LiveSession(session_id, "live")
             await self._store.start_session(SessionRecord(session_id, live.room_id, now()))
-            await self._send(live, "start", language=live.language)
+            await self._send(live, "start")
         else:
             return
         await self._state.save_session(live.room_id, session)
@@ -345,7 +345,8 @@ class RealtimeGateway:
         session = live.session
         assert session.session_id is not None
         fields.setdefault("at", session.audio_seconds)
-        await self._bus.send_input(RoomInput(live.room_id, session.session_id, kind, **fields))
+        message = RoomInput(live.room_id, session.session_id, kind, language=live.language, **fields)
+        await self._bus.send_input(message)
 
     # --- helpers -------------------------------------------------------------------------------------
 

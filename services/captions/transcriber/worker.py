@@ -2,8 +2,9 @@
 
 It is the one writer of a room's captions, so numbering stays consistent whether the words come from the
 server's recogniser or from the presenter's browser. Caption ids are ``{session_id}:{seq}``; a partial
-carries the id its final will take. A room taken over from a transcriber that died (``resume``) continues from
-the finals already stored: same numbering, and words that end before the last final are not captioned again.
+carries the id its final will take. A session always continues from the finals already stored (a room taken
+over from a transcriber that died starts from its first unsettled input): same numbering, and words that end
+before the last stored final are not captioned again.
 """
 
 from __future__ import annotations
@@ -89,12 +90,9 @@ class TranscriberWorker:
         if message.kind == "release":
             await self._release(message.room_id)
             return
-        if message.kind == "resume":
-            await self._resume(message)
-            return
         room = self._rooms.get(message.room_id)
         if message.kind == "start" or (room is None and message.kind in ("audio", "text")):
-            room = await self._start(message)
+            room = await self._open(message)
         if room is None or room.session_id != message.session_id:
             if message.kind == "stop":
                 await self._bus.finished(message.room_id, message.session_id)
@@ -112,36 +110,31 @@ class TranscriberWorker:
             await self._stop(message.room_id)
             await self._bus.finished(message.room_id, message.session_id)
 
-    async def _start(self, message: RoomInput, resume: Resume | None = None) -> RoomTranscription:
+    async def _open(self, message: RoomInput) -> RoomTranscription:
+        """The session's recogniser, continuing after the finals already stored (none for a new session)."""
         current = self._rooms.get(message.room_id)
         if current is not None:
-            if current.session_id == message.session_id and resume is None:
+            if current.session_id == message.session_id:
                 return current
             await self._stop(message.room_id)
+        stored = await self._store.captions(message.session_id)
+        resume = Resume(
+            at=message.at,
+            committed_end=stored[-1].end if stored else 0.0,
+            prompt=" ".join(record.text for record in stored[-RESUME_PROMPT_FINALS:]),
+        )
         recognizer = self._engine.open_stream(message.language, resume=resume) if self._engine else None
         room = RoomTranscription(message.room_id, message.session_id, recognizer)
-        if resume is not None:
-            room.audio_seconds = room.settled = resume.at
+        room.audio_seconds = room.settled = message.at
+        room.finals = stored[-1].seq + 1 if stored else 0
+        if stored:
+            log.info("room %s: session %s continues at %.1f s after %d finals", room.room_id,
+                     room.session_id, message.at, room.finals)  # fmt: skip
         if recognizer is not None:
             room.reader = asyncio.create_task(self._read(room, recognizer))
         self._rooms[message.room_id] = room
         self._metrics.rooms_live.set(len(self._rooms))
         return room
-
-    async def _resume(self, message: RoomInput) -> None:
-        """Take over a session another transcriber was transcribing: continue after its stored finals."""
-        stored = await self._store.captions(message.session_id)
-        committed_end = stored[-1].end if stored else 0.0
-        prompt = " ".join(record.text for record in stored[-RESUME_PROMPT_FINALS:])
-        room = await self._start(message, Resume(message.at, committed_end, prompt))
-        room.finals = stored[-1].seq + 1 if stored else 0
-        log.info(
-            "room %s: resumed session %s at %.1f s after %d finals",
-            room.room_id,
-            room.session_id,
-            message.at,
-            room.finals,
-        )
 
     async def _release(self, room_id: str) -> None:
         """Another transcriber owns the room now: stop at once, say nothing more."""

@@ -1,0 +1,120 @@
+"""What only the Redis bus does: leases, takeover of a dead transcriber's rooms, riding out a Redis restart."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from captions.bus.base import RoomEvent, RoomInput
+from captions.bus.redis import RedisBus, lease_key
+from captions.protocol import Lag
+from captions.redis_client import connect
+from captions.settings import Settings
+from tests.contract.test_bus import take, talk
+from tests.processes import RedisServer
+
+
+@pytest.fixture
+def settings(redis_server: RedisServer) -> Settings:
+    return Settings(redis_url=redis_server.url, lease_s=1.0, claim_interval_s=0.05, redis_retry_s=20)
+
+
+async def open_bus(settings: Settings, name: str) -> RedisBus:
+    return RedisBus(connect(settings), settings, name)
+
+
+def die(bus: RedisBus) -> None:
+    """What kill -9 leaves behind: nothing renews the leases, nothing acknowledges, nothing is handed over."""
+    for task in bus._tasks:
+        task.cancel()
+    for owned in bus._owned.values():
+        if owned.reader is not None:
+            owned.reader.cancel()
+
+
+async def test_a_dead_transcribers_room_moves_with_exactly_its_unsettled_input(settings: Settings) -> None:
+    gateway, first, second = [await open_bus(settings, name) for name in ("gw", "tr-1", "tr-2")]
+    sent = talk("room", "s1", 10)[:11]  # start and ten 100 ms frames
+    first_inputs = first.inputs()
+    for message in sent:
+        await gateway.send_input(message)
+    got = await take(first_inputs, len(sent))
+    assert [m.kind for m in got] == ["start"] + ["audio"] * 10
+    await first.settled("room", "s1", 0.5)  # frames 0-4 transcribed and stored
+    die(first)
+
+    second_inputs = second.inputs()
+    taken = await take(second_inputs, 5, within_s=5)
+    assert [m.seq for m in taken] == [5, 6, 7, 8, 9], "the unsettled input, nothing more"
+    assert taken[0].at == pytest.approx(0.5), "the new owner's clock starts where the settled audio ends"
+    later = RoomInput("room", "s1", "audio", seq=10, pcm=b"\0" * 3200, at=1.0)
+    await gateway.send_input(later)
+    assert [m.seq for m in await take(second_inputs, 1)] == [10]
+    for bus in (gateway, second):
+        await bus.close()
+
+
+async def test_a_transcriber_that_lost_its_lease_lets_go_of_the_room(settings: Settings) -> None:
+    gateway, owner = await open_bus(settings, "gw"), await open_bus(settings, "tr-1")
+    inputs = owner.inputs()
+    await gateway.send_input(RoomInput("room", "s1", "start"))
+    await take(inputs, 1)
+    redis = connect(settings)
+    await redis.set(
+        lease_key("room"), "tr-2", px=5000
+    )  # e.g. it stalled past its lease and another took over
+    released = await take(inputs, 1, within_s=3)
+    assert released[0].kind == "release"
+    assert released[0].room_id == "room"
+    assert owner.owned_rooms == []
+    await redis.aclose()
+    for bus in (gateway, owner):
+        await bus.close()
+
+
+async def test_events_keep_flowing_through_a_redis_restart(
+    settings: Settings, redis_server: RedisServer
+) -> None:
+    gateway, transcriber = await open_bus(settings, "gw"), await open_bus(settings, "tr")
+    events = [RoomEvent("room", "lag", Lag(room="room", seconds=float(i))) for i in range(9)]
+    received = asyncio.create_task(take(gateway.events(), len(events), within_s=30))
+    await asyncio.sleep(0.3)
+    for event in events[:3]:
+        await transcriber.publish(event)
+    await asyncio.to_thread(redis_server.stop)
+    during = asyncio.create_task(transcriber.publish(events[3]))  # waits for Redis instead of failing
+    await asyncio.sleep(1.0)
+    await asyncio.to_thread(redis_server.start)
+    await during
+    for event in events[4:]:
+        await transcriber.publish(event)
+    assert [e.payload for e in await received] == [e.payload for e in events]
+    for bus in (gateway, transcriber):
+        await bus.close()
+
+
+async def test_room_input_sent_while_redis_restarts_is_delivered(
+    settings: Settings, redis_server: RedisServer
+) -> None:
+    gateway, transcriber = await open_bus(settings, "gw"), await open_bus(settings, "tr")
+    inputs: AsyncIterator[RoomInput] = transcriber.inputs()
+    sent = talk("room", "s1", 6)[:7]
+    for message in sent[:3]:
+        await gateway.send_input(message)
+    assert len(await take(inputs, 3)) == 3
+    await asyncio.to_thread(redis_server.stop)
+    sending = asyncio.create_task(_send_all(gateway, sent[3:]))
+    await asyncio.sleep(1.0)
+    await asyncio.to_thread(redis_server.start)
+    await sending
+    assert [m.seq for m in await take(inputs, 4, within_s=20)] == [2, 3, 4, 5]
+    assert transcriber.owned_rooms == ["room"], "a lease that expired while Redis was down is kept"
+    for bus in (gateway, transcriber):
+        await bus.close()
+
+
+async def _send_all(bus: RedisBus, messages: list[RoomInput]) -> None:
+    for message in messages:
+        await bus.send_input(message)
