@@ -113,6 +113,10 @@ class CaptionsProcess:
         wait_until(lambda: self._alive() and self._answers(probe), f"{self.name}", within_s)
         return self
 
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
     def _alive(self) -> bool:
         if self._process is None or self._process.poll() is not None:
             raise RuntimeError(f"{self.name} exited; its log:\n{self.log.read_text()[-3000:]}")

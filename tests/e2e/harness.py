@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import socketio
@@ -108,14 +108,21 @@ class Client:
         return next(e for e in self.errors if e["code"] == code)
 
 
-def viewer(server: Server, room: str, last_id: str | None = None) -> Client:
+class Reachable(Protocol):
+    """A server a client can connect to: in this process, or a ``captions`` process."""
+
+    @property
+    def url(self) -> str: ...
+
+
+def viewer(server: Reachable, room: str, last_id: str | None = None) -> Client:
     auth: dict[str, Any] = {"room": room, "role": "viewer"}
     if last_id:
         auth["last_id"] = last_id
     return Client(server.url, auth)
 
 
-def presenter(server: Server, room: dict[str, Any]) -> Client:
+def presenter(server: Reachable, room: dict[str, Any]) -> Client:
     return Client(server.url, {"room": room["id"], "role": "presenter", "key": room["presenter_key"]})
 
 

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from captions.cli import _parser
@@ -28,14 +29,59 @@ def commands() -> set[str]:
     return set(subparsers.choices)  # type: ignore[arg-type]
 
 
-def test_compose_services_use_real_commands_and_settings() -> None:
-    compose: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+def compose_services(file: str = "docker-compose.yml") -> dict[str, Any]:
+    compose: dict[str, Any] = yaml.safe_load((ROOT / file).read_text())
+    services: dict[str, Any] = compose["services"]
+    return services
+
+
+def ours(service: dict[str, Any]) -> bool:
+    """Built from our image's Python stages (nginx, redis and mongo are other programs)."""
+    build = service.get("build", {})
+    return bool(build) and build.get("target", "app") in ("app", "gpu")
+
+
+@pytest.mark.parametrize("file", ["docker-compose.yml", "infra/compose.gpu.yml"])
+def test_compose_services_use_real_commands_and_settings(file: str) -> None:
     known = settings_variables()
-    for name, service in compose["services"].items():
+    for name, service in compose_services(file).items():
+        if not ours(service):
+            continue
         command = service.get("command", ["serve"])
         assert command[0] in commands(), f"{name}: no `captions {command[0]}`"
         for variable in service.get("environment", {}):
             assert variable in known, f"{name}: {variable} is not a setting"
+    targets = set(
+        re.findall(r"^FROM \S+ AS (\w+)", (ROOT / "infra/docker/Dockerfile").read_text(), re.MULTILINE)
+    )
+    for service in compose_services(file).values():
+        if "build" in service:
+            assert service["build"]["target"] in targets
+
+
+def test_compose_runs_the_scale_out_deployment() -> None:
+    services = compose_services()
+    roles = {service.get("command", ["serve"])[0] for service in services.values() if ours(service)}
+    assert {"gateway", "transcriber"} <= roles
+    assert {"redis", "mongo", "nginx"} <= set(services)
+
+
+def test_nginx_sends_socket_io_and_rest_to_every_gateway_and_only_there() -> None:
+    config = (ROOT / "infra" / "nginx" / "nginx.conf").read_text()
+    upstream = dict(re.findall(r"^\s*server ([\w-]+):(\d+)", config, re.MULTILINE))
+    services = compose_services()
+    gateways = {
+        name: service["environment"]["CAPTIONS_PORT"]
+        for name, service in services.items()
+        if ours(service) and service.get("command", ["serve"])[0] == "gateway"
+    }
+    assert upstream == gateways
+    assert "location /socket.io/" in config
+    assert "proxy_set_header Upgrade $http_upgrade" in config
+    assert "ip_hash" in config, "Socket.IO long-polling needs a client's requests on one gateway"
+    routes = re.search(r"location ~ \^/\((.+?)\)", config)
+    assert routes is not None
+    assert {"api", "embed", "embed-assets"} <= set(routes.group(1).split("|"))
 
 
 def test_dockerfile_sets_only_real_settings() -> None:

@@ -276,7 +276,9 @@ class RedisBus:
                 log.warning("room %s: Redis unavailable (%s); retrying", owned.room_id, error)
                 await asyncio.sleep(0.5)
                 continue
-            except ResponseError as error:  # NOGROUP: the stream was forgotten and made again
+            except ResponseError as error:  # the stream was forgotten (and maybe made again since)
+                if owned.room_id not in self._owned or self._closed:
+                    return
                 log.info("room %s: %s; joining the group again", owned.room_id, error)
                 with contextlib.suppress(ResponseError):
                     await self._redis.xgroup_create(key, GROUP, "0", mkstream=True)

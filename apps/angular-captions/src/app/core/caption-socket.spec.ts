@@ -69,6 +69,19 @@ describe('CaptionSocket', () => {
     expect(socket.authNow()).toEqual({ room: 'room1', role: 'viewer', last_id: 's1:0' });
   });
 
+  it('tells how far transcription is behind until it has caught up or the session ends', () => {
+    service.open({ room: 'room1', role: 'presenter', key: 'k' });
+    const socket = sockets[0];
+    expect(service.lagSeconds()).toBe(0);
+    socket.server('lag', { room: 'room1', seconds: 3.5 });
+    expect(service.lagSeconds()).toBe(3.5);
+    socket.server('lag', { room: 'room1', seconds: 0 });
+    expect(service.lagSeconds()).toBe(0);
+    socket.server('lag', { room: 'room1', seconds: 2 });
+    socket.server('status', { room: 'room1', session: 'idle', presenter_connected: true, viewers: 0, last_seq: -1 });
+    expect(service.lagSeconds()).toBe(0);
+  });
+
   it('keeps each final once through catch-up, and lets a final replace its partial', () => {
     service.open({ room: 'room1', role: 'viewer' });
     const socket = sockets[0];

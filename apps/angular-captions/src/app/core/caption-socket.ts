@@ -1,7 +1,7 @@
 import { DestroyRef, Injectable, InjectionToken, inject, signal } from '@angular/core';
 import { io, type ManagerOptions, type SocketOptions } from 'socket.io-client';
 import { CaptionTranscript } from './caption-transcript';
-import type { Caption, ConnectAuth, ErrorEvent, Status, TextCaption } from './generated';
+import type { Caption, ConnectAuth, ErrorEvent, Lag, Status, TextCaption } from './generated';
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'refused';
 
@@ -45,9 +45,12 @@ export class CaptionSocket {
   private readonly _state = signal<ConnectionState>('idle');
   private readonly _status = signal<Status | null>(null);
   private readonly _error = signal<ErrorEvent | null>(null);
+  private readonly _lagSeconds = signal(0);
   readonly state = this._state.asReadonly();
   readonly status = this._status.asReadonly();
   readonly error = this._error.asReadonly();
+  /** How far the server's transcription of this room is behind real time (0 when it keeps up). */
+  readonly lagSeconds = this._lagSeconds.asReadonly();
   readonly transcript = new CaptionTranscript();
 
   constructor() {
@@ -89,6 +92,7 @@ export class CaptionSocket {
     socket.on('caption', (caption: Caption) => this.transcript.apply(caption));
     socket.on('status', (status: Status) => this.onStatus(status));
     socket.on('error', (error: ErrorEvent) => this._error.set(error));
+    socket.on('lag', (lag: Lag) => this._lagSeconds.set(lag.seconds));
     this.socket = socket;
     this._state.set('connecting');
     socket.connect();
@@ -140,6 +144,7 @@ export class CaptionSocket {
 
   private onStatus(status: Status): void {
     this._status.set(status);
+    if (status.session === 'idle') this._lagSeconds.set(0);
     // A presenter page that was reloaded continues the numbering the server already has.
     const lastSeq = status.last_seq ?? -1;
     if (this.auth?.role === 'presenter' && lastSeq >= this.nextSeq) this.nextSeq = lastSeq + 1;

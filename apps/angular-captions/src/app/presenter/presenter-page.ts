@@ -49,6 +49,11 @@ export class PresenterPage implements OnInit {
     const rest = String(seconds % 60).padStart(2, '0');
     return minutes >= 60 ? `${Math.floor(minutes / 60)}:${String(minutes % 60).padStart(2, '0')}:${rest}` : `${minutes}:${rest}`;
   });
+  /** Transcription behind real time: viewers read late; nothing is lost, partials are skipped meanwhile. */
+  protected readonly behind = computed(() => {
+    const seconds = this.socket.lagSeconds();
+    return seconds >= 1 ? `Captions are ${seconds.toFixed(1)} s behind: the server is catching up (nothing is lost).` : '';
+  });
   protected readonly problem = computed(() => {
     const error = this.socket.error();
     if (error) return error.code === 'bad_key' ? 'This presenter key is not the key of this room.' : error.message;
