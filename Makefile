@@ -57,6 +57,7 @@ test: setup lint typecheck web-test $(WEB_BUILD)
 bench: setup
 	$(BIN)/python -m tests.bench.engine
 	$(BIN)/python -m tests.bench.server
+	$(BIN)/python -m tests.bench.scaleout
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(WEB)/node_modules $(WEB)/dist tests/browser/node_modules

@@ -110,12 +110,20 @@ async def viewer_latency(url: str, audio: np.ndarray) -> list[float]:
     return [at - clock_zero - c["end"] for at, c in arrivals if c["kind"] == "final"]
 
 
-async def fan_out(url: str, server_pid: int, viewers: int) -> dict[str, Any]:
+async def fan_out(
+    url: str, server_pids: list[int], viewers: int, viewer_urls: list[str] | None = None
+) -> dict[str, Any]:
+    """The presenter on ``url``; viewer processes spread over ``viewer_urls`` (default: ``url``)."""
     room = create_room(url)
     per_process = [
         viewers // VIEWER_PROCESSES + (i < viewers % VIEWER_PROCESSES) for i in range(VIEWER_PROCESSES)
     ]
-    processes = [spawn_viewers(url, room["id"], count) for count in per_process if count]
+    targets = viewer_urls or [url]
+    processes = [
+        spawn_viewers(targets[i % len(targets)], room["id"], count)
+        for i, count in enumerate(per_process)
+        if count
+    ]
     for process in processes:
         assert process.stdout is not None
         assert process.stdout.readline().strip() == "ready"
@@ -126,12 +134,12 @@ async def fan_out(url: str, server_pid: int, viewers: int) -> dict[str, Any]:
         transports=["websocket"],
     )
     await asyncio.sleep(1.0)
-    started, cpu_before = time.monotonic(), cpu_of(server_pid)
+    started, cpu_before = time.monotonic(), sum(cpu_of(pid) for pid in server_pids)
     for _ in range(MESSAGES):
         await presenter.emit("text", {"kind": "final", "text": f"t={time.time():.6f}"})
         await asyncio.sleep(MESSAGE_INTERVAL_S)
     await asyncio.sleep(2.0)
-    cpu = (cpu_of(server_pid) - cpu_before) / (time.monotonic() - started)
+    cpu = (sum(cpu_of(pid) for pid in server_pids) - cpu_before) / (time.monotonic() - started)
     latencies: list[float] = []
     for process in processes:
         out, _ = process.communicate("", timeout=120)
@@ -165,7 +173,7 @@ def main() -> int:
         fan = []
         for viewers in FANOUT_VIEWERS:
             print(f"  fan-out to {viewers} viewers ...", file=sys.stderr, flush=True)
-            fan.append(asyncio.run(fan_out(url, process.pid, viewers)))
+            fan.append(asyncio.run(fan_out(url, [process.pid], viewers)))
 
     engine_p = percentiles(engine_only)
     viewer_p = percentiles(at_viewer)
