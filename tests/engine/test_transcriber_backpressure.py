@@ -1,0 +1,71 @@
+"""The transcriber when audio arrives faster than it can be recognised: lag is reported and partials give way,
+finals never do."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from captions.asr.engine import Engine
+from captions.bus.base import RoomEvent, RoomInput
+from captions.bus.memory import MemoryBus
+from captions.metrics import Metrics
+from captions.protocol import Caption, Lag
+from captions.rooms.service import now
+from captions.store.base import RoomRecord, SessionRecord
+from captions.store.sqlite import SqliteStore
+from captions.transcriber.worker import TranscriberWorker
+from tests.e2e.harness import pcm_frames
+from tests.speech import SpeechCorpus, word_error_rate
+
+
+class OneSessionBus(MemoryBus):
+    """Ends the transcriber's input once it has handled the session's ``stop`` (and so published everything)."""
+
+    async def inputs(self) -> AsyncIterator[RoomInput]:
+        async for message in super().inputs():
+            yield message
+            if message.kind == "stop":
+                return
+
+
+async def test_a_room_behind_real_time_reports_its_lag_skips_partials_and_keeps_every_final(
+    engine: Engine, speech: SpeechCorpus, tmp_path: Path
+) -> None:
+    store = await SqliteStore.open(tmp_path / "captions.db")
+    await store.create_room(RoomRecord("room", "Lag", "en", "hash", now()))
+    await store.start_session(SessionRecord("s1", "room", now()))
+    bus, metrics = OneSessionBus(), Metrics()
+    worker = TranscriberWorker(engine, store, bus, metrics, lag_skip_s=1.0)
+    events: list[RoomEvent] = []
+
+    async def listen() -> None:
+        async for event in bus.events():
+            events.append(event)
+
+    listening = asyncio.create_task(listen())
+    running = asyncio.create_task(worker.run())
+    await asyncio.sleep(0.1)
+    # Audio at 20x real time: what an overloaded transcriber sees (each decode falls further behind).
+    await bus.send_input(RoomInput("room", "s1", "start"))
+    at = 0.0
+    for seq, pcm in enumerate(pcm_frames(speech.path("talk.wav"))):
+        await bus.send_input(RoomInput("room", "s1", "audio", seq=seq, pcm=pcm, at=at))
+        at += len(pcm) / 32_000
+        await asyncio.sleep(0.005)
+    await bus.send_input(RoomInput("room", "s1", "stop", at=at))
+    await running
+    await bus.close()
+    await listening
+
+    lags = [e.payload.seconds for e in events if isinstance(e.payload, Lag)]
+    assert lags, "the room is told that its captions are behind"
+    assert max(lags) >= 1.0
+    assert lags[-1] == 0, "and when they have caught up"
+    assert metrics.partials_skipped._value.get() > 0, "partials give way while the room is behind"
+    finals = [e.payload for e in events if isinstance(e.payload, Caption) and e.payload.kind == "final"]
+    stored = await store.captions("s1")
+    assert [(c.id, c.text) for c in finals] == [(r.id, r.text) for r in stored]
+    assert word_error_rate(speech.reference("talk.wav"), " ".join(c.text for c in finals)) <= 0.15
+    await store.close()
