@@ -11,10 +11,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +22,8 @@ from captions.asr.engine import Engine
 from captions.audio.pcm import load_audio
 from captions.settings import Settings
 from captions.simulation import simulate
-from tests.bench.engine import RESULTS, percentile
-from tests.bench.server import fan_out
+from tests.bench.engine import percentile
+from tests.bench.server import fan_out, save_results
 from tests.processes import CaptionsProcess, RedisServer
 from tests.speech import corpus_for_bench
 
@@ -106,19 +104,7 @@ def main() -> int:
     )
     verdict = "PASS" if row["p99_s"] < 0.3 else "MISS"
     print(f"2000 viewers on 2 gateways p99 {row['p99_s'] * 1000:.0f} ms (target < 300 ms): {verdict}")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "scaleout.json").write_text(
-        json.dumps(
-            {
-                "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "rooms": rooms,
-                "rooms_capacity": capacity,
-                "two_gateways": viewers,
-            },
-            indent=1,
-        )
-        + "\n"
-    )
+    save_results("scaleout.json", {"rooms": rooms, "rooms_capacity": capacity, "two_gateways": viewers})
     return 0
 
 

@@ -196,21 +196,22 @@ def main() -> int:
     print(
         f"1000 viewers p99 {top['p99_s'] * 1000:.0f} ms (target < 250 ms): {'PASS' if top['p99_s'] < 0.25 else 'MISS'}"
     )
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "server.json").write_text(
-        json.dumps(
-            {
-                "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "final_latency_engine": {"p50": engine_p[0], "p95": engine_p[1]},
-                "final_latency_viewer": {"p50": viewer_p[0], "p95": viewer_p[1]},
-                "gateway_added_p50_s": round(added, 3),
-                "fan_out": fan,
-            },
-            indent=1,
-        )
-        + "\n"
+    save_results(
+        "server.json",
+        {
+            "final_latency_engine": {"p50": engine_p[0], "p95": engine_p[1]},
+            "final_latency_viewer": {"p50": viewer_p[0], "p95": viewer_p[1]},
+            "gateway_added_p50_s": round(added, 3),
+            "fan_out": fan,
+        },
     )
     return 0
+
+
+def save_results(name: str, results: dict[str, Any]) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamped = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **results}
+    (RESULTS / name).write_text(json.dumps(stamped, indent=1) + "\n")
 
 
 if __name__ == "__main__":
