@@ -336,7 +336,7 @@ class RealtimeGateway:
         session_id = live.session.session_id
         if session_id is None:
             return
-        await self._send(live, "stop", at=live.session.audio_seconds)
+        await self._send(live, "stop")
         live.session = LiveSession()
         await self._state.save_session(live.room_id, live.session)
         await self._store.end_session(session_id, now())
