@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
@@ -9,8 +10,22 @@ import pytest
 
 from captions.asr.engine import Engine
 from captions.settings import Settings
-from tests.processes import RedisServer
-from tests.speech import DEFAULT_AUDIO_DIR, SpeechCorpus, find_corpus
+from tests.support.processes import RedisServer
+from tests.support.speech import DEFAULT_AUDIO_DIR, SpeechCorpus, find_corpus
+
+# Where the tests find recordings: test infrastructure, not a setting of the product.
+KEPT_VARIABLES = {"CAPTIONS_TEST_AUDIO"}
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never read the developer's shell: every setting is the default unless a test sets it."""
+    for name in list(os.environ):
+        if (name.startswith("CAPTIONS_") and name not in KEPT_VARIABLES) or name in (
+            "REDIS_URL",
+            "MONGODB_URL",
+        ):
+            monkeypatch.delenv(name)
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.speech import SpeechCorpus, word_error_rate
-from tests.unit.test_exports import parse_blocks
+from tests.support.speech import SpeechCorpus, word_error_rate
+from tests.support.subtitles import parse_blocks
 
 CAPTIONS = Path(sys.executable).with_name("captions")
 

@@ -34,7 +34,8 @@ def _simulate(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from captions.asr.engine import Engine
-    from captions.audio.pcm import SAMPLE_RATE, load_audio
+    from captions.audio.pcm import load_audio
+    from captions.protocol import SAMPLE_RATE
     from captions.simulation import TimedEvent, simulate
 
     audio = load_audio(args.file)
@@ -79,7 +80,7 @@ def _gateway(args: argparse.Namespace) -> int:
 def _web_server(args: argparse.Namespace, *, scale_out: bool) -> int:
     import uvicorn
 
-    from captions.gateway.app import create_app
+    from captions.composition import gateway_app, serve_app
 
     settings = _server_settings(args)
     if scale_out and not settings.redis_url:
@@ -87,7 +88,7 @@ def _web_server(args: argparse.Namespace, *, scale_out: bool) -> int:
         return 2
     what = "Captions gateway" if scale_out else "Live captions"
     print(f"{what} on http://{settings.host}:{settings.port}  (API docs: /docs)", flush=True)
-    app = create_app(settings, scale_out=scale_out)
+    app = gateway_app(settings) if scale_out else serve_app(settings)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
     return 0
 

@@ -7,17 +7,36 @@ its TypeScript types from them, so Python and TypeScript cannot drift.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+# The audio a presenter sends: PCM16LE mono at 16 kHz.
+SAMPLE_RATE = 16_000
+BYTES_PER_SAMPLE = 2
 
 MAX_CAPTION_CHARS = 2000
 RoomId = Annotated[str, Field(min_length=4, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 CaptionId = Annotated[str, Field(min_length=1, max_length=64)]
 CaptionText = Annotated[str, Field(max_length=MAX_CAPTION_CHARS)]
 Role = Literal["presenter", "viewer"]
-SessionState = Literal["idle", "live", "paused", "ended"]
+# idle -> live <-> paused -> stopping -> ended: ``stopping`` while the transcriber settles the last words,
+# ``ended`` once they are stored (a transcript fetched then is complete).
+SessionState = Literal["idle", "live", "paused", "stopping", "ended"]
+# A caption's id is ``{session_id}:{n}``: n counts the session's finals from 0.
+_CAPTION_ID = re.compile(r"^([A-Za-z0-9_-]{1,40}):([0-9]{1,9})$")
+
+
+def caption_id(session_id: str, seq: int) -> str:
+    return f"{session_id}:{seq}"
+
+
+def parse_caption_id(value: str) -> tuple[str, int] | None:
+    """(session id, n) of a well-formed caption id; None for anything else (a client's ``last_id`` is input)."""
+    match = _CAPTION_ID.match(value)
+    return (match[1], int(match[2])) if match else None
 
 
 class Model(BaseModel):
@@ -86,6 +105,14 @@ class Status(Model):
     last_seq: int = Field(
         default=-1,
         description="Last audio frame accepted in this session: a presenter resumes numbering after it.",
+    )
+    resume_seq: Annotated[int, Field(ge=0)] = Field(
+        default=0,
+        description="The first audio frame the server needs (again): a presenter resends its kept frames from "
+        "here after a reconnect. Below last_seq + 1 only when a server restart lost unsettled audio.",
+    )
+    audio_seconds: Annotated[float, Field(ge=0)] = Field(
+        default=0.0, description="Audio the session has received: its running time."
     )
 
 

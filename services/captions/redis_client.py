@@ -20,6 +20,8 @@ T = TypeVar("T")
 UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
 # Blocking reads wait this long; the socket timeout must be longer.
 BLOCK_MS = 500
+# A blocking read loop that lost Redis tries again after this long (it has no caller to give up for).
+RETRY_PAUSE_S = 0.5
 
 
 def connect(settings: Settings) -> aioredis.Redis:
@@ -37,17 +39,27 @@ def instance_name(settings: Settings) -> str:
     return settings.instance_name or f"{socket.gethostname()}-{os.getpid()}"
 
 
-async def retrying(what: str, operation: Callable[[], Awaitable[T]], patience_s: float) -> T:
-    """Redis restarts and failovers last seconds: wait for it (up to ``patience_s``) rather than fail."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + patience_s
-    delay = 0.05
-    while True:
-        try:
-            return await operation()
-        except UNAVAILABLE as error:
-            if loop.time() + delay > deadline:
-                raise
-            log.warning("%s: Redis unavailable (%s); retrying", what, error)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 1.0)
+class Retrying:
+    """How every Redis call of a process rides out a Redis restart or failover (they last seconds): it waits
+    for Redis, up to ``patience_s``, rather than fail. ``give_up`` makes the remaining calls fail at once (a
+    process shutting down)."""
+
+    def __init__(self, patience_s: float) -> None:
+        self.patience_s = patience_s
+
+    def give_up(self) -> None:
+        self.patience_s = 0.0
+
+    async def __call__(self, what: str, operation: Callable[[], Awaitable[T]]) -> T:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.patience_s
+        delay = 0.05
+        while True:
+            try:
+                return await operation()
+            except UNAVAILABLE as error:
+                if loop.time() + delay > deadline:
+                    raise
+                log.warning("%s: Redis unavailable (%s); retrying", what, error)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)

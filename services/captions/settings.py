@@ -105,7 +105,9 @@ class Settings(BaseSettings):
     event_rate: float = Field(default=20.0, gt=0, description="Other events a client may send per second.")
     event_burst: int = Field(default=40, ge=1)
     catchup_finals: int = Field(default=50, ge=0, description="Finals a newly joined viewer receives.")
-    session_idle_timeout_s: float = Field(default=300.0, gt=0, description="Silence that ends a session.")
+    presenter_timeout_s: float = Field(
+        default=1800.0, gt=0, description="A session ends when no presenter has been connected this long."
+    )
     status_interval_s: float = Field(
         default=1.0, gt=0, description="Viewer-count updates at most this often."
     )

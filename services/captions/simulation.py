@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from captions.asr.engine import Engine
 from captions.asr.events import CaptionEvent
-from captions.audio.pcm import SAMPLE_RATE, Audio, split_frames
+from captions.audio.pcm import Audio, split_frames
+from captions.protocol import SAMPLE_RATE
 
 DEFAULT_FRAME_S = 0.1
 

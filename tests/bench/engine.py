@@ -21,10 +21,11 @@ import numpy as np
 from captions.asr.engine import Engine
 from captions.asr.offline import transcribe_offline
 from captions.asr.words import join_words
-from captions.audio.pcm import SAMPLE_RATE, load_audio
+from captions.audio.pcm import load_audio
+from captions.protocol import SAMPLE_RATE
 from captions.settings import Settings
 from captions.simulation import TimedEvent, simulate
-from tests.speech import corpus_for_bench, word_error_rate
+from tests.support.speech import corpus_for_bench, word_error_rate
 
 RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results"
 TARGET_FILE = "talk.wav"

@@ -24,8 +24,8 @@ from captions.settings import Settings
 from captions.simulation import simulate
 from tests.bench.engine import percentile
 from tests.bench.server import fan_out, save_results
-from tests.processes import CaptionsProcess, RedisServer
-from tests.speech import corpus_for_bench
+from tests.support.processes import CaptionsProcess, RedisServer
+from tests.support.speech import corpus_for_bench
 
 ROOM_COUNTS = (2, 4, 6, 8)
 ROOMS_TARGET = 6

@@ -30,8 +30,8 @@ from captions.audio.pcm import float32_to_pcm16, load_audio, split_frames
 from captions.settings import Settings
 from captions.simulation import simulate
 from tests.bench.engine import RESULTS
-from tests.processes import free_port
-from tests.speech import corpus_for_bench
+from tests.support.processes import free_port
+from tests.support.speech import corpus_for_bench
 
 FANOUT_VIEWERS = (1, 100, 500, 1000)
 VIEWER_PROCESSES = 4

@@ -1,65 +1,111 @@
-"""One contract for the room state gateways share: in-process, and Redis (a real redis-server)."""
+"""One contract for the room state gateways share: in the store (one process; SQLite and the Mongo fake), and
+Redis (a real redis-server)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from captions.redis_client import connect
+from captions.redis_client import Retrying, connect
 from captions.roomstate.base import LiveSession, Presence, RoomState
-from captions.roomstate.memory import MemoryRoomState
 from captions.roomstate.redis import RedisRoomState
+from captions.roomstate.stored import StoredRoomState
 from captions.settings import Settings
-from tests.processes import RedisServer
+from captions.store.base import RoomRecord, SessionRecord, Store
+from tests.support.processes import RedisServer
+from tests.support.stores import StoreKind, open_test_store
+
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["memory", "redis"])
-async def state(request: pytest.FixtureRequest) -> AsyncIterator[RoomState]:
-    if request.param == "memory":
-        yield MemoryRoomState()
-        return
-    server: RedisServer = request.getfixturevalue("redis_server")
-    client = connect(Settings(redis_url=server.url))
-    shared = RedisRoomState(client, "gw-a", Settings(redis_url=server.url))
-    await shared.heartbeat()
-    yield shared
-    await shared.close()
-    await client.aclose()
+class Shared:
+    """The room state under test, and how a gateway starts a session (in the store, then in the state)."""
+
+    def __init__(self, state: RoomState, store: Store) -> None:
+        self.state = state
+        self.store = store
+        self.started = 0
+
+    async def start(self, room_id: str, session_id: str) -> LiveSession:
+        if await self.store.get_room(room_id) is None:
+            await self.store.create_room(RoomRecord(room_id, "Talk", "en", "hash", NOW))
+        self.started += 1
+        started = NOW + timedelta(minutes=self.started)
+        await self.store.start_session(SessionRecord(session_id, room_id, started))
+        session = LiveSession(session_id, "live", started_at=started.timestamp())
+        await self.state.save_session(room_id, session)
+        return session
 
 
-async def test_a_room_without_a_session_is_idle(state: RoomState) -> None:
-    session = await state.session("room")
+@pytest.fixture(params=["sqlite", "mongo", "redis"])
+async def shared(request: pytest.FixtureRequest) -> AsyncIterator[Shared]:
+    kind: StoreKind = "mongo" if request.param == "mongo" else "sqlite"
+    async with open_test_store(kind, request.getfixturevalue("tmp_path")) as store:
+        if request.param != "redis":
+            yield Shared(StoredRoomState(store), store)
+            return
+        server: RedisServer = request.getfixturevalue("redis_server")
+        settings = Settings(redis_url=server.url)
+        client = connect(settings)
+        state = RedisRoomState(client, "gw-a", settings, Retrying(settings.redis_retry_s))
+        await state.heartbeat()
+        yield Shared(state, store)
+        await state.close()
+        await client.aclose()
+
+
+async def test_a_room_without_a_session_is_idle(shared: Shared) -> None:
+    session = await shared.state.session("room")
     assert (session.session_id, session.state, session.last_seq, session.audio_seconds) == (
         None,
         "idle",
         -1,
         0.0,
     )
+    assert await shared.state.open_rooms() == []
 
 
-async def test_a_saved_session_is_what_every_gateway_reads(state: RoomState) -> None:
-    saved = LiveSession("s1", "paused", last_seq=41, audio_seconds=4.2, last_activity=1234.5)
-    await state.save_session("room", saved)
-    assert await state.session("room") == saved
-    assert (await state.session("other")).session_id is None
+async def test_a_saved_session_is_what_every_gateway_reads(shared: Shared) -> None:
+    saved = await shared.start("room", "s1")
+    saved.state, saved.last_seq, saved.audio_seconds, saved.last_activity = "paused", 41, 4.2, 1234.5
+    await shared.state.save_session("room", saved)
+    assert await shared.state.session("room") == saved
+    assert (await shared.state.session("other")).session_id is None
     saved.last_seq = 99  # a gateway changing its copy changes nothing shared until it saves
-    assert (await state.session("room")).last_seq == 41
+    assert (await shared.state.session("room")).last_seq == 41
+    assert await shared.state.open_rooms() == ["room"]
 
 
-async def test_ending_or_forgetting_a_session_makes_the_room_idle(state: RoomState) -> None:
-    await state.save_session("room", LiveSession("s1", "live"))
-    await state.save_session("room", LiveSession())
-    assert (await state.session("room")).session_id is None
-    await state.save_session("room", LiveSession("s2", "live"))
-    await state.set_presence("room", True, 2)
-    await state.forget("room")
-    assert (await state.session("room")).session_id is None
-    assert await state.presence("room") == Presence(False, 0)
+async def test_an_ended_session_stays_the_rooms_last_and_a_late_end_ends_nothing_newer(
+    shared: Shared,
+) -> None:
+    await shared.start("room", "s1")
+    await shared.store.end_session("s1", NOW)  # the transcriber stored its last final
+    assert await shared.state.end_session("room", "s1") is True
+    ended = await shared.state.session("room")
+    assert (ended.session_id, ended.state) == ("s1", "ended")
+    assert await shared.state.open_rooms() == []
+    await shared.start("room", "s2")
+    assert await shared.state.end_session("room", "s1") is False, "s1 ended long ago; s2 goes on"
+    assert (await shared.state.session("room")).state == "live"
+    assert await shared.state.open_rooms() == ["room"]
 
 
-async def test_presence_is_this_gateways_share(state: RoomState) -> None:
+async def test_forgetting_a_room_drops_its_presence(shared: Shared) -> None:
+    await shared.start("room", "s1")
+    await shared.state.set_presence("room", True, 2)
+    await shared.store.delete_room("room")
+    await shared.state.forget("room")
+    assert (await shared.state.session("room")).session_id is None
+    assert await shared.state.presence("room") == Presence(False, 0)
+    assert await shared.state.open_rooms() == []
+
+
+async def test_presence_is_this_gateways_share(shared: Shared) -> None:
+    state = shared.state
     assert await state.presence("room") == Presence(False, 0)
     await state.set_presence("room", True, 3)
     assert await state.presence("room") == Presence(True, 3)
@@ -70,7 +116,11 @@ async def test_presence_is_this_gateways_share(state: RoomState) -> None:
 async def test_presence_sums_gateways_and_forgets_a_silent_one(redis_server: RedisServer) -> None:
     settings = Settings(redis_url=redis_server.url, presence_ttl_s=1.0)
     client = connect(settings)
-    a, b = RedisRoomState(client, "gw-a", settings), RedisRoomState(client, "gw-b", settings)
+    retrying = Retrying(settings.redis_retry_s)
+    a, b = (
+        RedisRoomState(client, "gw-a", settings, retrying),
+        RedisRoomState(client, "gw-b", settings, retrying),
+    )
     for gateway in (a, b):
         await gateway.heartbeat()
     await a.set_presence("room", True, 3)

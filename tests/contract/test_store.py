@@ -6,26 +6,20 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiosqlite
 import pytest
-from mongomock_motor import AsyncMongoMockClient
 
-from captions.store.base import CaptionRecord, RoomRecord, SessionRecord, Store
-from captions.store.mongo import MongoStore
+from captions.store.base import CaptionRecord, RoomGone, RoomRecord, SessionRecord, Store
 from captions.store.sqlite import SqliteStore
+from tests.support.stores import open_test_store
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture(params=["sqlite", "mongo"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    if request.param == "sqlite":
-        opened: Store = await SqliteStore.open(tmp_path / "captions.db")
-    else:
-        mongo = MongoStore(AsyncMongoMockClient(tz_aware=True)["captions"])
-        await mongo.ensure_indexes()
-        opened = mongo
-    yield opened
-    await opened.close()
+    async with open_test_store(request.param, tmp_path) as opened:
+        yield opened
 
 
 def room(room_id: str = "room-1") -> RoomRecord:
@@ -75,7 +69,43 @@ async def test_finals_are_kept_in_order_once_and_after_a_seq(store: Store) -> No
     await store.append_final(caption(1, text="a duplicate delivery"))
     assert [c.text for c in await store.captions("s1")] == ["words 0", "words 1", "words 2"]
     assert [c.seq for c in await store.captions("s1", after_seq=0)] == [1, 2]
+    assert [c.seq for c in await store.captions("s1", after_seq=-1, limit=2)] == [0, 1]
+    assert [c.seq for c in await store.last_captions("s1", 2)] == [1, 2]
+    assert await store.last_captions("s1", 0) == []
     assert await store.captions("other") == []
+
+
+async def test_a_sessions_live_state_and_settled_point_are_kept_until_it_ends(store: Store) -> None:
+    await store.create_room(room())
+    await store.start_session(SessionRecord("s1", "room-1", NOW, last_activity=5.0))
+    await store.update_session("s1", state="paused", last_seq=41, audio_seconds=4.2, last_activity=9.5)
+    await store.settle_session("s1", 30, 3.1)
+    await store.settle_session("s1", 12, 1.3)  # a late report never moves the settled point back
+    assert [s.id for s in await store.open_sessions()] == ["s1"]
+    found = await store.latest_session("room-1")
+    assert found is not None
+    assert (found.state, found.last_seq, found.audio_seconds, found.last_activity) == ("paused", 41, 4.2, 9.5)
+    assert (found.settled_seq, found.settled_at) == (30, 3.1)
+    await store.end_session("s1", NOW + timedelta(minutes=5))
+    await store.end_session("s1", NOW + timedelta(minutes=9))  # the first end counts
+    await store.update_session("s1", state="live", last_seq=50, audio_seconds=5.0, last_activity=10.0)
+    ended = await store.latest_session("room-1")
+    assert ended is not None
+    assert (ended.state, ended.ended_at, ended.last_seq) == ("ended", NOW + timedelta(minutes=5), 41)
+    assert await store.open_sessions() == []
+    assert await store.latest_session("room-2") is None
+
+
+async def test_a_deleted_room_takes_no_more_writes(store: Store) -> None:
+    await store.create_room(room())
+    await store.start_session(SessionRecord("s1", "room-1", NOW))
+    await store.delete_room("room-1")
+    with pytest.raises(RoomGone):
+        await store.append_final(caption(0))
+    with pytest.raises(RoomGone):
+        await store.start_session(SessionRecord("s2", "room-1", NOW))
+    assert await store.captions("s1") == []
+    assert await store.sessions("room-1") == []
 
 
 async def test_corrections_replace_the_text_and_are_marked(store: Store) -> None:
@@ -99,6 +129,24 @@ async def test_deleting_a_room_removes_its_sessions_and_captions_only(store: Sto
     assert await store.sessions("room-1") == []
     assert await store.captions("s1") == []
     assert [c.id for c in await store.captions("s2")] == ["s2-0"]
+
+
+async def test_sqlite_files_of_an_earlier_release_are_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "captions.db"
+    async with aiosqlite.connect(path) as old:
+        await old.executescript(
+            "CREATE TABLE rooms (id TEXT PRIMARY KEY, title TEXT NOT NULL, language TEXT NOT NULL,"
+            " key_hash TEXT NOT NULL, created_at TEXT NOT NULL);"
+            "CREATE TABLE sessions (id TEXT PRIMARY KEY, room_id TEXT NOT NULL, started_at TEXT NOT NULL,"
+            " ended_at TEXT);"
+            f"INSERT INTO rooms VALUES ('room-1', 'Keynote', 'en', 'hash', '{NOW.isoformat()}');"
+            f"INSERT INTO sessions VALUES ('s0', 'room-1', '{NOW.isoformat()}', '{NOW.isoformat()}');"
+        )
+    store = await SqliteStore.open(path)
+    assert await store.get_room("room-1") == room()
+    [old_session] = await store.sessions("room-1")
+    assert (old_session.state, old_session.ended_at) == ("ended", NOW)
+    await store.close()
 
 
 async def test_sqlite_keeps_everything_across_a_restart(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from captions.asr.engine import Engine
 from captions.settings import Settings
-from tests.e2e.harness import Server
+from tests.support.harness import Server
 
 
 @pytest.fixture

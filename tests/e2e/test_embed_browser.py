@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import Server, pcm_frames, presenter, stream
-from tests.speech import SpeechCorpus
+from tests.support.harness import Server, pcm_frames, presenter, stream
+from tests.support.speech import SpeechCorpus
 
 BROWSER_DIR = Path(__file__).resolve().parents[1] / "browser"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import re
 
-from tests.e2e.harness import Server, presenter
+from tests.support.harness import Server, presenter
 
 HOSTILE = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "</style><b>bold</b>"]
 

@@ -6,25 +6,9 @@ import asyncio
 from functools import partial
 from typing import Any
 
-from tests.e2e.harness import Client, Server, pcm_frames, presenter, stream, viewer
-from tests.speech import SpeechCorpus, normalise, word_error_rate
-from tests.unit.test_exports import parse_blocks
-
-
-async def settled_transcript(server: Server, room_id: str) -> dict[str, Any]:
-    """The stored transcript once the recogniser has committed the last words (after ``stop``)."""
-    previous: dict[str, Any] | None = None
-    async with server.http() as http:
-        while True:
-            current: dict[str, Any] = (await http.get(f"/api/rooms/{room_id}/transcript.json")).json()
-            if current == previous:
-                return current
-            previous = current
-            await asyncio.sleep(1.0)
-
-
-def session_ended(client: Client) -> bool:
-    return bool(client.statuses) and client.statuses[-1]["session"] == "idle"
+from tests.support.harness import Client, Server, pcm_frames, presenter, stored_finals, stream, viewer
+from tests.support.speech import SpeechCorpus, normalise, word_error_rate
+from tests.support.subtitles import parse_blocks
 
 
 def has_finals(client: Client, count: int) -> bool:
@@ -54,8 +38,9 @@ async def test_a_live_room_from_microphone_to_every_viewer_and_the_transcript(
     await talk
     await speaker.emit("stop")
     for client in [*early, back, late]:
-        await client.wait_for(partial(session_ended, client))
-    stored = len((await settled_transcript(server, room["id"]))["cues"])
+        await client.wait_for(client.ended)
+    # ``ended`` comes once the last final is stored: the transcript is complete now, not after a while.
+    stored = len(await stored_finals(server, room["id"]))
     for client in [*early, late]:
         await client.wait_for(partial(has_finals, client, stored))
     missed = stored - sum(c["kind"] == "final" for c in seen_before_drop)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -9,8 +10,8 @@ import socketio
 
 from captions.asr.engine import Engine
 from captions.settings import Settings
-from tests.e2e.harness import Client, Server, pcm_frames, presenter, stream, viewer
-from tests.speech import SpeechCorpus, normalise, word_error_rate
+from tests.support.harness import Client, Server, pcm_frames, presenter, stream, viewer
+from tests.support.speech import SpeechCorpus, normalise, word_error_rate
 
 
 async def refusal(server: Server, auth: Any) -> dict[str, Any]:
@@ -92,7 +93,7 @@ async def test_resent_frames_are_transcribed_once(server: Server, speech: Speech
     # A reconnecting client resends what it buffered: frames the server already has come again.
     await stream(speaker, frames, realtime=False)
     await speaker.emit("stop")
-    await speaker.wait_for(lambda: bool(speaker.finals) and speaker.statuses[-1]["session"] == "idle")
+    await speaker.wait_for(speaker.ended)
     async with server.http() as http:
         metrics = (await http.get("/metrics")).text
     received = next(
@@ -142,28 +143,36 @@ async def test_a_second_presenter_connection_replaces_the_first(server: Server) 
     await second.disconnect()
 
 
-async def test_pause_resume_and_idle_sessions_end(server_settings: Settings, engine: Engine) -> None:
-    quick_expiry = server_settings.model_copy(update={"session_idle_timeout_s": 0.6})
-    async with Server(quick_expiry, engine) as quick:
+async def test_a_pause_of_any_length_keeps_the_session_and_a_presenter_gone_too_long_ends_it(
+    server_settings: Settings, engine: Engine
+) -> None:
+    timeout_s = 0.6
+    async with Server(server_settings.model_copy(update={"presenter_timeout_s": timeout_s}), engine) as quick:
         room = await quick.create_room()
         speaker = await presenter(quick, room).connect()
+        audience = await viewer(quick, room["id"]).connect()
         await speaker.emit("audio", {"seq": 0, "pcm": b"\x00\x00" * 1600})
-        await speaker.wait_for(lambda: any(s["session"] == "live" for s in speaker.statuses))
+        await speaker.wait_for(lambda: speaker.session == "live")
         await speaker.emit("pause")
-        await speaker.wait_for(lambda: speaker.statuses[-1]["session"] == "paused")
+        await speaker.wait_for(lambda: speaker.session == "paused")
+        await asyncio.sleep(4 * timeout_s)  # time passing is the point: a paused talk waits for its presenter
         await speaker.emit("audio", {"seq": 1, "pcm": b"\x00\x00" * 1600})
-        await speaker.wait_for(lambda: speaker.statuses[-1]["session"] == "live")
+        await speaker.wait_for(lambda: speaker.session == "live")
         await speaker.emit("pause")
-        await speaker.wait_for(lambda: speaker.statuses[-1]["session"] == "paused")
-        assert speaker.statuses[-1]["last_seq"] == 1, (
-            "a presenter resumes numbering after the last frame taken"
+        await speaker.wait_for(lambda: speaker.session == "paused")
+        assert speaker.statuses[-1]["last_seq"] == 1, "a presenter resumes numbering after the last frame"
+        assert speaker.statuses[-1]["resume_seq"] == 2
+        assert len({s["session_id"] for s in speaker.statuses if s["session_id"]}) == 1, (
+            "one talk, one session"
         )
-        await speaker.wait_for(lambda: speaker.statuses[-1]["session"] == "idle", within_s=5)
+        await speaker.disconnect()
+        await audience.wait_for(audience.ended, within_s=5)
+        states = [s["session"] for s in audience.statuses]
+        assert states.index("stopping") < states.index("ended")
         async with quick.http() as http:
             sessions = (await http.get(f"/api/rooms/{room['id']}/sessions")).json()
-        assert len(sessions) == 1
-        assert sessions[0]["ended_at"] is not None
-        await speaker.disconnect()
+        assert [(s["state"], s["ended_at"] is not None) for s in sessions] == [("ended", True)]
+        await audience.disconnect()
 
 
 async def test_a_reconnecting_presenter_catches_up_on_its_own_captions(server: Server) -> None:

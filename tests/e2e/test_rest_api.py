@@ -6,8 +6,8 @@ from typing import Any
 
 from captions.asr.engine import Engine
 from captions.settings import Settings
-from tests.e2e.harness import Server, pcm_frames, presenter, stream
-from tests.speech import SpeechCorpus
+from tests.support.harness import Server, pcm_frames, presenter, stream
+from tests.support.speech import SpeechCorpus
 
 
 async def test_rooms_are_created_described_and_deleted_with_the_key(server: Server) -> None:
@@ -89,7 +89,7 @@ async def stream_a_session(first: Server, speech: SpeechCorpus) -> tuple[dict[st
     speaker = await presenter(first, room).connect()
     await stream(speaker, pcm_frames(speech.path("spk1_snt1.wav")), realtime=False)
     await speaker.emit("stop")
-    await speaker.wait_for(lambda: bool(speaker.finals) and speaker.statuses[-1]["session"] == "idle")
+    await speaker.wait_for(speaker.ended)
     async with first.http() as http:
         before = (await http.get(f"/api/rooms/{room['id']}/transcript.json")).json()
         sessions = (await http.get(f"/api/rooms/{room['id']}/sessions")).json()

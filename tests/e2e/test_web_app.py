@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 
 from captions.asr.engine import Engine
-from captions.audio.pcm import SAMPLE_RATE, load_audio
+from captions.audio.pcm import load_audio
+from captions.protocol import SAMPLE_RATE
 from captions.settings import Settings
-from tests.e2e.harness import Server
 from tests.e2e.test_embed_browser import ARTIFACTS, browser_tools, run_node
-from tests.speech import SpeechCorpus, normalise, word_error_rate
+from tests.support.harness import Server
+from tests.support.speech import SpeechCorpus, normalise, word_error_rate
 
 WEB_BUILD = (
     Path(__file__).resolve().parents[2]

@@ -8,19 +8,20 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from captions.asr.engine import Engine
-from captions.bus.base import RoomEvent, RoomInput
-from captions.bus.memory import MemoryBus
+from captions.bus.events import RoomEvent
+from captions.bus.inputs import RoomInput
+from captions.bus.memory import MemoryRoomEvents, MemoryRoomInputs
 from captions.metrics import Metrics
 from captions.protocol import Caption, Lag
 from captions.rooms.service import now
 from captions.store.base import RoomRecord, SessionRecord
 from captions.store.sqlite import SqliteStore
 from captions.transcriber.worker import TranscriberWorker
-from tests.e2e.harness import pcm_frames
-from tests.speech import SpeechCorpus, word_error_rate
+from tests.support.harness import pcm_frames
+from tests.support.speech import SpeechCorpus, word_error_rate
 
 
-class OneSessionBus(MemoryBus):
+class OneSession(MemoryRoomInputs):
     """Ends the transcriber's input once it has handled the session's ``stop`` (and so published everything)."""
 
     async def inputs(self) -> AsyncIterator[RoomInput]:
@@ -36,17 +37,17 @@ async def test_a_room_behind_real_time_reports_its_lag_skips_partials_and_keeps_
     store = await SqliteStore.open(tmp_path / "captions.db")
     await store.create_room(RoomRecord("room", "Lag", "en", "hash", now()))
     await store.start_session(SessionRecord("s1", "room", now()))
-    bus, metrics = OneSessionBus(), Metrics()
-    worker = TranscriberWorker(engine, store, bus, metrics, lag_skip_s=1.0)
+    bus, published, metrics = OneSession(), MemoryRoomEvents(), Metrics()
+    worker = TranscriberWorker(engine, store, bus, published, metrics, lag_skip_s=1.0)
     events: list[RoomEvent] = []
+    subscription = published.events()
 
     async def listen() -> None:
-        async for event in bus.events():
+        async for event in subscription:
             events.append(event)
 
     listening = asyncio.create_task(listen())
     running = asyncio.create_task(worker.run())
-    await asyncio.sleep(0.1)
     # Audio at 20x real time: what an overloaded transcriber sees (each decode falls further behind).
     await bus.send_input(RoomInput("room", "s1", "start"))
     at = 0.0
@@ -56,7 +57,7 @@ async def test_a_room_behind_real_time_reports_its_lag_skips_partials_and_keeps_
         await asyncio.sleep(0.005)
     await bus.send_input(RoomInput("room", "s1", "stop", at=at))
     await running
-    await bus.close()
+    await published.close()
     await listening
 
     lags = [e.payload.seconds for e in events if isinstance(e.payload, Lag)]

@@ -7,13 +7,15 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from captions.bus.base import RoomEvent, RoomInput
-from captions.bus.redis import RedisBus, lease_key
+from captions.bus.events import RoomEvent
+from captions.bus.inputs import RoomInput
+from captions.bus.redis_events import RedisRoomEvents
+from captions.bus.redis_inputs import RedisRoomInputs, lease_key
 from captions.protocol import Lag
-from captions.redis_client import connect
+from captions.redis_client import Retrying, connect
 from captions.settings import Settings
-from tests.contract.test_bus import take, talk
-from tests.processes import RedisServer
+from tests.support.bus import take, talk
+from tests.support.processes import RedisServer
 
 
 @pytest.fixture
@@ -21,11 +23,15 @@ def settings(redis_server: RedisServer) -> Settings:
     return Settings(redis_url=redis_server.url, lease_s=1.0, claim_interval_s=0.05, redis_retry_s=20)
 
 
-async def open_bus(settings: Settings, name: str) -> RedisBus:
-    return RedisBus(connect(settings), settings, name)
+async def open_bus(settings: Settings, name: str) -> RedisRoomInputs:
+    return RedisRoomInputs(connect(settings), settings, name, Retrying(settings.redis_retry_s))
 
 
-def die(bus: RedisBus) -> None:
+def open_events(settings: Settings) -> RedisRoomEvents:
+    return RedisRoomEvents(connect(settings), settings, Retrying(settings.redis_retry_s))
+
+
+def die(bus: RedisRoomInputs) -> None:
     """What kill -9 leaves behind: nothing renews the leases, nothing acknowledges, nothing is handed over."""
     for task in bus._tasks:
         task.cancel()
@@ -77,7 +83,7 @@ async def test_a_transcriber_that_lost_its_lease_lets_go_of_the_room(settings: S
 async def test_events_keep_flowing_through_a_redis_restart(
     settings: Settings, redis_server: RedisServer
 ) -> None:
-    gateway, transcriber = await open_bus(settings, "gw"), await open_bus(settings, "tr")
+    gateway, transcriber = open_events(settings), open_events(settings)
     events = [RoomEvent("room", "lag", Lag(room="room", seconds=float(i))) for i in range(9)]
     received = asyncio.create_task(take(gateway.events(), len(events), within_s=30))
     await asyncio.sleep(0.3)
@@ -115,6 +121,22 @@ async def test_room_input_sent_while_redis_restarts_is_delivered(
         await bus.close()
 
 
-async def _send_all(bus: RedisBus, messages: list[RoomInput]) -> None:
+async def _send_all(bus: RedisRoomInputs, messages: list[RoomInput]) -> None:
     for message in messages:
         await bus.send_input(message)
+
+
+async def test_handled_input_is_not_given_again_to_the_next_owner(settings: Settings) -> None:
+    gateway, first, second = [await open_bus(settings, name) for name in ("gw", "tr-1", "tr-2")]
+    first_inputs = first.inputs()
+    sent = [RoomInput("room", "s1", "start"), *(RoomInput("room", "s1", "text", text=t) for t in ("a", "b"))]
+    for message in sent:
+        await gateway.send_input(message)
+    got = await take(first_inputs, 3)
+    await first.handled(got[-1])  # both captions stored (the start with them)
+    die(first)
+    second_inputs = second.inputs()
+    await gateway.send_input(RoomInput("room", "s1", "text", text="c"))
+    assert [m.text for m in await take(second_inputs, 1, within_s=5)] == ["c"], "nothing handled comes back"
+    for bus in (gateway, second):
+        await bus.close()

@@ -15,15 +15,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import redis.asyncio as aioredis
 
 from captions.asr.words import repeats_itself
-from captions.bus.redis import lease_key
-from tests.e2e.harness import Client, pcm_frames, presenter, stream, viewer
-from tests.processes import CaptionsProcess, RedisServer
-from tests.speech import SpeechCorpus, normalise, word_error_rate
+from captions.bus.redis_inputs import lease_key
+from tests.support.harness import Client, create_room, pcm_frames, presenter, stored_finals, stream, viewer
+from tests.support.processes import CaptionsProcess, RedisServer
+from tests.support.speech import SpeechCorpus, normalise, word_error_rate
 
 RECORDING = "talk.wav"
 # What the uninterrupted engine gets on real speech, with room for a re-decoded boundary; tuned on no file.
@@ -87,28 +86,6 @@ async def services(deployment: Deployment) -> Deployment:
     return deployment
 
 
-async def create_room(gateway: CaptionsProcess) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=gateway.url, timeout=10) as http:
-        response = await http.post("/api/rooms", json={"title": "Scale-out"})
-        response.raise_for_status()
-        room: dict[str, Any] = response.json()
-        return room
-
-
-async def stored_finals(gateway: CaptionsProcess, room_id: str) -> list[dict[str, Any]]:
-    """The transcript once the last words are committed (it stops changing after ``stop``)."""
-    previous: list[dict[str, Any]] | None = None
-    async with httpx.AsyncClient(base_url=gateway.url, timeout=10) as http:
-        while True:
-            cues: list[dict[str, Any]] = (await http.get(f"/api/rooms/{room_id}/transcript.json")).json()[
-                "cues"
-            ]
-            if cues == previous:
-                return cues
-            previous = cues
-            await asyncio.sleep(1.5)
-
-
 def texts(finals: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return [(c["id"], c["text"]) for c in finals]
 
@@ -121,10 +98,6 @@ def assert_one_clean_transcript(finals: list[dict[str, Any]], speech: SpeechCorp
     words = normalise(" ".join(c["text"] for c in finals)).split()
     assert not repeats_itself(words), " ".join(words)
     assert word_error_rate(speech.reference(RECORDING), " ".join(words)) <= MAX_WER, " ".join(words)
-
-
-def session_ended(client: Client) -> bool:
-    return bool(client.statuses) and client.statuses[-1]["session"] == "idle"
 
 
 def finals_at_least(count: int, *clients: Client) -> bool:
@@ -163,7 +136,7 @@ async def finish_talk(speaker: Client, talk: asyncio.Task[None], readers: list[C
     await talk
     await speaker.emit("stop")
     for client in readers:
-        await client.wait_for(partial(session_ended, client))
+        await client.wait_for(client.ended)
 
 
 async def test_viewers_on_both_gateways_read_the_presenter_on_one(

@@ -17,7 +17,8 @@ from faster_whisper.tokenizer import Tokenizer
 from faster_whisper.transcribe import TranscriptionOptions, get_compression_ratio, get_ctranslate2_storage
 
 from captions.asr.words import Word, normalise, repeats_itself
-from captions.audio.pcm import SAMPLE_RATE, Audio
+from captions.audio.pcm import Audio
+from captions.protocol import SAMPLE_RATE
 from captions.settings import Settings
 
 FULL_WINDOW_FRAMES = 3000

@@ -34,10 +34,15 @@ class Engine:
         return self._decoders[key]
 
     def open_stream(
-        self, language: str | None = None, *, coalesce: bool = True, resume: Resume | None = None
+        self,
+        language: str | None = None,
+        *,
+        coalesce: bool = True,
+        resume: Resume | None = None,
+        settle_marks: bool = False,
     ) -> RecognizerSession:
         recognizer = StreamingRecognizer(self.decoder(language), self.settings, resume=resume)
-        return RecognizerSession(recognizer, self._executor, coalesce=coalesce)
+        return RecognizerSession(recognizer, self._executor, coalesce=coalesce, settle_marks=settle_marks)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -7,7 +7,8 @@ from typing import Literal
 
 from captions.asr.words import Word
 
-CaptionKind = Literal["partial", "final"]
+# ``settled``: no caption, only news that audio before ``settled`` is done (a stream in silence says so too).
+CaptionKind = Literal["partial", "final", "settled"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,11 @@ import numpy as np
 
 from captions.asr.events import CaptionEvent
 from captions.asr.streaming import StreamingRecognizer
-from captions.audio.pcm import SAMPLE_RATE, Audio, pcm16_to_float32
+from captions.audio.pcm import Audio, pcm16_to_float32
+from captions.protocol import SAMPLE_RATE
+
+# Without captions (silence), a stream marks its settled point after this much more audio is done.
+SETTLE_MARK_S = 1.0
 
 
 class _Flush:
@@ -29,10 +33,20 @@ _FLUSH = _Flush()
 
 
 class RecognizerSession:
-    def __init__(self, recognizer: StreamingRecognizer, executor: Executor, *, coalesce: bool = True) -> None:
+    def __init__(
+        self,
+        recognizer: StreamingRecognizer,
+        executor: Executor,
+        *,
+        coalesce: bool = True,
+        settle_marks: bool = False,
+    ) -> None:
         self._recognizer = recognizer
         self._executor = executor
         self._coalesce = coalesce
+        # A live room's transcriber must learn that silence is settled too, or nothing could be let go of.
+        self._settle_marks = settle_marks
+        self._marked = 0.0
         self._frames: asyncio.Queue[Audio | _Flush | None] = asyncio.Queue(maxsize=0 if coalesce else 4)
         self._events: asyncio.Queue[CaptionEvent | None] = asyncio.Queue()
         self._closed = False
@@ -104,5 +118,10 @@ class RecognizerSession:
             self.busy_seconds += time.perf_counter() - started
 
     def _publish(self, events: list[CaptionEvent]) -> None:
+        if self._settle_marks and not events:
+            mark = self._recognizer.settled_mark()
+            if mark.settled >= self._marked + SETTLE_MARK_S:
+                events = [mark]
         for event in events:
+            self._marked = max(self._marked, event.settled)
             self._events.put_nowait(event)

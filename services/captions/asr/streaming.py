@@ -23,8 +23,9 @@ from captions.asr.agreement import LocalAgreement
 from captions.asr.decoder import DecodeResult, WindowDecoder
 from captions.asr.events import CaptionEvent, CaptionKind
 from captions.asr.words import Word, join_words
-from captions.audio.pcm import SAMPLE_RATE, Audio
+from captions.audio.pcm import Audio
 from captions.audio.vad import WINDOW, StreamingVad
+from captions.protocol import SAMPLE_RATE
 from captions.settings import Settings
 
 PRE_ROLL_S = 0.5
@@ -79,6 +80,10 @@ class StreamingRecognizer:
     @property
     def buffered_seconds(self) -> float:
         return len(self._buffer) / SAMPLE_RATE
+
+    def settled_mark(self) -> CaptionEvent:
+        """Where the stream stands: audio before ``settled`` is committed or silence."""
+        return self._event("settled", [])
 
     def push(self, audio: Audio) -> list[CaptionEvent]:
         events: list[CaptionEvent] = []
@@ -197,8 +202,8 @@ class StreamingRecognizer:
 
     def _event(self, kind: CaptionKind, words: list[Word]) -> CaptionEvent:
         position = self._fed / SAMPLE_RATE
-        start, end = (words[0].start, words[-1].end) if words else (position, position)
         settled = self._buffer_start / SAMPLE_RATE
+        start, end = (words[0].start, words[-1].end) if words else (position, position)
         return CaptionEvent(
             kind, self._next_id, join_words(words), start, end, tuple(words), position, settled
         )

@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-SAMPLE_RATE = 16_000
-BYTES_PER_SAMPLE = 2
+from captions.protocol import BYTES_PER_SAMPLE, SAMPLE_RATE
 
 Audio = npt.NDArray[np.float32]
 

@@ -1,20 +1,21 @@
 """The in-process bus of the one-process mode: queues, nothing else. The one transcriber owns every room and
-cannot die without the gateway, so nothing needs resuming."""
+dies with the gateway, so nothing needs resuming from here (a restarted server asks the presenter to resend
+what was not settled)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
 
-from captions.bus.base import RoomEvent, RoomInput
+from captions.bus.events import RoomEvent
+from captions.bus.inputs import RoomInput
 
 _CLOSED = None
 
 
-class MemoryBus:
+class MemoryRoomInputs:
     def __init__(self) -> None:
         self._inputs: asyncio.Queue[RoomInput | None] = asyncio.Queue()
-        self._subscribers: list[asyncio.Queue[RoomEvent | None]] = []
 
     async def send_input(self, message: RoomInput) -> None:
         self._inputs.put_nowait(message)
@@ -32,20 +33,35 @@ class MemoryBus:
     async def finished(self, room_id: str, session_id: str) -> None:
         return None
 
+    async def forget(self, room_id: str) -> None:
+        return None
+
+    async def close(self) -> None:
+        self._inputs.put_nowait(_CLOSED)
+
+
+class MemoryRoomEvents:
+    def __init__(self) -> None:
+        self._subscribers: list[asyncio.Queue[RoomEvent | None]] = []
+
     async def publish(self, event: RoomEvent) -> None:
         for queue in self._subscribers:
             queue.put_nowait(event)
 
-    async def events(self) -> AsyncIterator[RoomEvent]:
+    def events(self) -> AsyncIterator[RoomEvent]:
+        """Subscribed at once: everything published after this call is delivered."""
         queue: asyncio.Queue[RoomEvent | None] = asyncio.Queue()
         self._subscribers.append(queue)
-        try:
-            while (event := await queue.get()) is not _CLOSED:
-                yield event
-        finally:
-            self._subscribers.remove(queue)
+
+        async def delivered() -> AsyncIterator[RoomEvent]:
+            try:
+                while (event := await queue.get()) is not _CLOSED:
+                    yield event
+            finally:
+                self._subscribers.remove(queue)
+
+        return delivered()
 
     async def close(self) -> None:
-        self._inputs.put_nowait(_CLOSED)
         for queue in self._subscribers:
             queue.put_nowait(_CLOSED)

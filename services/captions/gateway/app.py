@@ -1,47 +1,61 @@
 """The web server: FastAPI for REST, python-socketio for realtime.
 
-``captions serve`` runs the transcriber beside it on an in-process bus; ``captions gateway`` runs it alone on
-Redis (no model loaded), with transcribers elsewhere. Everything is built here and wired in the lifespan;
-nothing lives at module level.
+What the gateway runs on (store, room input, room events, room state, and whatever runs beside it) is given by
+the composition at the edge (``captions.composition``): in ``captions serve`` the transcriber and its model
+run in the same process; in ``captions gateway`` everything is on Redis and no model is loaded. This package
+imports neither. Everything is built here and wired in the lifespan; nothing lives at module level.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 
 import socketio
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from captions.asr.engine import Engine
-from captions.bus.base import Bus
-from captions.bus.memory import MemoryBus
-from captions.bus.redis import RedisBus
+from captions.bus.events import RoomEvents
+from captions.bus.inputs import RoomInputs
 from captions.gateway.api import health, rooms, transcripts
 from captions.gateway.embed import pages as embed_pages
+from captions.gateway.namespace import CaptionsNamespace
 from captions.gateway.problems import install_problem_handlers
-from captions.gateway.realtime import RealtimeGateway
 from captions.gateway.services import Services
+from captions.gateway.sessions import Sessions
 from captions.gateway.web import install_web_app, mount_web_assets
 from captions.metrics import Metrics
-from captions.redis_client import connect, instance_name
 from captions.rooms.service import RoomService
 from captions.roomstate.base import RoomState
-from captions.roomstate.memory import MemoryRoomState
-from captions.roomstate.redis import RedisRoomState
 from captions.settings import Settings
-from captions.store.factory import open_store
-from captions.transcriber.worker import TranscriberWorker
+from captions.store.base import Store
+
+log = logging.getLogger(__name__)
 
 
-def create_app(
-    settings: Settings, engine: Engine | None = None, *, scale_out: bool = False
-) -> socketio.ASGIApp:
-    """The ASGI app of ``captions serve``, or with ``scale_out`` of ``captions gateway``. Pass ``engine`` to share
-    an already loaded model (tests)."""
+@dataclass(frozen=True)
+class Backends:
+    """What a gateway runs on. ``recover``: the room input did not survive the last process (one process),
+    so open sessions go back to their last settled frame."""
+
+    store: Store
+    inputs: RoomInputs
+    events: RoomEvents
+    state: RoomState
+    metrics: Metrics
+    recover: bool = False
+
+
+BackendsFactory = Callable[[], AbstractAsyncContextManager[Backends]]
+
+
+def create_app(settings: Settings, backends: BackendsFactory) -> socketio.ASGIApp:
     sio = socketio.AsyncServer(
         async_mode="asgi",
         cors_allowed_origins=settings.cors_origins or None,
@@ -55,39 +69,26 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = await open_store(settings)
-        metrics = Metrics()
-        bus: Bus
-        state: RoomState
-        if scale_out:
-            client = connect(settings)
-            name = instance_name(settings)
-            bus, state = RedisBus(client, settings, name), RedisRoomState(client, name, settings)
-        else:
-            bus, state = MemoryBus(), MemoryRoomState()
-        realtime = RealtimeGateway(sio, settings, store, bus, state, metrics)
-        app.state.services = Services(settings, store, RoomService(store), realtime, metrics)
-        tasks = [asyncio.create_task(realtime.fan_out()), asyncio.create_task(realtime.keep_presence())]
-        worker: TranscriberWorker | None = None
-        asr: Engine | None = None
-        if not scale_out:
-            asr = engine if engine is not None else await asyncio.to_thread(Engine, settings)
-            worker = TranscriberWorker(asr, store, bus, metrics, settings.lag_skip_partials_s)
-            tasks.append(asyncio.create_task(worker.run()))
-        try:
-            yield
-        finally:
-            if worker is not None:
-                await worker.close()
-            await realtime.close()
-            await state.close()
-            await bus.close()
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await store.close()
-            if asr is not None and engine is None:
-                asr.close()
+        async with backends() as used:
+            sessions = Sessions(settings, used.store, used.state, used.inputs, used.events, used.metrics)
+            namespace = CaptionsNamespace(settings, used.store, sessions, used.events, used.metrics)
+            sio.register_namespace(namespace)
+            app.state.services = Services(
+                settings, used.store, RoomService(used.store), sessions, used.metrics
+            )
+            if used.recover:
+                await sessions.recover()
+            tasks = [
+                asyncio.create_task(namespace.deliver()),
+                asyncio.create_task(_keep_presence(settings, sessions, used.state)),
+            ]
+            try:
+                yield
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                await sessions.close()
 
     api = FastAPI(
         title="Live captions",
@@ -111,3 +112,17 @@ def create_app(
             return RedirectResponse("/docs")
 
     return socketio.ASGIApp(sio, other_asgi_app=api)
+
+
+async def _keep_presence(settings: Settings, sessions: Sessions, state: RoomState) -> None:
+    """Tell the other gateways this one is alive (its viewers count), and end sessions left without a
+    presenter."""
+    interval = min(5.0, settings.presenter_timeout_s / 4, settings.presence_ttl_s / 3)
+    while True:
+        started = time.monotonic()
+        try:
+            await state.heartbeat()
+            await sessions.expire_absent()
+        except Exception:
+            log.exception("keeping presence")
+        await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))

@@ -11,6 +11,7 @@ from captions.roomstate.base import LiveSession
 
 @dataclass
 class Client:
+    sid: str
     room_id: str
     role: Role
     audio: TokenBucket
@@ -31,5 +32,10 @@ class LiveRoom:
     status_scheduled: bool = False
 
     @property
+    def leads(self) -> bool:
+        """The presenter is connected here: this gateway's copy of the session is the one that counts."""
+        return self.presenter_sid is not None
+
+    @property
     def empty(self) -> bool:
-        return self.presenter_sid is None and not self.viewers and self.session.session_id is None
+        return self.presenter_sid is None and not self.viewers

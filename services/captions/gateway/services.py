@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from captions.gateway.realtime import RealtimeGateway
+from captions.gateway.sessions import Sessions
 from captions.metrics import Metrics
 from captions.rooms.service import RoomService
 from captions.settings import Settings
@@ -18,7 +18,7 @@ class Services:
     settings: Settings
     store: Store
     rooms: RoomService
-    realtime: RealtimeGateway
+    sessions: Sessions
     metrics: Metrics
 
 

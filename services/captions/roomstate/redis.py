@@ -1,26 +1,32 @@
 """Room state shared by gateways, in Redis: where a gateway touches Redis for anything but the bus.
 
-``captions:session:{room}`` is a hash of the live session. ``captions:presence:{room}`` holds one field per
-gateway (``"<presenter 0|1>:<viewers>"``); ``captions:gateways`` scores each gateway by its last heartbeat, and
-fields of gateways silent for ``presence_ttl_s`` are ignored (a gateway killed with its viewers cannot say so).
+``captions:session:{room}`` is a hash of the room's current (or last) session; ``captions:sessions:open`` lists
+the rooms whose session is open. ``captions:presence:{room}`` holds one field per gateway
+(``"<presenter 0|1>:<viewers>"``); ``captions:gateways`` scores each gateway by its last heartbeat, and fields of
+gateways silent for ``presence_ttl_s`` are ignored (a gateway killed with its viewers cannot say so).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import redis.asyncio as aioredis
 
 from captions.protocol import SessionState
-from captions.redis_client import retrying
-from captions.roomstate.base import LiveSession, Presence
+from captions.redis_client import Retrying
+from captions.roomstate.base import OPEN_STATES, LiveSession, Presence
 from captions.settings import Settings
 
-T = TypeVar("T")
-
 GATEWAYS = "captions:gateways"
+OPEN_SESSIONS = "captions:sessions:open"
+# Ends the session only if it is still the room's: a late "ended" must not end the next session.
+_END = """
+if redis.call('hget', KEYS[1], 'session_id') ~= ARGV[1] then return 0 end
+redis.call('hset', KEYS[1], 'state', 'ended')
+redis.call('srem', KEYS[2], ARGV[2])
+return 1
+"""
 
 
 def session_key(room_id: str) -> str:
@@ -32,15 +38,13 @@ def presence_key(room_id: str) -> str:
 
 
 class RedisRoomState:
-    def __init__(self, client: aioredis.Redis, name: str, settings: Settings) -> None:
+    def __init__(self, client: aioredis.Redis, name: str, settings: Settings, retrying: Retrying) -> None:
         # redis-py annotates its commands for sync and async clients at once (``Awaitable[T] | T``).
         self._redis: Any = client
         self._name = name
         self._ttl = settings.presence_ttl_s
-        self._patience_s = settings.redis_retry_s
-
-    async def _retrying(self, what: str, operation: Callable[[], Awaitable[T]]) -> T:
-        return await retrying(what, operation, self._patience_s)
+        self._retrying = retrying
+        self._end = client.register_script(_END)
 
     async def session(self, room_id: str) -> LiveSession:
         fields: dict[bytes, bytes] = await self._retrying(
@@ -55,11 +59,11 @@ class RedisRoomState:
             last_seq=int(fields[b"last_seq"]),
             audio_seconds=float(fields[b"audio_seconds"]),
             last_activity=float(fields[b"last_activity"]),
+            started_at=float(fields[b"started_at"]),
         )
 
     async def save_session(self, room_id: str, session: LiveSession) -> None:
         if session.session_id is None:
-            await self._retrying("end a live session", lambda: self._redis.delete(session_key(room_id)))
             return
         fields = {
             "session_id": session.session_id,
@@ -67,10 +71,30 @@ class RedisRoomState:
             "last_seq": session.last_seq,
             "audio_seconds": repr(session.audio_seconds),
             "last_activity": repr(session.last_activity),
+            "started_at": repr(session.started_at),
         }
-        await self._retrying(
-            "save a live session", lambda: self._redis.hset(session_key(room_id), mapping=fields)
+
+        async def save() -> None:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.hset(session_key(room_id), mapping=fields)
+                if session.state in OPEN_STATES:
+                    pipe.sadd(OPEN_SESSIONS, room_id)
+                else:
+                    pipe.srem(OPEN_SESSIONS, room_id)
+                await pipe.execute()
+
+        await self._retrying("save a live session", save)
+
+    async def end_session(self, room_id: str, session_id: str) -> bool:
+        ended = await self._retrying(
+            "end a session",
+            lambda: self._end(keys=[session_key(room_id), OPEN_SESSIONS], args=[session_id, room_id]),
         )
+        return bool(ended)
+
+    async def open_rooms(self) -> list[str]:
+        members = await self._retrying("list open sessions", lambda: self._redis.smembers(OPEN_SESSIONS))
+        return sorted(member.decode() for member in members)
 
     async def set_presence(self, room_id: str, presenter: bool, viewers: int) -> None:
         key = presence_key(room_id)
@@ -100,9 +124,13 @@ class RedisRoomState:
         return Presence(presenter, viewers)
 
     async def forget(self, room_id: str) -> None:
-        await self._retrying(
-            "forget a room", lambda: self._redis.delete(session_key(room_id), presence_key(room_id))
-        )
+        async def forget() -> None:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.delete(session_key(room_id), presence_key(room_id))
+                pipe.srem(OPEN_SESSIONS, room_id)
+                await pipe.execute()
+
+        await self._retrying("forget a room", forget)
 
     async def heartbeat(self) -> None:
         """Not retried: the next heartbeat is the retry."""

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from captions.protocol import SessionState
+
 
 @dataclass(frozen=True)
 class RoomRecord:
@@ -17,12 +19,26 @@ class RoomRecord:
     embed_origins: tuple[str, ...] = ()  # sites allowed to embed the captions widget; empty = any
 
 
+class RoomGone(LookupError):
+    """A write for a room that was deleted (or a session that no longer exists): refused, never stored."""
+
+
 @dataclass(frozen=True)
 class SessionRecord:
+    """A talk. ``state`` .. ``last_activity`` are the live session as the gateway keeps it (written by
+    ``update_session``); ``settled_seq``/``settled_at`` are written by the transcriber: every frame up to
+    ``settled_seq`` (session time ``settled_at``) is transcribed and its finals are stored."""
+
     id: str
     room_id: str
     started_at: datetime
     ended_at: datetime | None = None
+    state: SessionState = "live"
+    last_seq: int = -1
+    audio_seconds: float = 0.0
+    last_activity: float = 0.0
+    settled_seq: int = -1
+    settled_at: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -52,24 +68,57 @@ class Store(Protocol):
         """Removes the room with its sessions and captions; False if there was no such room."""
         ...
 
-    async def start_session(self, session: SessionRecord) -> None: ...
+    async def start_session(self, session: SessionRecord) -> None:
+        """Raises RoomGone when the room does not exist."""
+        ...
 
-    async def end_session(self, session_id: str, ended_at: datetime) -> None: ...
+    async def update_session(
+        self,
+        session_id: str,
+        *,
+        state: SessionState,
+        last_seq: int,
+        audio_seconds: float,
+        last_activity: float,
+    ) -> None:
+        """Save the live fields of a session that has not ended (an ended one stays as it is)."""
+        ...
+
+    async def settle_session(self, session_id: str, seq: int, at: float) -> None:
+        """Frames up to ``seq`` (session time ``at``) are transcribed and stored; never moves back."""
+        ...
+
+    async def end_session(self, session_id: str, ended_at: datetime) -> None:
+        """State ``ended`` with its time; the first end counts."""
+        ...
 
     async def sessions(self, room_id: str) -> list[SessionRecord]:
         """Oldest first."""
         ...
 
+    async def latest_session(self, room_id: str) -> SessionRecord | None: ...
+
+    async def open_sessions(self) -> list[SessionRecord]:
+        """Sessions of every room that have not ended."""
+        ...
+
     async def append_final(self, caption: CaptionRecord) -> None:
-        """Idempotent: a caption id already stored is left as it is."""
+        """Idempotent: a caption id already stored is left as it is. Raises RoomGone when the caption's
+        session (or room) does not exist."""
         ...
 
     async def correct(self, room_id: str, caption_id: str, text: str) -> CaptionRecord | None:
         """Replace a final's text; None when the room has no such caption."""
         ...
 
-    async def captions(self, session_id: str, after_seq: int = -1) -> list[CaptionRecord]:
-        """The session's finals with ``seq`` > ``after_seq``, in order."""
+    async def captions(
+        self, session_id: str, after_seq: int = -1, limit: int | None = None
+    ) -> list[CaptionRecord]:
+        """The session's finals with ``seq`` > ``after_seq``, in order; the first ``limit`` of them."""
+        ...
+
+    async def last_captions(self, session_id: str, count: int) -> list[CaptionRecord]:
+        """The session's last ``count`` finals, in order."""
         ...
 
     async def close(self) -> None: ...

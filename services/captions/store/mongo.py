@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, AsyncMongoClient
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 
-from captions.store.base import CaptionRecord, RoomRecord, SessionRecord
+from captions.protocol import SessionState
+from captions.store.base import CaptionRecord, RoomGone, RoomRecord, SessionRecord
 
 DATABASE = "captions"
 
@@ -30,6 +31,7 @@ class MongoStore:
 
     async def ensure_indexes(self) -> None:
         await self._db.sessions.create_index([("room_id", ASCENDING), ("started_at", ASCENDING)])
+        await self._db.sessions.create_index([("ended_at", ASCENDING)])
         await self._db.captions.create_index([("session_id", ASCENDING), ("seq", ASCENDING)])
         await self._db.captions.create_index([("room_id", ASCENDING)])
 
@@ -68,26 +70,64 @@ class MongoStore:
         return bool(result.deleted_count)
 
     async def start_session(self, session: SessionRecord) -> None:
+        if await self._db.rooms.find_one({"_id": session.room_id}, {"_id": 1}) is None:
+            raise RoomGone(f"room {session.room_id!r} does not exist")
         await self._db.sessions.insert_one(
             {
                 "_id": session.id,
                 "room_id": session.room_id,
                 "started_at": session.started_at,
                 "ended_at": None,
+                "state": session.state,
+                "last_seq": session.last_seq,
+                "audio_seconds": session.audio_seconds,
+                "last_activity": session.last_activity,
+                "settled_seq": -1,
+                "settled_at": 0.0,
             }
         )
 
+    async def update_session(
+        self,
+        session_id: str,
+        *,
+        state: SessionState,
+        last_seq: int,
+        audio_seconds: float,
+        last_activity: float,
+    ) -> None:
+        fields = {"state": state, "last_seq": last_seq, "audio_seconds": audio_seconds}
+        await self._db.sessions.update_one(
+            {"_id": session_id, "ended_at": None}, {"$set": {**fields, "last_activity": last_activity}}
+        )
+
+    async def settle_session(self, session_id: str, seq: int, at: float) -> None:
+        await self._db.sessions.update_one(
+            {"_id": session_id, "settled_seq": {"$lt": seq}}, {"$set": {"settled_seq": seq, "settled_at": at}}
+        )
+
     async def end_session(self, session_id: str, ended_at: datetime) -> None:
-        await self._db.sessions.update_one({"_id": session_id}, {"$set": {"ended_at": ended_at}})
+        await self._db.sessions.update_one(
+            {"_id": session_id, "ended_at": None}, {"$set": {"ended_at": ended_at, "state": "ended"}}
+        )
 
     async def sessions(self, room_id: str) -> list[SessionRecord]:
         cursor = self._db.sessions.find({"room_id": room_id}).sort("started_at", ASCENDING)
-        return [
-            SessionRecord(d["_id"], d["room_id"], d["started_at"], d.get("ended_at"))
-            for d in await cursor.to_list(None)
-        ]
+        return [_session(d) for d in await cursor.to_list(None)]
+
+    async def latest_session(self, room_id: str) -> SessionRecord | None:
+        cursor = self._db.sessions.find({"room_id": room_id}).sort("started_at", DESCENDING).limit(1)
+        found = await cursor.to_list(None)
+        return _session(found[0]) if found else None
+
+    async def open_sessions(self) -> list[SessionRecord]:
+        cursor = self._db.sessions.find({"ended_at": None}).sort("started_at", ASCENDING)
+        return [_session(d) for d in await cursor.to_list(None)]
 
     async def append_final(self, caption: CaptionRecord) -> None:
+        # A deleted room's sessions are gone: a late final must not come back as an orphan.
+        if await self._db.sessions.find_one({"_id": caption.session_id}, {"_id": 1}) is None:
+            raise RoomGone(f"session {caption.session_id!r} does not exist")
         # Upsert with $setOnInsert: a caption delivered twice is stored once and never overwritten.
         await self._db.captions.update_one(
             {"_id": caption.id},
@@ -111,11 +151,21 @@ class MongoStore:
         doc = await self._db.captions.find_one(query)
         return _caption(doc) if doc else None
 
-    async def captions(self, session_id: str, after_seq: int = -1) -> list[CaptionRecord]:
+    async def captions(
+        self, session_id: str, after_seq: int = -1, limit: int | None = None
+    ) -> list[CaptionRecord]:
         cursor = self._db.captions.find({"session_id": session_id, "seq": {"$gt": after_seq}}).sort(
             "seq", ASCENDING
         )
+        if limit is not None:
+            cursor = cursor.limit(limit)
         return [_caption(d) for d in await cursor.to_list(None)]
+
+    async def last_captions(self, session_id: str, count: int) -> list[CaptionRecord]:
+        if count <= 0:
+            return []
+        cursor = self._db.captions.find({"session_id": session_id}).sort("seq", DESCENDING).limit(count)
+        return [_caption(d) for d in await cursor.to_list(None)][::-1]
 
     async def close(self) -> None:
         if self._client is not None:
@@ -132,4 +182,19 @@ def _caption(doc: dict[str, Any]) -> CaptionRecord:
         doc["start"],
         doc["end"],
         doc["corrected"],
+    )
+
+
+def _session(doc: dict[str, Any]) -> SessionRecord:
+    return SessionRecord(
+        id=doc["_id"],
+        room_id=doc["room_id"],
+        started_at=doc["started_at"],
+        ended_at=doc.get("ended_at"),
+        state=doc.get("state", "ended" if doc.get("ended_at") else "live"),
+        last_seq=doc.get("last_seq", -1),
+        audio_seconds=doc.get("audio_seconds", 0.0),
+        last_activity=doc.get("last_activity", 0.0),
+        settled_seq=doc.get("settled_seq", -1),
+        settled_at=doc.get("settled_at", 0.0),
     )

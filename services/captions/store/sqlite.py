@@ -4,13 +4,30 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
-from captions.store.base import CaptionRecord, RoomRecord, SessionRecord
+from captions.protocol import SessionState
+from captions.store.base import CaptionRecord, RoomGone, RoomRecord, SessionRecord
+
+# Columns added after the first release, with their definitions: files written before them are migrated.
+_ADDED_COLUMNS = {
+    "rooms": {"embed_origins": "TEXT NOT NULL DEFAULT ''"},
+    "sessions": {
+        "state": "TEXT NOT NULL DEFAULT 'ended'",
+        "last_seq": "INTEGER NOT NULL DEFAULT -1",
+        "audio_seconds": "REAL NOT NULL DEFAULT 0",
+        "last_activity": "REAL NOT NULL DEFAULT 0",
+        "settled_seq": "INTEGER NOT NULL DEFAULT -1",
+        "settled_at": "REAL NOT NULL DEFAULT 0",
+    },
+}
+_SESSION_COLUMNS = "id, room_id, started_at, ended_at, state, last_seq, audio_seconds, last_activity, settled_seq, settled_at"
 
 SCHEMA = """
 PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
 PRAGMA foreign_keys = ON;
 CREATE TABLE IF NOT EXISTS rooms (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, language TEXT NOT NULL, key_hash TEXT NOT NULL,
@@ -18,8 +35,12 @@ CREATE TABLE IF NOT EXISTS rooms (
 );
 CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY, room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
-    started_at TEXT NOT NULL, ended_at TEXT
+    started_at TEXT NOT NULL, ended_at TEXT, state TEXT NOT NULL DEFAULT 'live',
+    last_seq INTEGER NOT NULL DEFAULT -1, audio_seconds REAL NOT NULL DEFAULT 0,
+    last_activity REAL NOT NULL DEFAULT 0, settled_seq INTEGER NOT NULL DEFAULT -1,
+    settled_at REAL NOT NULL DEFAULT 0
 );
+CREATE INDEX IF NOT EXISTS sessions_open ON sessions(ended_at);
 CREATE INDEX IF NOT EXISTS sessions_by_room ON sessions(room_id, started_at);
 CREATE TABLE IF NOT EXISTS captions (
     id TEXT PRIMARY KEY, room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
@@ -39,11 +60,13 @@ class SqliteStore:
     async def open(cls, path: Path) -> SqliteStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         connection = await aiosqlite.connect(path)
+        for table, added in _ADDED_COLUMNS.items():
+            async with connection.execute(f"PRAGMA table_info({table})") as cursor:
+                existing = {row[1] for row in await cursor.fetchall()}
+            for column, definition in added.items():
+                if existing and column not in existing:
+                    await connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
         await connection.executescript(SCHEMA)
-        async with connection.execute("PRAGMA table_info(rooms)") as cursor:
-            columns = {row[1] for row in await cursor.fetchall()}
-        if "embed_origins" not in columns:  # files written before embedding existed
-            await connection.execute("ALTER TABLE rooms ADD COLUMN embed_origins TEXT NOT NULL DEFAULT ''")
         await connection.commit()
         return cls(connection)
 
@@ -82,27 +105,54 @@ class SqliteStore:
 
     async def start_session(self, session: SessionRecord) -> None:
         await self._write(
-            "INSERT INTO sessions (id, room_id, started_at, ended_at) VALUES (?, ?, ?, NULL)",
-            (session.id, session.room_id, session.started_at.isoformat()),
+            f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES (?, ?, ?, NULL, ?, ?, ?, ?, -1, 0)",
+            (session.id, session.room_id, session.started_at.isoformat(), session.state,
+             session.last_seq, session.audio_seconds, session.last_activity),
+        )  # fmt: skip
+
+    async def update_session(
+        self,
+        session_id: str,
+        *,
+        state: SessionState,
+        last_seq: int,
+        audio_seconds: float,
+        last_activity: float,
+    ) -> None:
+        await self._write(
+            "UPDATE sessions SET state = ?, last_seq = ?, audio_seconds = ?, last_activity = ? "
+            "WHERE id = ? AND ended_at IS NULL",
+            (state, last_seq, audio_seconds, last_activity, session_id),
+        )
+
+    async def settle_session(self, session_id: str, seq: int, at: float) -> None:
+        await self._write(
+            "UPDATE sessions SET settled_seq = ?, settled_at = ? WHERE id = ? AND settled_seq < ?",
+            (seq, at, session_id, seq),
         )
 
     async def end_session(self, session_id: str, ended_at: datetime) -> None:
-        await self._write("UPDATE sessions SET ended_at = ? WHERE id = ?", (ended_at.isoformat(), session_id))
+        await self._write(
+            "UPDATE sessions SET ended_at = ?, state = 'ended' WHERE id = ? AND ended_at IS NULL",
+            (ended_at.isoformat(), session_id),
+        )
 
     async def sessions(self, room_id: str) -> list[SessionRecord]:
-        async with self._db.execute(
-            "SELECT id, room_id, started_at, ended_at FROM sessions WHERE room_id = ? ORDER BY started_at, rowid",
-            (room_id,),
-        ) as cursor:
-            rows = await cursor.fetchall()
-        return [
-            SessionRecord(
-                r[0], r[1], datetime.fromisoformat(r[2]), datetime.fromisoformat(r[3]) if r[3] else None
-            )
-            for r in rows
-        ]
+        return await self._sessions("WHERE room_id = ? ORDER BY started_at, rowid", (room_id,))
+
+    async def latest_session(self, room_id: str) -> SessionRecord | None:
+        found = await self._sessions(
+            "WHERE room_id = ? ORDER BY started_at DESC, rowid DESC LIMIT 1", (room_id,)
+        )
+        return found[0] if found else None
+
+    async def open_sessions(self) -> list[SessionRecord]:
+        return await self._sessions("WHERE ended_at IS NULL ORDER BY started_at, rowid", ())
 
     async def append_final(self, caption: CaptionRecord) -> None:
+        async with self._db.execute("SELECT 1 FROM sessions WHERE id = ?", (caption.session_id,)) as cursor:
+            if await cursor.fetchone() is None:
+                raise RoomGone(f"session {caption.session_id!r} does not exist")
         await self._write(
             'INSERT OR IGNORE INTO captions (id, room_id, session_id, seq, text, start, "end", corrected) '
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -126,8 +176,19 @@ class SqliteStore:
         rows = await self._captions("WHERE id = ? AND room_id = ?", (caption_id, room_id))
         return rows[0] if rows else None
 
-    async def captions(self, session_id: str, after_seq: int = -1) -> list[CaptionRecord]:
-        return await self._captions("WHERE session_id = ? AND seq > ? ORDER BY seq", (session_id, after_seq))
+    async def captions(
+        self, session_id: str, after_seq: int = -1, limit: int | None = None
+    ) -> list[CaptionRecord]:
+        return await self._captions(
+            "WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (session_id, after_seq, -1 if limit is None else limit),
+        )
+
+    async def last_captions(self, session_id: str, count: int) -> list[CaptionRecord]:
+        if count <= 0:
+            return []
+        newest = await self._captions("WHERE session_id = ? ORDER BY seq DESC LIMIT ?", (session_id, count))
+        return newest[::-1]
 
     async def close(self) -> None:
         await self._db.close()
@@ -138,6 +199,30 @@ class SqliteStore:
             rows = await cursor.fetchall()
         return [CaptionRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7])) for r in rows]
 
+    async def _sessions(self, where: str, params: tuple[object, ...]) -> list[SessionRecord]:
+        async with self._db.execute(f"SELECT {_SESSION_COLUMNS} FROM sessions {where}", params) as cursor:
+            rows = await cursor.fetchall()
+        return [_session(row) for row in rows]
+
     async def _write(self, query: str, params: tuple[object, ...]) -> None:
-        await self._db.execute(query, params)
+        try:
+            await self._db.execute(query, params)
+        except aiosqlite.IntegrityError as error:  # a room deleted meanwhile: its rows may not come back
+            await self._db.rollback()
+            raise RoomGone(str(error)) from error
         await self._db.commit()
+
+
+def _session(row: Any) -> SessionRecord:
+    return SessionRecord(
+        id=row[0],
+        room_id=row[1],
+        started_at=datetime.fromisoformat(row[2]),
+        ended_at=datetime.fromisoformat(row[3]) if row[3] else None,
+        state=row[4],
+        last_seq=row[5],
+        audio_seconds=row[6],
+        last_activity=row[7],
+        settled_seq=row[8],
+        settled_at=row[9],
+    )

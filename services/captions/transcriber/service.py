@@ -15,9 +15,10 @@ import signal
 from prometheus_client import start_http_server
 
 from captions.asr.engine import Engine
-from captions.bus.redis import RedisBus
+from captions.bus.redis_events import RedisRoomEvents
+from captions.bus.redis_inputs import RedisRoomInputs
 from captions.metrics import Metrics
-from captions.redis_client import connect, instance_name
+from captions.redis_client import Retrying, connect, instance_name
 from captions.settings import Settings
 from captions.store.factory import open_store
 from captions.transcriber.worker import TranscriberWorker
@@ -30,9 +31,11 @@ async def run_transcriber(settings: Settings) -> None:
     store = await open_store(settings)
     client = connect(settings)
     name = instance_name(settings)
-    bus = RedisBus(client, settings, name)
+    retrying = Retrying(settings.redis_retry_s)
+    inputs = RedisRoomInputs(client, settings, name, retrying)
+    events = RedisRoomEvents(client, settings, retrying)
     metrics = Metrics()
-    worker = TranscriberWorker(engine, store, bus, metrics, settings.lag_skip_partials_s)
+    worker = TranscriberWorker(engine, store, inputs, events, metrics, settings.lag_skip_partials_s)
     server, _ = start_http_server(settings.port, addr=settings.host, registry=metrics.registry)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -45,7 +48,8 @@ async def run_transcriber(settings: Settings) -> None:
         await asyncio.wait([running, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
     finally:
         await worker.release_all()
-        await bus.close()
+        await inputs.close()
+        await events.close()
         running.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await running

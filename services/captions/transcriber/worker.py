@@ -3,8 +3,11 @@
 It is the one writer of a room's captions, so numbering stays consistent whether the words come from the
 server's recogniser or from the presenter's browser. Caption ids are ``{session_id}:{seq}``; a partial
 carries the id its final will take. A session always continues from the finals already stored (a room taken
-over from a transcriber that died starts from its first unsettled input): same numbering, and words that end
-before the last stored final are not captioned again.
+over from a transcriber that died, or a server restarted mid-talk, starts from its first unsettled input): same
+numbering, and words that end before the last stored final are not captioned again.
+
+It also keeps the record of how far each session is settled (the last frame whose audio is transcribed and
+stored), and it alone ends a stopped session: after its last final is stored, so ``ended`` means complete.
 """
 
 from __future__ import annotations
@@ -13,32 +16,34 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 from captions.asr.engine import Engine
 from captions.asr.events import CaptionEvent
 from captions.asr.session import RecognizerSession
 from captions.asr.streaming import Resume
-from captions.audio.pcm import BYTES_PER_SAMPLE, SAMPLE_RATE, AudioFormatError
-from captions.bus.base import Bus, RoomEvent, RoomInput
+from captions.audio.pcm import AudioFormatError
+from captions.bus.events import RoomEvent, RoomEvents, SessionEnded
+from captions.bus.inputs import RoomInput, RoomInputs
 from captions.metrics import Metrics
-from captions.protocol import Caption, Lag
-from captions.store.base import CaptionRecord, Store
+from captions.protocol import BYTES_PER_SAMPLE, SAMPLE_RATE, Caption, Lag, caption_id
+from captions.rooms.service import now
+from captions.store.base import CaptionRecord, RoomGone, Store
 
 log = logging.getLogger(__name__)
 # Lag below this is the normal rhythm of decoding; above it the presenter is told.
 LAG_NOTICE_S = 1.0
 LAG_REPORT_INTERVAL_S = 1.0
 RESUME_PROMPT_FINALS = 5
+# Browser recognition gives no word times: a final that came without a partial is given this long per word.
+TEXT_SECONDS_PER_WORD = 0.35
 
 
-def caption_id(session_id: str, seq: int) -> str:
-    return f"{session_id}:{seq}"
-
-
-def parse_caption_id(value: str) -> tuple[str, int] | None:
-    session_id, _, seq = value.rpartition(":")
-    return (session_id, int(seq)) if session_id and seq.isdigit() else None
+@dataclass(frozen=True)
+class _Frame:
+    seq: int
+    end: float  # session time at the end of the frame
 
 
 @dataclass
@@ -48,11 +53,14 @@ class RoomTranscription:
     room_id: str
     session_id: str
     recognizer: RecognizerSession | None
-    started: float = field(default_factory=time.monotonic)
     finals: int = 0
     audio_seconds: float = 0.0
     reader: asyncio.Task[None] | None = None
     settled: float = 0.0
+    # Frames fed but not settled yet; bounded by the recogniser's settled marks (one a second at least).
+    unsettled: deque[_Frame] = field(default_factory=deque)
+    last_end: float = 0.0  # end of the last final
+    text_started: float | None = None  # session time of the first partial of the browser caption in progress
     lag_reported: float = 0.0
     lag_reported_at: float = 0.0
     released: bool = False
@@ -60,26 +68,36 @@ class RoomTranscription:
 
 class TranscriberWorker:
     def __init__(
-        self, engine: Engine | None, store: Store, bus: Bus, metrics: Metrics, lag_skip_s: float
+        self,
+        engine: Engine | None,
+        store: Store,
+        inputs: RoomInputs,
+        events: RoomEvents,
+        metrics: Metrics,
+        lag_skip_s: float,
     ) -> None:
         self._engine = engine
         self._store = store
-        self._bus = bus
+        self._inputs = inputs
+        self._events = events
         self._metrics = metrics
         self._lag_skip_s = lag_skip_s
         self._rooms: dict[str, RoomTranscription] = {}
 
     async def run(self) -> None:
-        async for message in self._bus.inputs():
+        async for message in self._inputs.inputs():
             try:
                 await self._handle(message)
+            except RoomGone:
+                log.info("room %s was deleted; dropping its input", message.room_id)
+                await self._forget(message.room_id)
             except Exception:  # one room's failure must not stop the others
                 log.exception("room %s: could not handle %s", message.room_id, message.kind)
 
     async def close(self) -> None:
-        """The one-process server stops: settle every room."""
+        """The one-process server stops: settle every room (its session goes on when the server is back)."""
         for room_id in list(self._rooms):
-            await self._stop(room_id)
+            await self._settle_all(room_id)
 
     async def release_all(self) -> None:
         """This transcriber stops but the rooms go on elsewhere: drop them without settling anything."""
@@ -90,25 +108,27 @@ class TranscriberWorker:
         if message.kind == "release":
             await self._release(message.room_id)
             return
+        if message.kind == "delete":
+            await self._forget(message.room_id)
+            return
         room = self._rooms.get(message.room_id)
+        if room is not None and room.released:
+            raise RoomGone(message.room_id)
         if message.kind == "start" or (room is None and message.kind in ("audio", "text")):
             room = await self._open(message)
+        if message.kind == "stop":
+            await self._end(message)
+            return
         if room is None or room.session_id != message.session_id:
-            if message.kind == "stop":
-                await self._bus.finished(message.room_id, message.session_id)
-            else:
-                log.warning("room %s: %s for a session that is not live", message.room_id, message.kind)
+            log.warning("room %s: %s for a session that is not live", message.room_id, message.kind)
             return
         if message.kind == "audio":
-            await self._audio(room, message.pcm)
+            await self._audio(room, message)
         elif message.kind == "text":
-            await self._text(room, message.text, message.final)
-            await self._bus.handled(message)
+            await self._text(room, message)
+            await self._inputs.handled(message)
         elif message.kind == "pause" and room.recognizer is not None:
             await room.recognizer.flush()
-        elif message.kind == "stop":
-            await self._stop(message.room_id)
-            await self._bus.finished(message.room_id, message.session_id)
 
     async def _open(self, message: RoomInput) -> RoomTranscription:
         """The session's recogniser, continuing after the finals already stored (none for a new session)."""
@@ -116,17 +136,24 @@ class TranscriberWorker:
         if current is not None:
             if current.session_id == message.session_id:
                 return current
-            await self._stop(message.room_id)
-        stored = await self._store.captions(message.session_id)
+            await self._settle_all(message.room_id)
+        if await self._store.get_room(message.room_id) is None:
+            raise RoomGone(message.room_id)
+        stored = await self._store.last_captions(message.session_id, RESUME_PROMPT_FINALS)
         resume = Resume(
             at=message.at,
             committed_end=stored[-1].end if stored else 0.0,
-            prompt=" ".join(record.text for record in stored[-RESUME_PROMPT_FINALS:]),
+            prompt=" ".join(record.text for record in stored),
         )
-        recognizer = self._engine.open_stream(message.language, resume=resume) if self._engine else None
+        recognizer = (
+            self._engine.open_stream(message.language, resume=resume, settle_marks=True)
+            if self._engine
+            else None
+        )
         room = RoomTranscription(message.room_id, message.session_id, recognizer)
         room.audio_seconds = room.settled = message.at
         room.finals = stored[-1].seq + 1 if stored else 0
+        room.last_end = stored[-1].end if stored else 0.0
         if stored:
             log.info("room %s: session %s continues at %.1f s after %d finals", room.room_id,
                      room.session_id, message.at, room.finals)  # fmt: skip
@@ -136,8 +163,24 @@ class TranscriberWorker:
         self._metrics.rooms_live.set(len(self._rooms))
         return room
 
+    async def _end(self, message: RoomInput) -> None:
+        """Stop: settle everything heard, then the session is ended (its transcript is complete)."""
+        room = self._rooms.get(message.room_id)
+        if room is not None and room.session_id == message.session_id:
+            await self._settle_all(message.room_id)
+        await self._store.end_session(message.session_id, now())
+        await self._events.publish(
+            RoomEvent(message.room_id, "ended", SessionEnded(session_id=message.session_id))
+        )
+        await self._inputs.finished(message.room_id, message.session_id)
+
+    async def _forget(self, room_id: str) -> None:
+        """The room was deleted: drop it at once, and whatever the bus keeps of it."""
+        await self._release(room_id)
+        await self._inputs.forget(room_id)
+
     async def _release(self, room_id: str) -> None:
-        """Another transcriber owns the room now: stop at once, say nothing more."""
+        """Another transcriber owns the room now (or it is gone): stop at once, say nothing more."""
         room = self._rooms.pop(room_id, None)
         self._metrics.rooms_live.set(len(self._rooms))
         if room is None:
@@ -150,7 +193,8 @@ class TranscriberWorker:
             await asyncio.gather(room.reader, return_exceptions=True)
         self._forget_metrics(room_id)
 
-    async def _stop(self, room_id: str) -> None:
+    async def _settle_all(self, room_id: str) -> None:
+        """Everything heard becomes final and is stored; the room's recogniser closes."""
         room = self._rooms.pop(room_id, None)
         self._metrics.rooms_live.set(len(self._rooms))
         if room is None:
@@ -159,8 +203,9 @@ class TranscriberWorker:
             await room.recognizer.finish()
         if room.reader is not None:
             await room.reader
+        await self._settle(room, float("inf"))
         if room.lag_reported:
-            await self._bus.publish(RoomEvent(room_id, "lag", Lag(room=room_id, seconds=0.0)))
+            await self._events.publish(RoomEvent(room_id, "lag", Lag(room=room_id, seconds=0.0)))
         self._forget_metrics(room_id)
 
     def _forget_metrics(self, room_id: str) -> None:
@@ -168,16 +213,29 @@ class TranscriberWorker:
             with contextlib.suppress(KeyError):
                 gauge.remove(room_id)
 
-    async def _audio(self, room: RoomTranscription, pcm: bytes) -> None:
+    async def _audio(self, room: RoomTranscription, message: RoomInput) -> None:
         if room.recognizer is None:
             return
         try:
-            await room.recognizer.feed(pcm)
+            await room.recognizer.feed(message.pcm)
         except AudioFormatError:
             log.warning("room %s: dropped a malformed frame", room.room_id)
             return
-        room.audio_seconds += len(pcm) / BYTES_PER_SAMPLE / SAMPLE_RATE
+        seconds = len(message.pcm) / BYTES_PER_SAMPLE / SAMPLE_RATE
+        room.audio_seconds = message.at + seconds
+        room.unsettled.append(_Frame(message.seq, message.at + seconds))
         await self._report_lag(room, room.recognizer.lag_seconds)
+
+    async def _settle(self, room: RoomTranscription, seconds: float) -> None:
+        """Audio before ``seconds`` is transcribed and stored: record the last frame it covers."""
+        last: _Frame | None = None
+        while room.unsettled and room.unsettled[0].end <= seconds + 1e-6:
+            last = room.unsettled.popleft()
+        if last is not None:
+            await self._store.settle_session(room.session_id, last.seq, last.end)
+        if seconds > room.settled:
+            room.settled = min(seconds, room.audio_seconds)
+            await self._inputs.settled(room.room_id, room.session_id, seconds)
 
     async def _report_lag(self, room: RoomTranscription, lag: float) -> None:
         """Tell the room when its captions fall behind, while they are, and when they have caught up."""
@@ -191,22 +249,33 @@ class TranscriberWorker:
         room.lag_reported = lag if behind else 0.0
         room.lag_reported_at = moment
         seconds = round(lag, 1) if behind else 0.0
-        await self._bus.publish(RoomEvent(room.room_id, "lag", Lag(room=room.room_id, seconds=seconds)))
+        await self._events.publish(RoomEvent(room.room_id, "lag", Lag(room=room.room_id, seconds=seconds)))
 
-    async def _text(self, room: RoomTranscription, text: str, final: bool) -> None:
-        """Browser-recognised words: timed by the wall clock since the session started."""
-        moment = time.monotonic() - room.started
-        await self._emit(room, "final" if final else "partial", text.strip(), moment, moment)
+    async def _text(self, room: RoomTranscription, message: RoomInput) -> None:
+        """Browser-recognised words, timed from the first partial of the caption to its final."""
+        moment = max(message.at, room.last_end)
+        text = message.text.strip()
+        if not message.final:
+            if room.text_started is None:
+                room.text_started = moment
+            await self._emit(room, "partial", text, room.text_started, moment)
+            return
+        spoken = len(text.split()) * TEXT_SECONDS_PER_WORD
+        start = room.text_started if room.text_started is not None else max(room.last_end, moment - spoken)
+        room.text_started = None
+        await self._emit(room, "final", text, start, max(moment, start + spoken / 2))
 
     async def _read(self, room: RoomTranscription, recognizer: RecognizerSession) -> None:
         async for event in recognizer.events():
             if room.released:
                 return
             try:
-                await self._emit(room, event.kind, event.text, event.start, event.end, event)
-                if event.settled > room.settled:
-                    room.settled = event.settled
-                    await self._bus.settled(room.room_id, room.session_id, event.settled)
+                if event.kind != "settled":
+                    await self._emit(room, event.kind, event.text, event.start, event.end, event)
+                await self._settle(room, event.settled)
+            except RoomGone:
+                room.released = True  # the room was deleted: its next input drops it
+                return
             except Exception:
                 log.exception("room %s: could not deliver a caption", room.room_id)
             if room.audio_seconds:
@@ -237,15 +306,16 @@ class TranscriberWorker:
         if kind == "final":
             if not text:
                 return
-            room.finals += 1
             await self._store.append_final(
                 CaptionRecord(
                     caption.id, room.room_id, room.session_id, seq, text, caption.start, caption.end
                 )
             )
+            room.finals += 1
+            room.last_end = caption.end
         elif room.recognizer is not None and room.recognizer.lag_seconds > self._lag_skip_s:
             self._metrics.partials_skipped.inc()  # behind real time: the next final says it all
             return
         if event is not None:
             self._metrics.caption_latency.labels(kind).observe(max(0.0, event.audio_position - event.end))
-        await self._bus.publish(RoomEvent.caption(room.room_id, caption))
+        await self._events.publish(RoomEvent.caption(room.room_id, caption))

@@ -48,13 +48,13 @@ async def create_room(body: RoomCreate, request: Request, deps: Deps) -> RoomCre
 @router.get("/{room_id}", response_model=RoomInfo)
 async def room_info(room_id: RoomIdPath, deps: Deps) -> RoomInfo:
     record = await existing_room(room_id, deps)
-    status = await deps.realtime.room_status(room_id)
+    status = await deps.sessions.room_status(room_id)
     return RoomInfo(
         id=record.id,
         title=record.title,
         language=record.language,
         created_at=record.created_at,
-        live=status.session == "live",
+        live=status.session in ("live", "paused", "stopping"),
         viewers=status.viewers,
     )
 
@@ -63,14 +63,14 @@ async def room_info(room_id: RoomIdPath, deps: Deps) -> RoomInfo:
 async def room_sessions(room_id: RoomIdPath, deps: Deps) -> list[SessionInfo]:
     """Past and current sessions, oldest first."""
     await existing_room(room_id, deps)
-    status = await deps.realtime.room_status(room_id)
+    status = await deps.sessions.room_status(room_id)
     return [
         SessionInfo(
             id=s.id,
             room_id=s.room_id,
             started_at=s.started_at,
             ended_at=s.ended_at,
-            state=status.session if status.session_id == s.id else "ended",
+            state=status.session if status.session_id == s.id else s.state,
         )
         for s in await deps.store.sessions(room_id)
     ]
@@ -101,8 +101,9 @@ async def set_embed_origins(
 async def delete_room(room_id: RoomIdPath, deps: Deps, x_presenter_key: PresenterKey = None) -> Response:
     """Delete a room with its sessions and transcripts (header ``X-Presenter-Key``)."""
     await presenters_room(room_id, x_presenter_key, deps)
-    await deps.realtime.close_room(room_id)
+    # The store first: from here on every write for the room is refused, whatever is still in flight.
     await deps.store.delete_room(room_id)
+    await deps.sessions.delete_room(room_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

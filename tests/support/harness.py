@@ -15,9 +15,9 @@ import uvicorn
 
 from captions.asr.engine import Engine
 from captions.audio.pcm import float32_to_pcm16, load_audio, split_frames
-from captions.gateway.app import create_app
+from captions.composition import serve_app
 from captions.settings import Settings
-from tests.processes import free_port
+from tests.support.processes import free_port
 
 
 class Server:
@@ -27,7 +27,7 @@ class Server:
         self.settings = settings.model_copy(update={"port": free_port()})
         self.url = f"http://127.0.0.1:{self.settings.port}"
         config = uvicorn.Config(
-            create_app(self.settings, engine), host="127.0.0.1", port=self.settings.port, log_level="warning"
+            serve_app(self.settings, engine), host="127.0.0.1", port=self.settings.port, log_level="warning"
         )
         self._server = uvicorn.Server(config)
         self._task: asyncio.Task[None] | None = None
@@ -55,11 +55,24 @@ class Server:
         return httpx.AsyncClient(base_url=self.url, timeout=10)
 
     async def create_room(self, title: str = "Keynote") -> dict[str, Any]:
-        async with self.http() as http:
-            response = await http.post("/api/rooms", json={"title": title})
-            response.raise_for_status()
-            room: dict[str, Any] = response.json()
-            return room
+        return await create_room(self, title)
+
+
+async def create_room(server: Reachable, title: str = "Keynote") -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+        response = await http.post("/api/rooms", json={"title": title})
+        response.raise_for_status()
+        room: dict[str, Any] = response.json()
+        return room
+
+
+async def stored_finals(server: Reachable, room_id: str) -> list[dict[str, Any]]:
+    """The latest session's transcript as the REST API serves it."""
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+        response = await http.get(f"/api/rooms/{room_id}/transcript.json")
+        response.raise_for_status()
+        cues: list[dict[str, Any]] = response.json()["cues"]
+        return cues
 
 
 @dataclass
@@ -91,6 +104,14 @@ class Client:
     @property
     def finals(self) -> list[dict[str, Any]]:
         return [c for c in self.captions if c["kind"] == "final"]
+
+    @property
+    def session(self) -> str | None:
+        """The room's session state as this client was last told."""
+        return self.statuses[-1]["session"] if self.statuses else None
+
+    def ended(self) -> bool:
+        return self.session == "ended"
 
     @property
     def last_id(self) -> str | None:

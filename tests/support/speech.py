@@ -10,7 +10,7 @@ from pathlib import Path
 
 import jiwer
 
-DEFAULT_AUDIO_DIR = Path(__file__).resolve().parents[2] / "shared" / "audio"
+DEFAULT_AUDIO_DIR = Path(__file__).resolve().parents[3] / "shared" / "audio"
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,12 @@
-"""The scale-out bus: where Redis carries audio to transcribers and room events to gateways.
+"""Room input on Redis: audio and control from gateways to the transcriber that owns the room.
 
-Audio: one stream per room (``captions:audio:{room}``), read by transcribers through the consumer group
+One stream per room (``captions:audio:{room}``), read by transcribers through the consumer group
 ``transcribers``. A transcriber owns a room while it holds the room's lease (``captions:lease:{room}``, SET NX
 PX, renewed every third of its life). It acknowledges (and deletes) an entry only once the entry's audio is
 settled, i.e. transcribed and its finals stored, so the pending entries are exactly what a transcriber taking
 the room over must re-read (XAUTOCLAIM). Each entry carries its session time (``at``), so the new owner's
 clock continues where the old one's stopped. Rooms with input are listed in the set ``captions:rooms``, where
 transcribers look for rooms whose lease nobody holds.
-
-Events: one capped stream (``captions:events``) that every gateway reads from its last id. Unlike pub/sub, a
-gateway that loses Redis for a moment continues where it left off instead of missing what was sent meanwhile.
 
 Redis must keep its data across restarts (``appendonly yes``): streams and leases are the state of live rooms.
 """
@@ -21,23 +18,21 @@ import contextlib
 import logging
 import math
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
-from captions.audio.pcm import BYTES_PER_SAMPLE, SAMPLE_RATE
-from captions.bus.base import ROOM_EVENT_MODELS, InputKind, RoomEvent, RoomEventName, RoomInput
-from captions.redis_client import BLOCK_MS, UNAVAILABLE, retrying
+from captions.bus.inputs import InputKind, RoomInput
+from captions.protocol import BYTES_PER_SAMPLE, SAMPLE_RATE
+from captions.redis_client import BLOCK_MS, RETRY_PAUSE_S, UNAVAILABLE, Retrying
 from captions.settings import Settings
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 ROOMS = "captions:rooms"
-EVENTS = "captions:events"
 GROUP = "transcribers"
 READ_COUNT = 200
 # A transcriber that already owns rooms waits this long per room before claiming another: the least loaded
@@ -89,8 +84,8 @@ class _OwnedRoom:
     last_id: bytes = b"0-0"
 
 
-class RedisBus:
-    def __init__(self, client: aioredis.Redis, settings: Settings, name: str) -> None:
+class RedisRoomInputs:
+    def __init__(self, client: aioredis.Redis, settings: Settings, name: str, retrying: Retrying) -> None:
         # redis-py annotates its commands for sync and async clients at once (``Awaitable[T] | T``).
         self._redis: Any = client
         self._settings = settings
@@ -98,6 +93,7 @@ class RedisBus:
         self._owned: dict[str, _OwnedRoom] = {}
         self._inputs: asyncio.Queue[RoomInput | None] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
+        self._retrying = retrying
         self._renew = client.register_script(_RENEW)
         self._forget = client.register_script(_FORGET_IF_EMPTY)
         self._release = client.register_script(_RELEASE)
@@ -128,32 +124,6 @@ class RedisBus:
                 await pipe.execute()
 
         await self._retrying("send room input", send)
-
-    async def publish(self, event: RoomEvent) -> None:
-        fields = {"room": event.room_id, "name": event.name, "payload": event.payload.model_dump_json()}
-        await self._retrying(
-            "publish a room event",
-            lambda: self._redis.xadd(EVENTS, fields, maxlen=self._settings.redis_events_maxlen),
-        )
-
-    async def events(self) -> AsyncIterator[RoomEvent]:
-        last: bytes | str = "$"
-        newest = await self._retrying("read events", lambda: self._redis.xrevrange(EVENTS, count=1))
-        if newest:
-            last = newest[0][0]
-        while not self._closed:
-            try:
-                batches = await self._redis.xread({EVENTS: last}, count=READ_COUNT, block=BLOCK_MS)
-            except UNAVAILABLE as error:
-                log.warning("events: Redis unavailable (%s); retrying", error)
-                await asyncio.sleep(0.5)
-                continue
-            for _, entries in batches or []:
-                for entry_id, fields in entries:
-                    last = entry_id
-                    event = _decode_event(fields)
-                    if event is not None:
-                        yield event
 
     # --- transcriber side ----------------------------------------------------------------------------
 
@@ -200,6 +170,17 @@ class RedisBus:
         )
         if forgotten:
             self._drop(room_id)
+
+    async def forget(self, room_id: str) -> None:
+        self._drop(room_id)
+
+        async def forget() -> None:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.delete(audio_key(room_id), lease_key(room_id))
+                pipe.srem(ROOMS, room_id)
+                await pipe.execute()
+
+        await self._retrying("forget a deleted room", forget)
 
     async def _acknowledge(self, room_id: str, entry_ids: list[bytes]) -> None:
         async def acknowledge() -> None:
@@ -274,7 +255,7 @@ class RedisBus:
                 )
             except UNAVAILABLE as error:
                 log.warning("room %s: Redis unavailable (%s); retrying", owned.room_id, error)
-                await asyncio.sleep(0.5)
+                await asyncio.sleep(RETRY_PAUSE_S)
                 continue
             except ResponseError as error:  # the stream was forgotten (and maybe made again since)
                 if owned.room_id not in self._owned or self._closed:
@@ -302,12 +283,10 @@ class RedisBus:
         if owned is not None and owned.reader is not None and owned.reader is not asyncio.current_task():
             owned.reader.cancel()
 
-    async def _retrying(self, what: str, operation: Callable[[], Awaitable[T]]) -> T:
-        return await retrying(what, operation, 0 if self._closed else self._settings.redis_retry_s)
-
     async def close(self) -> None:
         """Stop; rooms still owned are handed over at once (their unsettled audio stays pending)."""
         self._closed = True
+        self._retrying.give_up()
         for room_id in list(self._owned):
             self._drop(room_id)
             with contextlib.suppress(*UNAVAILABLE):
@@ -337,12 +316,3 @@ def _decode_input(room_id: str, entry_id: bytes, fields: dict[bytes, bytes]) -> 
         language=fields[b"language"].decode(),
         at=float(fields[b"at"]),
     )
-
-
-def _decode_event(fields: dict[bytes, bytes]) -> RoomEvent | None:
-    name = cast(RoomEventName, fields[b"name"].decode())
-    model = ROOM_EVENT_MODELS.get(name)
-    if model is None:
-        log.warning("events: unknown event %r", name)
-        return None
-    return RoomEvent(fields[b"room"].decode(), name, model.model_validate_json(fields[b"payload"]))

@@ -1,0 +1,57 @@
+"""Room events: what transcribers and gateways publish and every gateway delivers to its clients in the room.
+
+``caption``, ``status`` and ``lag`` go to clients as they are. ``ended`` (the transcriber stored a stopped
+session's last final) and ``deleted`` (the room was deleted) are for gateways: they change what the room's
+clients are told and who stays connected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from pydantic import BaseModel
+
+from captions.protocol import Caption, Lag, Model, Status
+
+
+class SessionEnded(Model):
+    session_id: str
+
+
+class RoomDeleted(Model):
+    room: str
+
+
+RoomEventName = Literal["caption", "status", "lag", "ended", "deleted"]
+ROOM_EVENT_MODELS: dict[RoomEventName, type[BaseModel]] = {
+    "caption": Caption,
+    "status": Status,
+    "lag": Lag,
+    "ended": SessionEnded,
+    "deleted": RoomDeleted,
+}
+
+
+@dataclass(frozen=True)
+class RoomEvent:
+    room_id: str
+    name: RoomEventName
+    payload: BaseModel
+
+    @classmethod
+    def caption(cls, room_id: str, caption: Caption) -> RoomEvent:
+        return cls(room_id, "caption", caption)
+
+
+class RoomEvents(Protocol):
+    """Every implementation passes tests/contract/test_room_events.py."""
+
+    async def publish(self, event: RoomEvent) -> None: ...
+
+    def events(self) -> AsyncIterator[RoomEvent]:
+        """Every event of every room published from now on, in order, for one gateway."""
+        ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,61 @@
+"""Room input: what a room's presenter did, on its way from a gateway to the one transcriber that owns the room.
+
+Audio frames, browser-recognised text and session control, each room's in the order sent. A transcriber
+acknowledges input once it is settled (transcribed and stored), so a transcriber taking a room over starts from
+the first unsettled input. In one process the input lives in memory; in the scale-out deployment in Redis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+# ``delete``: the room was deleted: drop it and everything of it. ``release``: this transcriber lost the room
+# (its lease went to another): drop it without a word more (made by the bus itself, never sent).
+InputKind = Literal["start", "audio", "text", "pause", "stop", "delete", "release"]
+
+
+@dataclass(frozen=True)
+class RoomInput:
+    """``audio`` carries PCM16 bytes and the frame's ``seq``, ``text`` a caption. A transcriber that takes a room
+    over mid-session starts from whatever input comes first, at its ``at``."""
+
+    room_id: str
+    session_id: str
+    kind: InputKind
+    seq: int = -1
+    pcm: bytes = b""
+    text: str = ""
+    final: bool = False
+    language: str = "en"
+    at: float = 0.0  # session time: seconds of audio the session had before this input (text: its wall time)
+    entry_id: str = ""  # where the bus keeps it, for ``handled``
+
+
+class RoomInputs(Protocol):
+    """Every implementation passes tests/contract/test_room_inputs.py."""
+
+    async def send_input(self, message: RoomInput) -> None: ...
+
+    def inputs(self) -> AsyncIterator[RoomInput]:
+        """Room inputs for this transcriber: every room it owns, each room's in the order they were sent."""
+        ...
+
+    async def settled(self, room_id: str, session_id: str, seconds: float) -> None:
+        """The room's audio before ``seconds`` (session time) is transcribed and its finals are stored."""
+        ...
+
+    async def handled(self, message: RoomInput) -> None:
+        """A non-audio input is dealt with (text captioned and stored; control done)."""
+        ...
+
+    async def finished(self, room_id: str, session_id: str) -> None:
+        """The session ended and everything in it is stored: its input can go."""
+        ...
+
+    async def forget(self, room_id: str) -> None:
+        """The room was deleted: whatever is kept of its input goes."""
+        ...
+
+    async def close(self) -> None: ...

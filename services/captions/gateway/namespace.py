@@ -1,0 +1,293 @@
+"""The Socket.IO side of the gateway: who may connect, what clients send, what they receive.
+
+Every client event passes through ``trigger_event``: the client must be connected, the event known, within
+its rate, its payload valid for the event's model, and presenter events only from the room's presenter.
+Anything wrong becomes an ``error`` event with a code and affects only that client. Room events from the bus
+(captions, status, lag, a session ended, a room deleted) are delivered to the Socket.IO room of the same id.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, NoReturn
+
+import socketio
+from pydantic import BaseModel, ValidationError
+
+from captions.bus.events import RoomEvent, RoomEvents, SessionEnded
+from captions.gateway.catchup import Catchup, to_caption
+from captions.gateway.limits import TokenBucket
+from captions.gateway.live import Client, LiveRoom
+from captions.gateway.sessions import Sessions
+from captions.metrics import Metrics
+from captions.protocol import (
+    BYTES_PER_SAMPLE,
+    SAMPLE_RATE,
+    AudioFrame,
+    Caption,
+    ConnectAuth,
+    Correction,
+    ErrorEvent,
+    Status,
+    TextCaption,
+)
+from captions.rooms.service import key_matches
+from captions.settings import Settings
+from captions.store.base import Store
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Client, LiveRoom, Any], Awaitable[None]]
+
+
+class ClientError(Exception):
+    """Something a client sent that cannot be taken; becomes an ``error`` event."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
+    def __init__(
+        self, settings: Settings, store: Store, sessions: Sessions, events: RoomEvents, metrics: Metrics
+    ) -> None:
+        super().__init__("/")
+        self._settings = settings
+        self._store = store
+        self._sessions = sessions
+        self._events = events
+        self._metrics = metrics
+        self._clients: dict[str, Client] = {}
+        self._catchup = Catchup(store, self._emit_to, settings.catchup_finals)
+        # Every client event: its payload model (None: no payload) and its handler. All are the presenter's.
+        self._handlers: dict[str, tuple[type[BaseModel] | None, Handler]] = {
+            "audio": (AudioFrame, self._audio),
+            "start": (None, self._start),
+            "pause": (None, self._pause),
+            "stop": (None, self._stop),
+            "text": (TextCaption, self._text),
+            "correct": (Correction, self._correct),
+        }
+
+    @property
+    def _rooms(self) -> dict[str, LiveRoom]:
+        return self._sessions.rooms
+
+    # --- the one guard of every client event -----------------------------------------------------------
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        if event in ("connect", "disconnect"):
+            return await super().trigger_event(event, *args)
+        sid: str = args[0]
+        data = args[1] if len(args) > 1 else None
+        try:
+            client = self._clients.get(sid)
+            if client is None:
+                raise ClientError("not_connected", "connect first")
+            if not (event == "audio" and client.role == "presenter") and not client.events.take():
+                raise ClientError("rate_limited", "too many events; slow down")
+            found = self._handlers.get(event)
+            if found is None:
+                raise ClientError("unknown_event", f"there is no event {event[:40]!r}")
+            model, handler = found
+            live = self._presenters_room(client)
+            await handler(client, live, _parse(model, data) if model else None)
+        except ClientError as error:
+            self._metrics.rejected.labels(error.code).inc()
+            await self._send_error(sid, error.code, error.message)
+        except Exception:
+            log.exception("handling %s of %s", event[:40], sid)
+            await self._send_error(sid, "internal_error", "the server could not handle that event")
+
+    def _presenters_room(self, client: Client) -> LiveRoom:
+        if client.role != "presenter":
+            raise ClientError("forbidden", "only the presenter of a room may send this")
+        live = self._rooms.get(client.room_id)
+        if live is None or live.presenter_sid != client.sid:
+            raise ClientError("forbidden", "this connection is no longer the room's presenter")
+        return live
+
+    # --- connection ----------------------------------------------------------------------------------
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        try:
+            request = ConnectAuth.model_validate(auth or {})
+        except ValidationError as error:
+            _refuse("bad_auth", f"connect with auth {{room, role, key?, last_id?}}: {_first_error(error)}")
+        record = await self._store.get_room(request.room)
+        if record is None:
+            _refuse("unknown_room", f"there is no room {request.room!r}")
+        if request.role == "presenter" and not key_matches(record, request.key):
+            _refuse("bad_key", "the presenter key of this room is wrong")
+
+        settings = self._settings
+        self._clients[sid] = Client(
+            sid,
+            request.room,
+            request.role,
+            TokenBucket(settings.audio_rate, settings.audio_burst_s),
+            TokenBucket(settings.event_rate, settings.event_burst),
+        )
+        live = self._rooms.setdefault(request.room, LiveRoom(request.room, record.language))
+        await self.enter_room(sid, request.room)
+        # Presenters catch up too: a presenter whose connection dropped must not miss its own captions.
+        self._catchup.expect(live, sid)
+        if request.role == "presenter":
+            replaced = live.presenter_sid
+            live.presenter_sid = sid
+            if replaced and replaced != sid:
+                self._sessions.spawn(self._replace_presenter(replaced))
+            await self._sessions.load(live)
+            await self._sessions.presenter_came_or_went(live)
+        else:
+            live.viewers.add(sid)
+            self._metrics.viewers.inc()
+            if not live.leads:
+                await self._sessions.load(live)
+            await self._sessions.share_presence(live)
+        self._sessions.spawn(self._welcome(sid, live, request.last_id))
+
+    async def _welcome(self, sid: str, live: LiveRoom, last_id: str | None) -> None:
+        status = await self._sessions.status(live.room_id, live.session)
+        try:
+            await self._catchup.welcome(sid, live, status, last_id)
+        finally:
+            if live.presenter_sid == sid:
+                await self._sessions.broadcast_status(live)
+            else:
+                self._sessions.status_soon(live)
+
+    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        client = self._clients.pop(sid, None)
+        if client is None:
+            return
+        live = self._rooms.get(client.room_id)
+        if live is None:
+            return
+        live.catching_up.pop(sid, None)
+        if live.presenter_sid == sid:
+            live.presenter_sid = None
+            await self._sessions.presenter_came_or_went(live)
+            await self._sessions.broadcast_status(live)
+        elif sid in live.viewers:
+            live.viewers.discard(sid)
+            self._metrics.viewers.dec()
+            await self._sessions.share_presence(live)
+            self._sessions.status_soon(live)
+        if live.empty:
+            self._rooms.pop(client.room_id, None)
+
+    async def _replace_presenter(self, sid: str) -> None:
+        await self._send_error(sid, "presenter_replaced", "the presenter key was used on another connection")
+        await self.disconnect(sid)
+
+    # --- presenter events ----------------------------------------------------------------------------
+
+    async def _audio(self, client: Client, live: LiveRoom, frame: AudioFrame) -> None:
+        size = len(frame.pcm)
+        if size > self._settings.max_frame_bytes:
+            raise ClientError(
+                "frame_too_large", f"audio frames hold at most {self._settings.max_frame_bytes} bytes"
+            )
+        if size % BYTES_PER_SAMPLE:
+            raise ClientError("bad_frame_length", "PCM16 frames hold whole 2-byte samples")
+        seconds = size / BYTES_PER_SAMPLE / SAMPLE_RATE
+        if not client.audio.take(seconds):
+            raise ClientError("rate_limited", "audio is arriving faster than real time; slow down")
+        await self._sessions.frame(live, frame.seq, frame.pcm, seconds)
+
+    async def _start(self, client: Client, live: LiveRoom, _: None) -> None:
+        await self._sessions.begin(live)
+
+    async def _pause(self, client: Client, live: LiveRoom, _: None) -> None:
+        await self._sessions.pause(live)
+
+    async def _stop(self, client: Client, live: LiveRoom, _: None) -> None:
+        await self._sessions.stop(live)
+
+    async def _text(self, client: Client, live: LiveRoom, caption: TextCaption) -> None:
+        await self._sessions.text(live, caption.text, caption.kind == "final")
+
+    async def _correct(self, client: Client, live: LiveRoom, correction: Correction) -> None:
+        record = await self._store.correct(client.room_id, correction.id, correction.text.strip())
+        if record is None:
+            raise ClientError("unknown_caption", f"this room has no final caption {correction.id!r}")
+        caption = to_caption(record).model_copy(update={"kind": "correction"})
+        await self._events.publish(RoomEvent.caption(client.room_id, caption))
+
+    # --- room events to clients ------------------------------------------------------------------------
+
+    async def deliver(self) -> None:
+        """Deliver every room event of the bus to the clients of this gateway in that room."""
+        async for event in self._events.events():
+            try:
+                await self._deliver(event)
+            except Exception:  # one room's trouble must not stop delivery to every other room
+                log.exception("delivering %s to room %s", event.name, event.room_id)
+
+    async def _deliver(self, event: RoomEvent) -> None:
+        if isinstance(event.payload, SessionEnded):
+            ended = await self._sessions.ended(event.room_id, event.payload.session_id)
+            if ended is not None:
+                status = await self._sessions.status(ended.room_id, ended.session)
+                await self.emit("status", status.model_dump(), room=ended.room_id)
+            return
+        live = self._rooms.get(event.room_id)
+        if live is None:
+            return
+        if event.name == "deleted":
+            await self._close_room(live)
+            return
+        skip: list[str] = []
+        if isinstance(event.payload, Caption) and live.catching_up:
+            for waiting in live.catching_up.values():
+                waiting.append(event.payload)
+            skip = list(live.catching_up)
+        elif isinstance(event.payload, Status) and not live.leads:
+            _follow(live, event.payload)
+        await self.emit(event.name, event.payload.model_dump(), room=event.room_id, skip_sid=skip or None)
+
+    async def _close_room(self, live: LiveRoom) -> None:
+        """The room was deleted: everyone in it here is told and disconnected."""
+        self._rooms.pop(live.room_id, None)
+        for sid in [live.presenter_sid, *live.viewers]:
+            if sid:
+                await self._send_error(sid, "room_deleted", "this room was deleted")
+                await self.disconnect(sid)
+
+    # --- helpers -------------------------------------------------------------------------------------
+
+    async def _emit_to(self, event: str, data: dict[str, Any], sid: str) -> None:
+        await self.emit(event, data, to=sid)
+
+    async def _send_error(self, sid: str, code: str, message: str) -> None:
+        await self.emit("error", ErrorEvent(code=code, message=message).model_dump(), to=sid)
+
+
+def _refuse(code: str, message: str) -> NoReturn:
+    raise socketio.exceptions.ConnectionRefusedError(message, {"code": code})
+
+
+def _parse(model: type[BaseModel], data: Any) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise ClientError("bad_payload", _first_error(error)) from None
+
+
+def _first_error(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "payload"
+    return f"{where}: {first['msg']}"
+
+
+def _follow(live: LiveRoom, status: Status) -> None:
+    """Keep a gateway's copy of a session another gateway leads."""
+    session = live.session
+    if session.session_id != status.session_id:
+        session.audio_seconds = 0.0
+    session.session_id, session.state, session.last_seq = status.session_id, status.session, status.last_seq
+    session.audio_seconds = status.audio_seconds

@@ -1,0 +1,245 @@
+"""A talk's lifecycle: ``idle -> live <-> paused -> stopping -> ended``, one session from the first frame (or
+Start) to Stop, across presenter reconnects, gateway and server restarts and pauses of any length.
+
+The session lives in the shared room state (the store in one process, Redis in scale-out), so whichever
+gateway the presenter (re)connects to continues it. It ends on Stop, on room deletion, or when no presenter has
+been connected for ``presenter_timeout_s``; it is ``ended`` only once the transcriber has stored its last final.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable
+from typing import Any
+
+from captions.bus.events import RoomDeleted, RoomEvent, RoomEvents
+from captions.bus.inputs import InputKind, RoomInput, RoomInputs
+from captions.gateway.live import LiveRoom
+from captions.metrics import Metrics
+from captions.protocol import Status
+from captions.rooms.service import new_session_id, now
+from captions.roomstate.base import LiveSession, RoomState
+from captions.settings import Settings
+from captions.store.base import SessionRecord, Store
+
+log = logging.getLogger(__name__)
+
+
+class Sessions:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        state: RoomState,
+        inputs: RoomInputs,
+        events: RoomEvents,
+        metrics: Metrics,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._state = state
+        self._inputs = inputs
+        self._events = events
+        self._metrics = metrics
+        self.rooms: dict[str, LiveRoom] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # --- what is true now --------------------------------------------------------------------------------
+
+    async def load(self, live: LiveRoom) -> None:
+        """Take the shared session (it may have moved here from another gateway, or a restarted server)."""
+        live.session = await self._state.session(live.room_id)
+        if live.session.state == "stopping" and live.session.session_id:
+            # Every gateway was away when the transcriber ended it: the store knows.
+            record = await self._store.latest_session(live.room_id)
+            if record is not None and record.id == live.session.session_id and record.ended_at:
+                await self._state.end_session(live.room_id, record.id)
+                live.session.state = "ended"
+
+    async def room_status(self, room_id: str) -> Status:
+        live = self.rooms.get(room_id)
+        if live is None or not live.leads:
+            return await self.status(room_id, await self._state.session(room_id))
+        return await self.status(room_id, live.session)
+
+    async def status(self, room_id: str, session: LiveSession) -> Status:
+        presence = await self._state.presence(room_id)
+        return Status(
+            room=room_id,
+            session=session.state,
+            session_id=session.session_id,
+            presenter_connected=presence.presenter_connected,
+            viewers=presence.viewers,
+            last_seq=session.last_seq,
+            resume_seq=session.last_seq + 1 if session.open else 0,
+            audio_seconds=round(session.audio_seconds, 3),
+        )
+
+    # --- what the presenter does ------------------------------------------------------------------------
+
+    async def begin(self, live: LiveRoom) -> None:
+        """Start a session, or resume a paused one."""
+        session = live.session
+        session.last_activity = time.time()
+        if session.state == "paused":
+            session.state = "live"
+        elif session.state != "live":
+            session_id = new_session_id()
+            live.session = session = LiveSession(session_id, "live")
+            await self._store.start_session(
+                SessionRecord(session_id, live.room_id, now(), last_activity=session.last_activity)
+            )
+            await self._send(live, "start")
+        else:
+            return
+        await self._state.save_session(live.room_id, session)
+        await self.broadcast_status(live)
+
+    async def frame(self, live: LiveRoom, seq: int, pcm: bytes, seconds: float) -> None:
+        """One audio frame; frames the session already has (resent after a reconnect) are dropped."""
+        if live.session.state != "live":
+            await self.begin(live)
+        session = live.session
+        if seq <= session.last_seq:
+            return
+        at = session.audio_seconds
+        session.last_seq = seq
+        session.audio_seconds += seconds
+        session.last_activity = time.time()
+        self._metrics.audio_seconds.inc(seconds)
+        await self._send(live, "audio", seq=seq, pcm=pcm, at=at)
+        await self._state.save_session(live.room_id, session)
+
+    async def text(self, live: LiveRoom, text: str, final: bool) -> None:
+        if live.session.state != "live":
+            await self.begin(live)
+        session = live.session
+        session.last_activity = time.time()
+        # Browser recognition has no audio clock: its captions are timed by the wall clock of the session.
+        at = max(session.audio_seconds, session.last_activity - session.started_at)
+        await self._send(live, "text", text=text, final=final, at=at)
+        await self._state.save_session(live.room_id, session)
+
+    async def pause(self, live: LiveRoom) -> None:
+        if live.session.state == "live":
+            live.session.state = "paused"
+            live.session.last_activity = time.time()
+            await self._send(live, "pause")
+            await self._state.save_session(live.room_id, live.session)
+            await self.broadcast_status(live)
+
+    async def stop(self, live: LiveRoom) -> None:
+        """Stopping: the transcriber settles the last words, then says the session ended."""
+        if live.session.state in ("live", "paused"):
+            live.session.state = "stopping"
+            await self._send(live, "stop")
+            await self._state.save_session(live.room_id, live.session)
+            await self.broadcast_status(live)
+
+    async def presenter_came_or_went(self, live: LiveRoom) -> None:
+        """The presenter's absence timeout counts from its last (dis)connection."""
+        if live.session.open:
+            live.session.last_activity = time.time()
+            await self._state.save_session(live.room_id, live.session)
+        await self.share_presence(live)
+
+    async def share_presence(self, live: LiveRoom) -> None:
+        await self._state.set_presence(live.room_id, live.leads, len(live.viewers))
+
+    # --- what the transcriber and time do ---------------------------------------------------------------
+
+    async def ended(self, room_id: str, session_id: str) -> LiveRoom | None:
+        """The transcriber stored the session's last final: the session is ended everywhere."""
+        await self._state.end_session(room_id, session_id)
+        live = self.rooms.get(room_id)
+        if live is None:
+            return None
+        if live.session.session_id != session_id:
+            return None  # a newer session started meanwhile
+        live.session.state = "ended"
+        return live
+
+    async def expire_absent(self) -> None:
+        """End sessions whose presenter has been gone longer than ``presenter_timeout_s``."""
+        deadline = time.time() - self._settings.presenter_timeout_s
+        for room_id in await self._state.open_rooms():
+            live = self.rooms.get(room_id)
+            if live is not None and live.leads:
+                continue
+            session = await self._state.session(room_id)
+            if session.state not in ("live", "paused") or session.last_activity >= deadline:
+                continue
+            if (await self._state.presence(room_id)).presenter_connected:
+                continue
+            log.info("room %s: no presenter since %.0f s, ending session %s", room_id,
+                     time.time() - session.last_activity, session.session_id)  # fmt: skip
+            target = live or LiveRoom(room_id, await self._language(room_id))
+            target.session = session
+            await self.stop(target)
+
+    async def recover(self) -> None:
+        """One process, starting: the room input of the last process died with it. Each open session goes on
+        from its last settled frame (the presenter resends from there), and a stop in flight is sent again."""
+        for record in await self._store.open_sessions():
+            live = LiveRoom(record.room_id, await self._language(record.room_id))
+            await self.load(live)
+            session = live.session
+            if session.session_id != record.id:
+                continue
+            if session.state == "stopping":
+                await self._send(live, "stop")
+            elif session.last_seq > record.settled_seq:
+                log.info("room %s: session %s resumes after frame %d (%.1f s)", record.room_id, record.id,
+                         record.settled_seq, record.settled_at)  # fmt: skip
+                session.last_seq, session.audio_seconds = record.settled_seq, record.settled_at
+                await self._state.save_session(record.room_id, session)
+
+    async def delete_room(self, room_id: str) -> None:
+        """After the store dropped it: every gateway disconnects its clients, transcribers drop it."""
+        session = (await self._state.session(room_id)).session_id or ""
+        await self._events.publish(RoomEvent(room_id, "deleted", RoomDeleted(room=room_id)))
+        await self._inputs.send_input(RoomInput(room_id, session, "delete"))
+        await self._state.forget(room_id)
+
+    # --- telling the room --------------------------------------------------------------------------------
+
+    async def broadcast_status(self, live: LiveRoom) -> None:
+        """Through the bus: the room's clients on every gateway see it."""
+        status = await self.status(live.room_id, live.session)
+        await self._events.publish(RoomEvent(live.room_id, "status", status))
+
+    def status_soon(self, live: LiveRoom) -> None:
+        """Viewer counts change with every join; tell the room at most every ``status_interval_s``."""
+        if live.status_scheduled:
+            return
+        live.status_scheduled = True
+
+        async def later() -> None:
+            await asyncio.sleep(self._settings.status_interval_s)
+            live.status_scheduled = False
+            await self.broadcast_status(live)
+
+        self.spawn(later())
+
+    def spawn(self, work: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _language(self, room_id: str) -> str:
+        record = await self._store.get_room(room_id)
+        return record.language if record else "en"
+
+    async def _send(self, live: LiveRoom, kind: InputKind, **fields: Any) -> None:
+        session = live.session
+        assert session.session_id is not None
+        fields.setdefault("at", session.audio_seconds)
+        message = RoomInput(live.room_id, session.session_id, kind, language=live.language, **fields)
+        await self._inputs.send_input(message)

@@ -1,0 +1,86 @@
+"""One contract for room input (gateways -> the transcriber owning a room): in-process, and Redis (a real
+redis-server)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+
+import pytest
+
+from captions.bus.inputs import RoomInputs
+from captions.bus.memory import MemoryRoomInputs
+from captions.bus.redis_inputs import RedisRoomInputs
+from captions.redis_client import Retrying, connect
+from captions.settings import Settings
+from tests.support.bus import comparable, take, talk
+from tests.support.processes import RedisServer
+
+
+@dataclass
+class Sides:
+    """Two gateways that send, one transcriber that reads."""
+
+    gateways: Sequence[RoomInputs]
+    transcriber: RoomInputs
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def sides(request: pytest.FixtureRequest) -> AsyncIterator[Sides]:
+    if request.param == "memory":
+        inputs: RoomInputs = MemoryRoomInputs()
+        yield Sides([inputs, inputs], inputs)
+        await inputs.close()
+        return
+    server: RedisServer = request.getfixturevalue("redis_server")
+    settings = Settings(redis_url=server.url, claim_interval_s=0.05)
+    clients = [connect(settings) for _ in range(3)]
+    made = [
+        RedisRoomInputs(client, settings, name, Retrying(settings.redis_retry_s))
+        for client, name in zip(clients, ["gw-a", "gw-b", "tr"], strict=True)
+    ]
+    yield Sides(made[:2], made[2])
+    for inputs, client in zip(made, clients, strict=True):
+        await inputs.close()
+        await client.aclose()
+
+
+async def test_each_rooms_input_reaches_the_transcriber_once_in_order(sides: Sides) -> None:
+    rooms = {"room-a": talk("room-a", "s1", 6), "room-b": talk("room-b", "s2", 4)}
+    received = sides.transcriber.inputs()
+    for first, second in zip(rooms["room-a"], rooms["room-b"] + [None] * 2, strict=True):
+        await sides.gateways[0].send_input(first)
+        if second is not None:
+            await sides.gateways[1].send_input(second)
+    got = await take(received, sum(len(sent) for sent in rooms.values()))
+    for room_id, sent in rooms.items():
+        assert [comparable(m) for m in got if m.room_id == room_id] == [comparable(m) for m in sent]
+
+
+async def test_settling_and_finishing_a_session_leaves_the_room_open_for_the_next(sides: Sides) -> None:
+    received = sides.transcriber.inputs()
+    first = talk("room-a", "s1", 3)
+    for message in first:
+        await sides.gateways[0].send_input(message)
+    got = await take(received, len(first))
+    await sides.transcriber.settled("room-a", "s1", 0.2)
+    await sides.transcriber.handled(got[-3])
+    await sides.transcriber.finished("room-a", "s1")
+    second = talk("room-a", "s2", 2)
+    for message in second:
+        await sides.gateways[1].send_input(message)
+    again = await take(received, len(second))
+    assert [comparable(m) for m in again] == [comparable(m) for m in second]
+
+
+async def test_a_forgotten_rooms_next_input_still_arrives(sides: Sides) -> None:
+    """A deleted room's input is dropped; input sent after (a room id is never reused, but a presenter may
+    still be sending) reaches a transcriber, which drops it in turn."""
+    received = sides.transcriber.inputs()
+    for message in talk("room-a", "s1", 2)[:3]:
+        await sides.gateways[0].send_input(message)
+    await take(received, 3)
+    await sides.transcriber.forget("room-a")
+    late = talk("room-a", "s1", 4)[3]
+    await sides.gateways[0].send_input(late)
+    assert [comparable(m) for m in await take(received, 1)] == [comparable(late)]
