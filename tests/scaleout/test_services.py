@@ -15,6 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import redis.asyncio as aioredis
 
@@ -212,3 +213,37 @@ async def test_captions_resume_after_redis_restarts_mid_talk(
     await on_b.wait_for(lambda: len(on_b.finals) > len(finals_at_restart) + 1, within_s=30)
     stored = await end_and_check(services, speech, on_b, speaker, talk)
     assert texts(stored)[: len(finals_at_restart)] == finals_at_restart, "nothing final is lost"
+
+
+async def test_deleting_a_room_on_one_gateway_closes_it_everywhere(
+    services: Deployment, speech: SpeechCorpus
+) -> None:
+    on_b, speaker, talk = await talk_with_a_viewer_on_b(services, speech)
+    room_id = speaker.auth["room"]
+    await on_b.wait_for(lambda: len(on_b.finals) >= 2, within_s=30)
+    async with httpx.AsyncClient(base_url=services.gateways[0].url, timeout=10) as http:
+        deleted = await http.delete(f"/api/rooms/{room_id}", headers={"X-Presenter-Key": speaker.auth["key"]})
+        assert deleted.status_code == 204
+    for client in (on_b, speaker):
+        await client.error("room_deleted")
+        await client.wait_for(partial(disconnected, client), within_s=10)
+    talk.cancel()
+    redis = aioredis.Redis.from_url(services.redis.url)
+    try:
+
+        async def room_keys() -> list[Any]:
+            keys: list[Any] = await redis.keys(f"*{room_id}*")
+            members: set[Any] = await redis.smembers("captions:rooms")  # type: ignore[misc]
+            return keys + [m for m in members if m == room_id.encode()]
+
+        for _ in range(100):  # the owner drops the room when its delete input arrives
+            if not await room_keys():
+                break
+            await asyncio.sleep(0.1)
+        assert await room_keys() == [], "nothing of the room stays in Redis"
+    finally:
+        await redis.aclose()
+    async with httpx.AsyncClient(base_url=services.gateways[1].url, timeout=10) as http:
+        assert (await http.get(f"/api/rooms/{room_id}/transcript.json")).status_code == 404
+    for transcriber in services.transcribers:
+        assert "FOREIGN KEY" not in transcriber.log.read_text()

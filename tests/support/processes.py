@@ -109,7 +109,7 @@ class CaptionsProcess:
                 stderr=subprocess.STDOUT,
                 cwd=ROOT,
             )
-        probe = "/healthz" if self.command == "gateway" else "/metrics"
+        probe = "/metrics" if self.command == "transcriber" else "/healthz"
         wait_until(lambda: self._alive() and self._answers(probe), f"{self.name}", within_s)
         return self
 

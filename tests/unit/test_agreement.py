@@ -70,3 +70,10 @@ def test_loops_are_recognised() -> None:
             "do",
         ]
     )
+
+
+def test_a_re_decoded_committed_tail_is_dropped_by_its_words_when_its_timing_drifts() -> None:
+    agreement = LocalAgreement()
+    agreement.commit_all(words(("so", 0.0), ("my", 0.4)))  # committed up to 0.7 s
+    # The next decode hears "my" again but places it later than the time tolerance allows.
+    assert [w.key for w in agreement.fresh(words(("my", 0.65), ("fellow", 1.0)))] == ["fellow"]

@@ -34,3 +34,12 @@ def test_txt_and_json() -> None:
 def test_empty_transcripts_are_valid() -> None:
     assert render([], "vtt") == "WEBVTT\n"
     assert render([], "srt") == ""
+
+
+def test_instant_cues_last_long_enough_for_players() -> None:
+    instant = [Cue("0", 5.0, 5.0, "Yes."), Cue("1", 6.0, 7.5, "And more.")]
+    for fmt, separator in (("vtt", "."), ("srt", ",")):
+        text = render(instant, fmt).removeprefix("WEBVTT\n\n")
+        [(start, end, _), second] = parse_blocks(text, separator)
+        assert round(end - start, 3) >= 0.01, fmt
+        assert second[:2] == (6.0, 7.5)

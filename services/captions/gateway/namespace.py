@@ -135,18 +135,21 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         await self.enter_room(sid, request.room)
         # Presenters catch up too: a presenter whose connection dropped must not miss its own captions.
         self._catchup.expect(live, sid)
+        # The shared session is read before this client counts: a welcome never goes out with a session that is
+        # still being read for another client (and a viewer's read never replaces what a presenter here leads).
+        session = await self._sessions.shared(request.room)
         if request.role == "presenter":
+            live.session = session
             replaced = live.presenter_sid
             live.presenter_sid = sid
             if replaced and replaced != sid:
                 self._sessions.spawn(self._replace_presenter(replaced))
-            await self._sessions.load(live)
             await self._sessions.presenter_came_or_went(live)
         else:
+            if not live.leads:
+                live.session = session
             live.viewers.add(sid)
             self._metrics.viewers.inc()
-            if not live.leads:
-                await self._sessions.load(live)
             await self._sessions.share_presence(live)
         self._sessions.spawn(self._welcome(sid, live, request.last_id))
 

@@ -48,15 +48,16 @@ class Sessions:
 
     # --- what is true now --------------------------------------------------------------------------------
 
-    async def load(self, live: LiveRoom) -> None:
-        """Take the shared session (it may have moved here from another gateway, or a restarted server)."""
-        live.session = await self._state.session(live.room_id)
-        if live.session.state == "stopping" and live.session.session_id:
+    async def shared(self, room_id: str) -> LiveSession:
+        """The shared session (it may have moved here from another gateway, or a restarted server)."""
+        session = await self._state.session(room_id)
+        if session.state == "stopping" and session.session_id:
             # Every gateway was away when the transcriber ended it: the store knows.
-            record = await self._store.latest_session(live.room_id)
-            if record is not None and record.id == live.session.session_id and record.ended_at:
-                await self._state.end_session(live.room_id, record.id)
-                live.session.state = "ended"
+            record = await self._store.latest_session(room_id)
+            if record is not None and record.id == session.session_id and record.ended_at:
+                await self._state.end_session(room_id, record.id)
+                session.state = "ended"
+        return session
 
     async def room_status(self, room_id: str) -> Status:
         live = self.rooms.get(room_id)
@@ -184,8 +185,7 @@ class Sessions:
         from its last settled frame (the presenter resends from there), and a stop in flight is sent again."""
         for record in await self._store.open_sessions():
             live = LiveRoom(record.room_id, await self._language(record.room_id))
-            await self.load(live)
-            session = live.session
+            live.session = session = await self.shared(record.room_id)
             if session.session_id != record.id:
                 continue
             if session.state == "stopping":

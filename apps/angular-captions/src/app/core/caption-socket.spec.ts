@@ -78,7 +78,7 @@ describe('CaptionSocket', () => {
     socket.server('lag', { room: 'room1', seconds: 0 });
     expect(service.lagSeconds()).toBe(0);
     socket.server('lag', { room: 'room1', seconds: 2 });
-    socket.server('status', { room: 'room1', session: 'idle', presenter_connected: true, viewers: 0, last_seq: -1 });
+    socket.server('status', { room: 'room1', session: 'ended', presenter_connected: true, viewers: 0, last_seq: -1 });
     expect(service.lagSeconds()).toBe(0);
   });
 
@@ -98,18 +98,45 @@ describe('CaptionSocket', () => {
     expect(service.transcript.partial()).toBeNull();
   });
 
-  it('buffers audio while offline, bounded, and resends it in order on reconnect', () => {
+  function audioSeqs(socket: FakeSocket): number[] {
+    return socket.emitted.filter(([event]) => event === 'audio').map(([, frame]) => (frame as { seq: number }).seq);
+  }
+
+  function status(lastSeq: number, resumeSeq: number): object {
+    return { room: 'room1', session: 'live', presenter_connected: true, viewers: 0, last_seq: lastSeq, resume_seq: resumeSeq };
+  }
+
+  it('keeps audio while offline, bounded, and resends it in order once the server says where from', () => {
     service.open({ room: 'room1', role: 'presenter', key: 'k' });
     const socket = sockets[0];
     for (let i = 0; i < MAX_BUFFERED_FRAMES + 5; i++) service.sendAudio(new ArrayBuffer(2));
-    expect(service.bufferedFrames).toBe(MAX_BUFFERED_FRAMES);
+    expect(service.unsentFrames).toBe(MAX_BUFFERED_FRAMES);
     socket.server('connect');
-    const seqs = socket.emitted.filter(([event]) => event === 'audio').map(([, frame]) => (frame as { seq: number }).seq);
+    expect(audioSeqs(socket)).toEqual([]);
+    socket.server('status', status(-1, 0));
+    const seqs = audioSeqs(socket);
     expect(seqs[0]).toBe(5);
     expect(seqs.at(-1)).toBe(MAX_BUFFERED_FRAMES + 4);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     service.sendAudio(new ArrayBuffer(2));
     expect(socket.emitted.at(-1)).toEqual(['audio', { seq: MAX_BUFFERED_FRAMES + 5, pcm: expect.any(ArrayBuffer) }]);
+  });
+
+  it('resends what a restarted server had not settled, from the resume_seq it names', () => {
+    service.open({ room: 'room1', role: 'presenter', key: 'k' });
+    const socket = sockets[0];
+    socket.server('connect');
+    socket.server('status', status(-1, 0));
+    for (let i = 0; i < 50; i++) service.sendAudio(new ArrayBuffer(2));
+    expect(audioSeqs(socket)).toEqual([...Array(50).keys()]);
+    socket.server('disconnect', 'transport close');
+    for (let i = 0; i < 10; i++) service.sendAudio(new ArrayBuffer(2));
+    socket.emitted.length = 0;
+    socket.server('connect');
+    socket.server('status', status(29, 30)); // the server lost frames 30-49 with its memory
+    expect(audioSeqs(socket)).toEqual([...Array(30).keys()].map((i) => i + 30));
+    socket.server('status', status(59, 60)); // later statuses resend nothing
+    expect(audioSeqs(socket)).toHaveLength(30);
   });
 
   it('continues the numbering of a session the server already has', () => {

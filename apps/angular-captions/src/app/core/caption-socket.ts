@@ -21,7 +21,11 @@ export const SOCKET_FACTORY = new InjectionToken<SocketFactory>('socket.io clien
   factory: () => (url, options) => io(url, options),
 });
 
-/** Frames kept while the connection is down (100 ms each): a 30 s network blip loses no speech. */
+/**
+ * Frames kept (100 ms each), sent or not: after a reconnect the server names the first frame it needs
+ * (`resume_seq`: after a blip, the first it never got; after a server crash, the first it had not settled), and
+ * the presenter resends from there. A 30 s outage loses no speech.
+ */
 export const MAX_BUFFERED_FRAMES = 300;
 
 interface AudioOut {
@@ -40,7 +44,9 @@ export class CaptionSocket {
   private socket: SocketLike | null = null;
   private auth: Omit<ConnectAuth, 'last_id'> | null = null;
   private nextSeq = 0;
-  private buffered: AudioOut[] = [];
+  private kept: AudioOut[] = [];
+  /** The server has said, since this connection opened, which frame it needs: frames go out as they come. */
+  private synced = false;
 
   private readonly _state = signal<ConnectionState>('idle');
   private readonly _status = signal<Status | null>(null);
@@ -69,7 +75,8 @@ export class CaptionSocket {
     socket.on('connect', () => {
       this._state.set('connected');
       this._error.set(null);
-      this.flush();
+      // Frames wait for the welcome status: it says where to resend from.
+      this.synced = false;
     });
     socket.on('disconnect', (reason: string) => {
       if (reason === 'io server disconnect') {
@@ -104,19 +111,17 @@ export class CaptionSocket {
     this._state.set('idle');
   }
 
-  /** Queue one frame of PCM16 audio; sent now, or after the reconnect if the connection is down. */
+  /** One frame of PCM16 audio: kept for a resend, and sent now unless the connection is down. */
   sendAudio(pcm: ArrayBuffer): void {
     const frame = { seq: this.nextSeq++, pcm };
-    if (this.socket?.connected) {
-      this.socket.emit('audio', frame);
-      return;
-    }
-    this.buffered.push(frame);
-    if (this.buffered.length > MAX_BUFFERED_FRAMES) this.buffered.shift();
+    this.kept.push(frame);
+    if (this.kept.length > MAX_BUFFERED_FRAMES) this.kept.shift();
+    if (this.socket?.connected && this.synced) this.socket.emit('audio', frame);
   }
 
-  get bufferedFrames(): number {
-    return this.buffered.length;
+  /** Frames kept that the server has not been sent since the connection went down. */
+  get unsentFrames(): number {
+    return this.synced && this.socket?.connected ? 0 : this.kept.length;
   }
 
   sendText(caption: TextCaption): void {
@@ -136,17 +141,17 @@ export class CaptionSocket {
     return { ...this.auth!, ...(lastId ? { last_id: lastId } : {}) };
   }
 
-  private flush(): void {
-    const frames = this.buffered;
-    this.buffered = [];
-    for (const frame of frames) this.socket?.emit('audio', frame);
-  }
-
   private onStatus(status: Status): void {
     this._status.set(status);
-    if (status.session === 'idle') this._lagSeconds.set(0);
+    if (status.session === 'idle' || status.session === 'ended') this._lagSeconds.set(0);
+    if (this.auth?.role !== 'presenter') return;
     // A presenter page that was reloaded continues the numbering the server already has.
     const lastSeq = status.last_seq ?? -1;
-    if (this.auth?.role === 'presenter' && lastSeq >= this.nextSeq) this.nextSeq = lastSeq + 1;
+    if (lastSeq >= this.nextSeq) this.nextSeq = lastSeq + 1;
+    if (!this.synced) {
+      this.synced = true;
+      const from = status.resume_seq ?? lastSeq + 1;
+      for (const frame of this.kept) if (frame.seq >= from) this.socket?.emit('audio', frame);
+    }
   }
 }

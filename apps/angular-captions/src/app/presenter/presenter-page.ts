@@ -12,6 +12,27 @@ import { SharePanel } from './share-panel';
 
 export type CaptureMode = 'audio' | 'browser';
 
+const SESSION_LABELS: Record<string, string> = {
+  idle: 'Not started',
+  live: 'Live',
+  paused: 'Paused',
+  stopping: 'Finishing…',
+  ended: 'Ended',
+};
+
+export interface SessionSummary {
+  readonly duration: string;
+  readonly words: number;
+  readonly downloads: readonly { readonly label: string; readonly href: string }[];
+}
+
+function clock(totalSeconds: number): string {
+  const seconds = Math.max(0, Math.floor(totalSeconds));
+  const minutes = Math.floor(seconds / 60);
+  const rest = String(seconds % 60).padStart(2, '0');
+  return minutes >= 60 ? `${Math.floor(minutes / 60)}:${String(minutes % 60).padStart(2, '0')}:${rest}` : `${minutes}:${rest}`;
+}
+
 /** The presenter console of a room: microphone, session control, live preview with corrections, sharing. */
 @Component({
   selector: 'app-presenter-page',
@@ -40,14 +61,35 @@ export class PresenterPage implements OnInit {
   private readonly sessionStartedAt = signal<{ id: string; at: number } | null>(null);
 
   protected readonly session = computed(() => this.socket.status()?.session ?? 'idle');
+  protected readonly sessionLabel = computed(() => SESSION_LABELS[this.session()] ?? this.session());
   protected readonly viewers = computed(() => this.socket.status()?.viewers ?? 0);
+  protected readonly canStop = computed(() => this.capturing() || this.session() === 'live' || this.session() === 'paused');
+  /** The talk's running time: its audio time (it survives reloads and restarts); browser text has none. */
   protected readonly elapsed = computed(() => {
+    const audio = this.socket.status()?.audio_seconds ?? 0;
+    if (audio > 0) return clock(audio);
     const started = this.sessionStartedAt();
     if (!started || this.session() === 'idle') return '0:00';
-    const seconds = Math.max(0, Math.floor((this.now() - started.at) / 1000));
-    const minutes = Math.floor(seconds / 60);
-    const rest = String(seconds % 60).padStart(2, '0');
-    return minutes >= 60 ? `${Math.floor(minutes / 60)}:${String(minutes % 60).padStart(2, '0')}:${rest}` : `${minutes}:${rest}`;
+    return clock((this.now() - started.at) / 1000);
+  });
+  /** After Stop, once the last words are stored: what the talk was, and its transcript. */
+  protected readonly summary = computed<SessionSummary | null>(() => {
+    const status = this.socket.status();
+    if (status?.session !== 'ended' || !status.session_id) return null;
+    const base = `/api/rooms/${encodeURIComponent(this.room())}/sessions/${encodeURIComponent(status.session_id)}/transcript`;
+    const words = this.socket.transcript
+      .finals()
+      .filter((line) => line.sessionId === status.session_id)
+      .reduce((count, line) => count + line.text.split(/\s+/).filter(Boolean).length, 0);
+    return {
+      duration: this.elapsed(),
+      words,
+      downloads: [
+        { label: 'Subtitles (WebVTT)', href: `${base}.vtt` },
+        { label: 'Subtitles (SRT)', href: `${base}.srt` },
+        { label: 'Text', href: `${base}.txt` },
+      ],
+    };
   });
   /** Transcription behind real time: viewers read late; nothing is lost, partials are skipped meanwhile. */
   protected readonly behind = computed(() => {

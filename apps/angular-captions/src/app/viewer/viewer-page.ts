@@ -54,6 +54,21 @@ export class ViewerPage implements OnInit {
     () => this.socket.transcript.finals().length === 0 && !this.socket.transcript.partial(),
   );
   protected readonly refused = computed(() => (this.socket.state() === 'refused' ? this.socket.error()?.message : null));
+  /** What the talk is doing, announced when it changes (not only the captions). */
+  protected readonly talkState = computed(() => {
+    switch (this.socket.status()?.session) {
+      case 'live':
+        return 'Live';
+      case 'paused':
+        return 'Paused — captions continue when the talk resumes.';
+      case 'stopping':
+      case 'ended':
+        return 'The talk has ended — download the transcript below.';
+      default:
+        return '';
+    }
+  });
+  protected readonly ended = computed(() => ['stopping', 'ended'].includes(this.socket.status()?.session ?? ''));
 
   constructor() {
     afterRenderEffect(() => {

@@ -16,6 +16,7 @@
   let lastId = main.dataset.lastId || null;
   let partialId = null;
   let attempt = 0;
+  const GONE = "This room does not exist.";
 
   function show(message) {
     stateEl.textContent = message;
@@ -58,9 +59,11 @@
     }
   }
 
+  const STATES = { paused: "Paused", stopping: "The talk has ended.", ended: "The talk has ended." };
   function status(state) {
     if (state.session === "live") show("");
-    else if (!finals.size) show(state.session === "paused" ? "Paused" : "Captions appear here when the talk starts.");
+    else if (STATES[state.session]) show(STATES[state.session]);
+    else if (!finals.size) show("Captions appear here when the talk starts.");
   }
 
   let reported = 0;
@@ -98,16 +101,17 @@
         show("");
       } else if (data.startsWith("44")) {
         const refusal = JSON.parse(data.slice(2));
-        show(refusal.data && refusal.data.code === "unknown_room" ? "This room does not exist." : refusal.message);
+        show(refusal.data && refusal.data.code === "unknown_room" ? GONE : refusal.message);
       } else if (data.startsWith("42")) {
         const [event, payload] = JSON.parse(data.slice(2));
         if (event === "caption") render(payload);
         else if (event === "status") status(payload);
+        else if (event === "error" && payload.code === "room_deleted") show(GONE);
       }
     };
     ws.onclose = () => {
       clearTimeout(watchdog);
-      if (stateEl.textContent !== "This room does not exist.") {
+      if (stateEl.textContent !== GONE) {
         show("Reconnecting…");
         setTimeout(connect, Math.min(10000, 500 * 2 ** attempt++));
       }
