@@ -233,7 +233,7 @@ async def test_deleting_a_room_on_one_gateway_closes_it_everywhere(
 
         async def room_keys() -> list[Any]:
             keys: list[Any] = await redis.keys(f"*{room_id}*")
-            members: set[Any] = await redis.smembers("captions:rooms")  # type: ignore[misc]
+            members: set[Any] = await redis.smembers("captions:rooms")
             return keys + [m for m in members if m == room_id.encode()]
 
         for _ in range(100):  # the owner drops the room when its delete input arrives

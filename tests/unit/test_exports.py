@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 
-from captions.exports import Cue, render
+from captions.exports import Cue, TranscriptFormat, render
 from tests.support.subtitles import parse_blocks
 
 CUES = [
@@ -38,7 +38,8 @@ def test_empty_transcripts_are_valid() -> None:
 
 def test_instant_cues_last_long_enough_for_players() -> None:
     instant = [Cue("0", 5.0, 5.0, "Yes."), Cue("1", 6.0, 7.5, "And more.")]
-    for fmt, separator in (("vtt", "."), ("srt", ",")):
+    formats: tuple[tuple[TranscriptFormat, str], ...] = (("vtt", "."), ("srt", ","))
+    for fmt, separator in formats:
         text = render(instant, fmt).removeprefix("WEBVTT\n\n")
         [(start, end, _), second] = parse_blocks(text, separator)
         assert round(end - start, 3) >= 0.01, fmt
