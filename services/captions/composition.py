@@ -17,7 +17,6 @@ import socketio
 from captions.bus.memory import MemoryRoomEvents, MemoryRoomInputs
 from captions.gateway.app import Backends, create_app
 from captions.metrics import Metrics
-from captions.redis_client import Retrying, connect, instance_name
 from captions.roomstate.stored import StoredRoomState
 from captions.settings import Settings
 from captions.store.factory import open_store
@@ -59,24 +58,18 @@ def gateway_app(settings: Settings) -> socketio.ASGIApp:
 
     @contextlib.asynccontextmanager
     async def on_redis() -> AsyncIterator[Backends]:
-        from captions.bus.redis_events import RedisRoomEvents
-        from captions.bus.redis_inputs import RedisRoomInputs
+        from captions.bus.redis_bus import redis_bus
         from captions.roomstate.redis import RedisRoomState
 
         store = await open_store(settings)
-        client = connect(settings)
-        name = instance_name(settings)
-        retrying = Retrying(settings.redis_retry_s)
-        inputs = RedisRoomInputs(client, settings, name, retrying)
-        events = RedisRoomEvents(client, settings, retrying)
-        state = RedisRoomState(client, name, settings, retrying)
         try:
-            yield Backends(store, inputs, events, state, Metrics())
+            async with redis_bus(settings) as bus:
+                state = RedisRoomState(bus.client, bus.name, settings, bus.retrying)
+                try:
+                    yield Backends(store, bus.inputs, bus.events, state, Metrics())
+                finally:
+                    await state.close()
         finally:
-            await state.close()
-            await inputs.close()
-            await events.close()
             await store.close()
-            await client.aclose()
 
     return create_app(settings, on_redis)

@@ -39,10 +39,8 @@ async def test_a_talk_survives_a_server_restart_as_one_complete_session(
     serve: CaptionsProcess, speech: SpeechCorpus, how: str
 ) -> None:
     room = await create_room(serve, "Restarted mid-talk")
-    speaker = PresenterApp(serve, room)
-    audience = ReconnectingClient(serve, {"room": room["id"], "role": "viewer"})
-    await speaker.connect()
-    await audience.connect()
+    speaker = await PresenterApp.of(serve, room).connect()
+    audience = await ReconnectingClient(serve.url, {"room": room["id"], "role": "viewer"}).connect()
     restarted: list[asyncio.Task[None]] = []
 
     def restart() -> None:

@@ -9,37 +9,37 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import socketio
 
-from tests.support.harness import Reachable, pcm_frames
+from tests.support.harness import Client, Reachable, pcm_frames
 
 KEPT_FRAMES = 300  # 30 s of 100 ms frames, as the web app keeps
 
 
-class ReconnectingClient:
-    def __init__(self, server: Reachable, auth: dict[str, Any]) -> None:
-        self.url = server.url
-        self.auth = auth
-        self.captions: list[dict[str, Any]] = []
-        self.statuses: list[dict[str, Any]] = []
-        self.errors: list[dict[str, Any]] = []
-        self.connects = 0
-        self.sio = socketio.AsyncClient(
-            reconnection=True, reconnection_delay=0.2, reconnection_delay_max=0.5, randomization_factor=0
-        )
+def _reconnecting() -> socketio.AsyncClient:
+    return socketio.AsyncClient(
+        reconnection=True, reconnection_delay=0.2, reconnection_delay_max=0.5, randomization_factor=0
+    )
+
+
+@dataclass
+class ReconnectingClient(Client):
+    """A harness client that reconnects by itself, naming the last final it saw each time."""
+
+    sio: socketio.AsyncClient = field(default_factory=_reconnecting)
+    connects: int = 0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
         self.sio.on("connect", self._on_connect)
-        self.sio.on("caption", self._on_caption)
-        self.sio.on("status", self._on_status)
-        self.sio.on("error", self.errors.append)
 
-    async def connect(self) -> None:
+    async def connect(self) -> Self:
         await self.sio.connect(self.url, auth=self._auth, transports=["websocket"], wait_timeout=10)
-
-    async def disconnect(self) -> None:
-        await self.sio.disconnect()
+        return self
 
     def _auth(self) -> dict[str, Any]:
         last = self.last_id
@@ -48,49 +48,28 @@ class ReconnectingClient:
     async def _on_connect(self) -> None:
         self.connects += 1
 
-    def _on_caption(self, caption: dict[str, Any]) -> None:
-        self.captions.append(caption)
 
-    async def _on_status(self, status: dict[str, Any]) -> None:
-        self.statuses.append(status)
-
-    @property
-    def finals(self) -> list[dict[str, Any]]:
-        return [c for c in self.captions if c["kind"] == "final"]
-
-    @property
-    def last_id(self) -> str | None:
-        finals = self.finals
-        return finals[-1]["id"] if finals else None
-
-    def ended(self) -> bool:
-        return bool(self.statuses) and self.statuses[-1]["session"] == "ended"
-
-    async def wait_for(self, condition: Callable[[], bool], within_s: float = 30.0) -> None:
-        deadline = time.monotonic() + within_s
-        while not condition():
-            if time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"waited {within_s}s; statuses={self.statuses[-2:]} errors={self.errors} "
-                    f"connects={self.connects} captions={[(c['kind'][0], c['id']) for c in self.captions]}"
-                )
-            await asyncio.sleep(0.05)
-
-
+@dataclass
 class PresenterApp(ReconnectingClient):
-    def __init__(self, server: Reachable, room: dict[str, Any]) -> None:
-        super().__init__(server, {"room": room["id"], "role": "presenter", "key": room["presenter_key"]})
-        self.kept: deque[tuple[int, bytes]] = deque(maxlen=KEPT_FRAMES)
-        self.next_seq = 0
-        self.synced = False  # the server said, since the last connect, which frame it needs
-        self.resent = 0
+    kept: deque[tuple[int, bytes]] = field(default_factory=lambda: deque(maxlen=KEPT_FRAMES))
+    next_seq: int = 0
+    synced: bool = False  # the server said, since the last connect, which frame it needs
+    resent: int = 0
+
+    @classmethod
+    def of(cls, server: Reachable, room: dict[str, Any]) -> PresenterApp:
+        return cls(server.url, {"room": room["id"], "role": "presenter", "key": room["presenter_key"]})
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.sio.on("status", self._on_status)
 
     async def _on_connect(self) -> None:
         await super()._on_connect()
         self.synced = False
 
     async def _on_status(self, status: dict[str, Any]) -> None:
-        await super()._on_status(status)
+        self.statuses.append(status)
         if status["last_seq"] >= self.next_seq:
             self.next_seq = status["last_seq"] + 1
         if not self.synced:

@@ -202,8 +202,8 @@ class StreamingRecognizer:
 
     def _event(self, kind: CaptionKind, words: list[Word]) -> CaptionEvent:
         position = self._fed / SAMPLE_RATE
-        settled = self._buffer_start / SAMPLE_RATE
         start, end = (words[0].start, words[-1].end) if words else (position, position)
+        settled = self._buffer_start / SAMPLE_RATE
         return CaptionEvent(
             kind, self._next_id, join_words(words), start, end, tuple(words), position, settled
         )

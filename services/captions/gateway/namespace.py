@@ -136,10 +136,10 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         # Presenters catch up too: a presenter whose connection dropped must not miss its own captions.
         self._catchup.expect(live, sid)
         # The shared session is read before this client counts: a welcome never goes out with a session that is
-        # still being read for another client (and a viewer's read never replaces what a presenter here leads).
-        session = await self._sessions.shared(request.room)
+        # still being read for another client. A presenter here leads the session, so its viewers need no read
+        # (a reconnect storm costs no store round trip per viewer), and a viewer's read never replaces it.
         if request.role == "presenter":
-            live.session = session
+            live.session = await self._sessions.shared(request.room)
             replaced = live.presenter_sid
             live.presenter_sid = sid
             if replaced and replaced != sid:
@@ -147,7 +147,9 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             await self._sessions.presenter_came_or_went(live)
         else:
             if not live.leads:
-                live.session = session
+                session = await self._sessions.shared(request.room)
+                if not live.leads:
+                    live.session = session
             live.viewers.add(sid)
             self._metrics.viewers.inc()
             await self._sessions.share_presence(live)

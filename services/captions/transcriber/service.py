@@ -15,11 +15,10 @@ import signal
 from prometheus_client import start_http_server
 
 from captions.asr.engine import Engine
-from captions.bus.redis_events import RedisRoomEvents
-from captions.bus.redis_inputs import RedisRoomInputs
+from captions.bus.redis_bus import RedisBus, redis_bus
 from captions.metrics import Metrics
-from captions.redis_client import Retrying, connect, instance_name
 from captions.settings import Settings
+from captions.store.base import Store
 from captions.store.factory import open_store
 from captions.transcriber.worker import TranscriberWorker
 
@@ -29,31 +28,31 @@ log = logging.getLogger(__name__)
 async def run_transcriber(settings: Settings) -> None:
     engine = await asyncio.to_thread(Engine, settings)
     store = await open_store(settings)
-    client = connect(settings)
-    name = instance_name(settings)
-    retrying = Retrying(settings.redis_retry_s)
-    inputs = RedisRoomInputs(client, settings, name, retrying)
-    events = RedisRoomEvents(client, settings, retrying)
+    try:
+        async with redis_bus(settings) as bus:
+            await _serve(settings, engine, store, bus)
+    finally:
+        await store.close()
+        engine.close()
+
+
+async def _serve(settings: Settings, engine: Engine, store: Store, bus: RedisBus) -> None:
     metrics = Metrics()
-    worker = TranscriberWorker(engine, store, inputs, events, metrics, settings.lag_skip_partials_s)
+    worker = TranscriberWorker(engine, store, bus.inputs, bus.events, metrics, settings.lag_skip_partials_s)
     server, _ = start_http_server(settings.port, addr=settings.host, registry=metrics.registry)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    log.info("transcriber %s ready (metrics on %s:%d)", name, settings.host, settings.port)
-    print(f"captions transcriber {name} ready", flush=True)
+    log.info("transcriber %s ready (metrics on %s:%d)", bus.name, settings.host, settings.port)
+    print(f"captions transcriber {bus.name} ready", flush=True)
     running = asyncio.create_task(worker.run())
     try:
         await asyncio.wait([running, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
     finally:
         await worker.release_all()
-        await inputs.close()
-        await events.close()
+        await bus.inputs.close()  # leases handed over before anything else stops
         running.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await running
-        await store.close()
-        await client.aclose()
         server.shutdown()
-        engine.close()

@@ -12,6 +12,7 @@ from captions.gateway.problems import Problem
 from captions.gateway.services import Services, services
 from captions.protocol import EmbedOrigins, RoomCreate, RoomCreated, RoomInfo, SessionInfo
 from captions.rooms.service import key_matches
+from captions.roomstate.base import OPEN_STATES
 from captions.store.base import RoomRecord
 
 router = APIRouter(prefix="/api/rooms", tags=["rooms"])
@@ -54,7 +55,7 @@ async def room_info(room_id: RoomIdPath, deps: Deps) -> RoomInfo:
         title=record.title,
         language=record.language,
         created_at=record.created_at,
-        live=status.session in ("live", "paused", "stopping"),
+        live=status.session in OPEN_STATES,
         viewers=status.viewers,
     )
 
