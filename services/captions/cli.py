@@ -80,16 +80,17 @@ def _gateway(args: argparse.Namespace) -> int:
 def _web_server(args: argparse.Namespace, *, scale_out: bool) -> int:
     import uvicorn
 
-    from captions.composition import gateway_app, serve_app
+    from captions.composition import gateway_app, serve_app, server_config
 
     settings = _server_settings(args)
     if scale_out and not settings.redis_url:
         print("captions: the gateway needs Redis: set REDIS_URL", file=sys.stderr)
         return 2
     what = "Captions gateway" if scale_out else "Live captions"
-    print(f"{what} on http://{settings.host}:{settings.port}  (API docs: /docs)", flush=True)
+    docs = "  (API docs: /docs)" if settings.api_docs else ""
+    print(f"{what} on http://{settings.host}:{settings.port}{docs}", flush=True)
     app = gateway_app(settings) if scale_out else serve_app(settings)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    uvicorn.Server(server_config(app, settings)).run()
     return 0
 
 

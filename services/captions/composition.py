@@ -12,10 +12,12 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
-import socketio
+import uvicorn
+from starlette.types import ASGIApp
 
 from captions.bus.memory import MemoryRoomEvents, MemoryRoomInputs
 from captions.gateway.app import Backends, create_app
+from captions.limits.memory import MemoryLimiter
 from captions.metrics import Metrics
 from captions.roomstate.stored import StoredRoomState
 from captions.settings import Settings
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
     from captions.asr.engine import Engine
 
 
-def serve_app(settings: Settings, engine: Engine | None = None) -> socketio.ASGIApp:
+def serve_app(settings: Settings, engine: Engine | None = None) -> ASGIApp:
     """``captions serve``. Pass ``engine`` to share an already loaded model (tests)."""
 
     @contextlib.asynccontextmanager
@@ -34,12 +36,13 @@ def serve_app(settings: Settings, engine: Engine | None = None) -> socketio.ASGI
         from captions.transcriber.worker import TranscriberWorker
 
         store = await open_store(settings)
-        inputs, events, metrics = MemoryRoomInputs(), MemoryRoomEvents(), Metrics()
+        inputs, events, metrics = MemoryRoomInputs(settings.max_rooms), MemoryRoomEvents(), Metrics()
         asr = engine if engine is not None else await asyncio.to_thread(Engine, settings)
         worker = TranscriberWorker(asr, store, inputs, events, metrics, settings.lag_skip_partials_s)
         running = asyncio.create_task(worker.run())
         try:
-            yield Backends(store, inputs, events, StoredRoomState(store), metrics, recover=True)
+            state = StoredRoomState(store)
+            yield Backends(store, inputs, events, state, metrics, MemoryLimiter(), recover=True)
         finally:
             await worker.close()  # every room settled: its session goes on when the server is back
             running.cancel()
@@ -53,12 +56,13 @@ def serve_app(settings: Settings, engine: Engine | None = None) -> socketio.ASGI
     return create_app(settings, one_process)
 
 
-def gateway_app(settings: Settings) -> socketio.ASGIApp:
+def gateway_app(settings: Settings) -> ASGIApp:
     """``captions gateway``: web app, REST and Socket.IO on Redis."""
 
     @contextlib.asynccontextmanager
     async def on_redis() -> AsyncIterator[Backends]:
         from captions.bus.redis_bus import redis_bus
+        from captions.limits.redis import RedisLimiter
         from captions.roomstate.redis import RedisRoomState
 
         store = await open_store(settings)
@@ -66,10 +70,29 @@ def gateway_app(settings: Settings) -> socketio.ASGIApp:
             async with redis_bus(settings) as bus:
                 state = RedisRoomState(bus.client, bus.name, settings, bus.retrying)
                 try:
-                    yield Backends(store, bus.inputs, bus.events, state, Metrics())
+                    limiter = RedisLimiter(bus.client, bus.name, settings.presence_ttl_s)
+                    yield Backends(store, bus.inputs, bus.events, state, Metrics(), limiter)
                 finally:
                     await state.close()
         finally:
             await store.close()
 
     return create_app(settings, on_redis)
+
+
+def server_config(app: ASGIApp, settings: Settings, log_level: str = "info") -> uvicorn.Config:
+    """How the web server listens: client addresses come from ``CAPTIONS_TRUSTED_PROXIES`` only (the app's
+    ``ClientAddress``, not uvicorn's own guess); WebSocket messages are capped near the largest audio frame,
+    and a peer that stops answering pings is dropped."""
+    return uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=log_level,
+        proxy_headers=False,
+        server_header=False,
+        ws_max_size=settings.max_frame_bytes * 4 + 4096,
+        ws_ping_interval=20.0,
+        ws_ping_timeout=20.0,
+        h11_max_incomplete_event_size=64 * 1024,
+    )

@@ -33,9 +33,21 @@ def _clock(seconds: float, separator: str) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
 
 
-def _cue_text(text: str) -> str:
-    # A blank line ends a cue and "-->" starts a timing line in both formats: neither may appear in the text.
-    return " ".join(text.split()).replace("-->", "->")
+def _one_line(text: str) -> str:
+    # A blank line ends a cue in both formats: cue text is one line.
+    return " ".join(text.split())
+
+
+def _vtt_text(text: str) -> str:
+    """WebVTT cue text escapes ``&``, ``<`` and ``>`` as the spec says; with ``>`` escaped, no ``-->`` (which
+    would start a timing line) can remain."""
+    return _one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _srt_text(text: str) -> str:
+    """SubRip has no escapes and players read ``<i>``-style tags: angle brackets become look-alike quotes,
+    which also leaves no ``-->``."""
+    return _one_line(text).replace("<", "\u2039").replace(">", "\u203a")
 
 
 def _timed(cues: Sequence[Cue]) -> list[Cue]:
@@ -46,13 +58,13 @@ def _timed(cues: Sequence[Cue]) -> list[Cue]:
 def to_vtt(cues: Sequence[Cue]) -> str:
     blocks = ["WEBVTT"]
     for cue in _timed(cues):
-        blocks.append(f"{_clock(cue.start, '.')} --> {_clock(cue.end, '.')}\n{_cue_text(cue.text)}")
+        blocks.append(f"{_clock(cue.start, '.')} --> {_clock(cue.end, '.')}\n{_vtt_text(cue.text)}")
     return "\n\n".join(blocks) + "\n"
 
 
 def to_srt(cues: Sequence[Cue]) -> str:
     blocks = [
-        f"{number}\n{_clock(cue.start, ',')} --> {_clock(cue.end, ',')}\n{_cue_text(cue.text)}"
+        f"{number}\n{_clock(cue.start, ',')} --> {_clock(cue.end, ',')}\n{_srt_text(cue.text)}"
         for number, cue in enumerate(_timed(cues), start=1)
     ]
     return "\n\n".join(blocks) + ("\n" if blocks else "")

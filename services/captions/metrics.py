@@ -1,4 +1,7 @@
-"""Prometheus metrics of one process (its own registry: no module-level state)."""
+"""Prometheus metrics of one process (its own registry: no module-level state).
+
+No label ever carries a room id (or anything a client sent): a room id is all it takes to join a room and
+read its transcript. Per-room figures are reported as the worst room."""
 
 from __future__ import annotations
 
@@ -23,15 +26,19 @@ class Metrics:
             registry=self.registry,
         )
         self.inference_rtf = Gauge(
-            "captions_inference_realtime_factor",
-            "Time spent recognising per second of audio, over a room's session so far",
-            ["room"],
+            "captions_inference_realtime_factor_max",
+            "Time spent recognising per second of audio over the session so far, in the worst live room",
             registry=self.registry,
         )
         self.transcription_lag = Gauge(
-            "captions_transcription_lag_seconds",
-            "Audio of a room waiting to be recognised (how far behind real time its captions are)",
-            ["room"],
+            "captions_transcription_lag_max_seconds",
+            "Audio waiting to be recognised in the most delayed live room (how far behind its captions are)",
+            registry=self.registry,
+        )
+        self.disconnected = Counter(
+            "captions_clients_disconnected",
+            "Clients the server disconnected to protect the others",
+            ["reason"],
             registry=self.registry,
         )
         self.partials_skipped = Counter(

@@ -52,6 +52,9 @@ class ConnectAuth(Model):
     room: RoomId
     role: Role
     key: Annotated[str, Field(max_length=200)] | None = Field(default=None, description="Presenter key.")
+    token: Annotated[str, Field(max_length=200)] | None = Field(
+        default=None, description="Viewer token of a private room (from the viewer link's fragment)."
+    )
     last_id: CaptionId | None = Field(default=None, description="Last caption seen, to catch up after it.")
 
 
@@ -139,13 +142,22 @@ class RoomCreate(Model):
     language: Annotated[str, Field(min_length=2, max_length=16, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$")] = (
         "en"
     )
+    private: bool = Field(
+        default=False,
+        description="Viewers, embeds and transcripts need the viewer token (in the viewer link).",
+    )
 
 
 class RoomCreated(Model):
     id: RoomId
     title: str
     language: str
+    private: bool
     presenter_key: str = Field(description="Shown once; only its hash is stored.")
+    viewer_token: str | None = Field(
+        default=None,
+        description="Private rooms: shown once; the viewer and embed links carry it after #token=.",
+    )
     viewer_url: str
     embed_url: str
 
@@ -163,6 +175,7 @@ class RoomInfo(Model):
     id: RoomId
     title: str
     language: str
+    private: bool
     created_at: datetime
     live: bool
     viewers: Annotated[int, Field(ge=0)]

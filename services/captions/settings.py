@@ -64,6 +64,23 @@ class Settings(BaseSettings):
         description="Build of the Angular app served at / (make run builds it).",
     )
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed to call the API.")
+    allowed_hosts: list[str] = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1", "[::1]"],
+        description="Host headers links and QR codes may be built from when public_url is empty; * = any.",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses/networks of reverse proxies whose X-Forwarded-For names the client.",
+    )
+    max_body_bytes: int = Field(default=1_000_000, ge=1024, description="Largest HTTP request body.")
+    api_docs: bool = Field(default=False, description="Serve the interactive API docs at /docs.")
+    metrics_port: int = Field(
+        default=0, ge=0, le=65535, description="Port of the internal metrics listener; 0 = none."
+    )
+    metrics_host: str = Field(default="127.0.0.1", description="Address of the internal metrics listener.")
+    metrics_token: str = Field(
+        default="", description="Bearer token for /metrics on the public port; empty = not served there."
+    )
 
     # --- scale-out (captions gateway / captions transcriber) ------------------------------------------------
     redis_url: str = Field(
@@ -80,7 +97,18 @@ class Settings(BaseSettings):
     claim_interval_s: float = Field(
         default=0.25, gt=0, le=10.0, description="How often transcribers look for rooms without an owner."
     )
-    max_rooms: int = Field(default=0, ge=0, description="Rooms one transcriber takes at most; 0 = no limit.")
+    max_rooms: int = Field(
+        default=8,
+        ge=0,
+        description="Rooms one transcriber (or captions serve) transcribes at once; more get `capacity`. "
+        "0 = no limit.",
+    )
+    admission_wait_s: float = Field(
+        default=10.0, gt=0, le=120.0, description="How long a new session waits for a free transcriber."
+    )
+    redis_audio_maxlen: int = Field(
+        default=20_000, ge=100, description="Room input entries (audio frames) Redis keeps per room at most."
+    )
     redis_retry_s: float = Field(
         default=60.0, ge=0, description="How long to wait for Redis to come back before giving up on a call."
     )
@@ -104,6 +132,19 @@ class Settings(BaseSettings):
     )
     event_rate: float = Field(default=20.0, gt=0, description="Other events a client may send per second.")
     event_burst: int = Field(default=40, ge=1)
+    client_queue_max: int = Field(
+        default=1_000, ge=10, description="Messages waiting for a slow client; past it, it is disconnected."
+    )
+    max_connections_per_address: int = Field(
+        default=250, ge=1, description="Open Socket.IO connections per client address (a venue's NAT)."
+    )
+    connect_rate: float = Field(default=20.0, gt=0, description="Connections per second per address.")
+    connect_burst: int = Field(default=200, ge=1)
+    rooms_per_hour: float = Field(default=30.0, gt=0, description="Rooms one address may create per hour.")
+    rooms_burst: int = Field(default=10, ge=1)
+    unused_room_ttl_s: float = Field(
+        default=7 * 24 * 3600.0, gt=0, description="A room never used for a session is deleted after this."
+    )
     catchup_finals: int = Field(default=50, ge=0, description="Finals a newly joined viewer receives.")
     presenter_timeout_s: float = Field(
         default=1800.0, gt=0, description="A session ends when no presenter has been connected this long."

@@ -10,11 +10,22 @@ const [server, wav, artifacts] = process.argv.slice(2);
 mkdirSync(artifacts, { recursive: true });
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 
+const cspViolations = [];
+/** Every page runs under the app's Content-Security-Policy: anything it refuses is a bug. */
+function watch(page) {
+  page.on("console", (message) => {
+    if (/Content Security Policy|Refused to/i.test(message.text())) cspViolations.push(message.text());
+  });
+  return page;
+}
+
 /** Create a room through the home page; the app opens its presenter console. Returns the room id. */
-async function createRoom(page, title) {
+async function createRoom(page, title, { privateRoom = false } = {}) {
+  watch(page);
   await page.goto(`${server}/`);
   await page.fill("#title", title);
-  await page.click("button[type=submit]");
+  if (privateRoom) await page.check("input[name=private]");
+  await page.click("form button[type=submit]");
   await page.waitForURL(/\/present\//);
   await page.waitForSelector("app-connection-badge.connected", { timeout: 10000 });
   return new URL(await page.inputValue("#viewer-link")).pathname.split("/").pop();
@@ -34,7 +45,7 @@ try {
   const viewerUrl = await presenter.inputValue("#viewer-link");
 
   const viewerContext = await browser.newContext(PHONE);
-  const viewer = await viewerContext.newPage();
+  const viewer = watch(await viewerContext.newPage());
   await viewer.goto(viewerUrl);
   await viewer.waitForSelector("app-connection-badge.connected", { timeout: 10000 });
 
@@ -82,10 +93,16 @@ try {
     }
     window.SpeechRecognition = window.webkitSpeechRecognition = ScriptedRecognition;
   });
+  // ...in a private room: the viewer link carries the token after #, and nothing opens without it.
   const speaker = await speechContext.newPage();
-  const room = await createRoom(speaker, "Browser recognition");
-  const reader = await viewerContext.newPage();
-  await reader.goto(`${server}/r/${room}`);
+  const room = await createRoom(speaker, "Browser recognition", { privateRoom: true });
+  result.privateLink = await speaker.inputValue("#viewer-link");
+  const outsider = watch(await viewerContext.newPage());
+  await outsider.goto(`${server}/r/${room}`);
+  await outsider.waitForSelector(".refused", { timeout: 10000 });
+  result.privateRefused = await outsider.textContent(".refused");
+  const reader = watch(await viewerContext.newPage());
+  await reader.goto(result.privateLink);
   await reader.waitForSelector("app-connection-badge.connected", { timeout: 10000 });
   await speaker.check("input[value=browser]");
   await speaker.click("button.start");
@@ -102,7 +119,10 @@ try {
   await createRoom(noSpeech, "No speech API");
   result.unsupportedNote = await noSpeech.textContent("fieldset.mode .note");
   result.browserModeOffered = (await noSpeech.$("input[value=browser]")) !== null;
+  const page = await fetch(`${server}/r/${room}`);
+  result.appCsp = page.headers.get("content-security-policy");
 } finally {
   await browser.close();
 }
+result.cspViolations = cspViolations;
 console.log(JSON.stringify(result));

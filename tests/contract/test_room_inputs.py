@@ -3,18 +3,22 @@ redis-server)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 import pytest
 
-from captions.bus.inputs import RoomInputs
+from captions.bus.inputs import RoomInput, RoomInputs
 from captions.bus.memory import MemoryRoomInputs
-from captions.bus.redis_inputs import RedisRoomInputs
+from captions.bus.redis_inputs import RedisRoomInputs, audio_key
 from captions.redis_client import Retrying, connect
 from captions.settings import Settings
 from tests.support.bus import comparable, take, talk
 from tests.support.processes import RedisServer
+
+# Rooms the transcriber takes at once: enough for every other test here, and a limit to reach.
+MAX_ROOMS = 3
 
 
 @dataclass
@@ -28,12 +32,14 @@ class Sides:
 @pytest.fixture(params=["memory", "redis"])
 async def sides(request: pytest.FixtureRequest) -> AsyncIterator[Sides]:
     if request.param == "memory":
-        inputs: RoomInputs = MemoryRoomInputs()
+        inputs: RoomInputs = MemoryRoomInputs(max_rooms=MAX_ROOMS)
         yield Sides([inputs, inputs], inputs)
         await inputs.close()
         return
     server: RedisServer = request.getfixturevalue("redis_server")
-    settings = Settings(redis_url=server.url, claim_interval_s=0.05)
+    settings = Settings(
+        redis_url=server.url, claim_interval_s=0.05, max_rooms=MAX_ROOMS, admission_wait_s=1.0
+    )
     clients = [connect(settings) for _ in range(3)]
     made = [
         RedisRoomInputs(client, settings, name, Retrying(settings.redis_retry_s))
@@ -84,3 +90,35 @@ async def test_a_forgotten_rooms_next_input_still_arrives(sides: Sides) -> None:
     late = talk("room-a", "s1", 4)[3]
     await sides.gateways[0].send_input(late)
     assert [comparable(m) for m in await take(received, 1)] == [comparable(late)]
+
+
+async def test_rooms_beyond_max_rooms_are_refused_until_one_finishes(sides: Sides) -> None:
+    received = sides.transcriber.inputs()
+    reading = asyncio.ensure_future(take(received, MAX_ROOMS))  # a transcriber is running
+    started = [RoomInput(f"room-{n}", f"s{n}", "start") for n in range(MAX_ROOMS)]
+    for message in started:
+        assert await sides.gateways[0].admit(message.room_id)
+        await sides.gateways[0].send_input(message)
+    got = await reading
+    assert await sides.gateways[1].admit("room-0"), "a room the transcriber has is always admitted"
+    assert not await sides.gateways[1].admit("room-late")
+    assert not await sides.gateways[1].admit("room-late"), "a refused room leaves nothing waiting"
+
+    await sides.transcriber.handled(got[0])
+    await sides.transcriber.finished("room-0", "s0")
+    assert await sides.gateways[1].admit("room-late")
+    await sides.gateways[1].send_input(RoomInput("room-late", "s-late", "start"))
+    [late] = await take(received, 1)
+    assert (late.room_id, late.kind) == ("room-late", "start")
+
+
+async def test_a_rooms_input_kept_in_redis_is_capped(redis_server: RedisServer) -> None:
+    settings = Settings(redis_url=redis_server.url, redis_audio_maxlen=100)
+    client = connect(settings)
+    inputs = RedisRoomInputs(client, settings, "gw", Retrying(1.0))
+    for seq in range(1_000):
+        await inputs.send_input(RoomInput("room-x", "s1", "audio", seq=seq, pcm=bytes(320)))
+    kept = await client.xlen(audio_key("room-x"))
+    await inputs.close()
+    await client.aclose()
+    assert 100 <= kept <= 200, "trimmed near the cap (Redis trims whole nodes)"

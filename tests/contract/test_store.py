@@ -50,6 +50,26 @@ async def test_embed_origins_are_kept(store: Store) -> None:
     assert found.embed_origins == origins
 
 
+async def test_a_private_rooms_viewer_token_hash_is_kept(store: Store) -> None:
+    private = RoomRecord("room-2", "Board meeting", "en", "hash", NOW, viewer_token_hash="token-hash")
+    await store.create_room(private)
+    await store.create_room(room())
+    assert await store.get_room("room-2") == private
+    assert (await store.get_room("room-1") or private).viewer_token_hash == ""
+
+
+async def test_only_rooms_never_used_and_old_enough_are_unused(store: Store) -> None:
+    for number in range(4):
+        await store.create_room(RoomRecord(f"old-{number}", "Old", "en", "hash", NOW - timedelta(days=9)))
+    await store.create_room(RoomRecord("recent", "New", "en", "hash", NOW))
+    await store.start_session(SessionRecord("s1", "old-1", NOW - timedelta(days=8)))
+    cutoff = NOW - timedelta(days=7)
+    assert await store.unused_rooms(cutoff, 10) == ["old-0", "old-2", "old-3"]
+    assert len(await store.unused_rooms(cutoff, 2)) == 2
+    await store.delete_room("old-0")
+    assert await store.unused_rooms(cutoff, 10) == ["old-2", "old-3"]
+
+
 async def test_sessions_come_back_oldest_first_with_their_end(store: Store) -> None:
     await store.create_room(room())
     await store.start_session(SessionRecord("s2", "room-1", NOW + timedelta(hours=1)))

@@ -13,7 +13,12 @@ from tests.support.harness import Server
 @pytest.fixture
 def server_settings(tmp_path: Path) -> Settings:
     # No web app unless a test asks for it: the fallback pages are what most tests look at.
-    return Settings(data_dir=tmp_path / "data", status_interval_s=0.2, web_dir=tmp_path / "no-web-build")
+    return Settings(
+        data_dir=tmp_path / "data",
+        status_interval_s=0.2,
+        web_dir=tmp_path / "no-web-build",
+        metrics_token="scraper-token",
+    )
 
 
 @pytest.fixture

@@ -94,8 +94,7 @@ async def test_resent_frames_are_transcribed_once(server: Server, speech: Speech
     await stream(speaker, frames, realtime=False)
     await speaker.emit("stop")
     await speaker.wait_for(speaker.ended)
-    async with server.http() as http:
-        metrics = (await http.get("/metrics")).text
+    metrics = await server.metrics()
     received = next(
         float(line.split()[-1])
         for line in metrics.splitlines()

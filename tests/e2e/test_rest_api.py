@@ -59,14 +59,15 @@ async def test_qr_codes_health_and_metrics(server: Server) -> None:
         assert "<svg" in svg.text
         assert png.content.startswith(b"\x89PNG")
         assert (await http.get("/healthz")).json() == {"status": "ok"}
-        metrics = (await http.get("/metrics")).text
         openapi = (await http.get("/openapi.json")).json()
+    metrics = await server.metrics()
     for name, kind in (
         ("captions_viewers", "gauge"),
         ("captions_rooms_live", "gauge"),
         ("captions_audio_seconds_received_total", "counter"),
         ("captions_caption_latency_seconds", "histogram"),
-        ("captions_inference_realtime_factor", "gauge"),
+        ("captions_inference_realtime_factor_max", "gauge"),
+        ("captions_transcription_lag_max_seconds", "gauge"),
     ):
         assert f"# TYPE {name} {kind}" in metrics, name
     assert "/api/rooms/{room_id}/transcript.{fmt}" in openapi["paths"]

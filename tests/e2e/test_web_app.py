@@ -49,6 +49,10 @@ async def test_presenter_speaks_and_a_phone_viewer_reads_along_through_a_reload(
     assert normalise(str(result["afterReload"])), "the reloaded viewer caught up at once"
     assert normalise(transcript) in normalise(str(result["presenterText"])), "the presenter sees its captions"
     assert result["browserRecognition"] == "Hello everyone, welcome to the keynote."
+    assert "#token=" in str(result["privateLink"]), "a private room's link carries its token in the fragment"
+    assert "private" in str(result["privateRefused"]), "without the token a private room does not open"
+    assert "frame-ancestors 'none'" in str(result["appCsp"])
+    assert result["cspViolations"] == [], "the app runs under its Content-Security-Policy"
     assert result["browserModeOffered"] is False
     assert "not available" in str(result["unsupportedNote"])
     for shot in ("viewer-phone.png", "viewer-phone-end.png", "presenter-console.png"):

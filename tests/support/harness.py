@@ -15,7 +15,7 @@ import uvicorn
 
 from captions.asr.engine import Engine
 from captions.audio.pcm import float32_to_pcm16, load_audio, split_frames
-from captions.composition import serve_app
+from captions.composition import serve_app, server_config
 from captions.settings import Settings
 from tests.support.processes import free_port
 
@@ -26,9 +26,8 @@ class Server:
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self.settings = settings.model_copy(update={"port": free_port()})
         self.url = f"http://127.0.0.1:{self.settings.port}"
-        config = uvicorn.Config(
-            serve_app(self.settings, engine), host="127.0.0.1", port=self.settings.port, log_level="warning"
-        )
+        self.settings = self.settings.model_copy(update={"host": "127.0.0.1"})
+        config = server_config(serve_app(self.settings, engine), self.settings, log_level="warning")
         self._server = uvicorn.Server(config)
         self._task: asyncio.Task[None] | None = None
 
@@ -56,6 +55,15 @@ class Server:
 
     async def create_room(self, title: str = "Keynote") -> dict[str, Any]:
         return await create_room(self, title)
+
+    async def metrics(self) -> str:
+        """The Prometheus text, as a scraper holding ``metrics_token`` gets it."""
+        async with self.http() as http:
+            response = await http.get(
+                "/metrics", headers={"Authorization": f"Bearer {self.settings.metrics_token}"}
+            )
+            response.raise_for_status()
+            return response.text
 
 
 async def create_room(server: Reachable, title: str = "Keynote") -> dict[str, Any]:
@@ -85,6 +93,7 @@ class Client:
     statuses: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
     sio: socketio.AsyncClient = field(default_factory=lambda: socketio.AsyncClient(reconnection=False))
+    headers: dict[str, str] = field(default_factory=dict)  # X-Forwarded-For: a client behind a proxy
 
     def __post_init__(self) -> None:
         self.sio.on("caption", self.captions.append)
@@ -92,7 +101,9 @@ class Client:
         self.sio.on("error", self.errors.append)
 
     async def connect(self) -> Client:
-        await self.sio.connect(self.url, auth=self.auth, transports=["websocket"], wait_timeout=10)
+        await self.sio.connect(
+            self.url, auth=self.auth, headers=self.headers, transports=["websocket"], wait_timeout=10
+        )
         return self
 
     async def disconnect(self) -> None:

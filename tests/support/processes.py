@@ -91,8 +91,12 @@ class CaptionsProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = folder / f"{name}.log"
+        # Never the developer's own settings: only what the test gives.
+        inherited = {
+            k: v for k, v in os.environ.items() if not k.startswith("CAPTIONS_") or k == "CAPTIONS_TEST_AUDIO"
+        }
         self._env = {
-            **os.environ,
+            **inherited,
             **env,
             "CAPTIONS_PORT": str(self.port),
             "CAPTIONS_HOST": "127.0.0.1",

@@ -17,7 +17,20 @@ def test_vtt_parses_back() -> None:
     assert text.startswith("WEBVTT\n\n")
     parsed = parse_blocks(text.removeprefix("WEBVTT\n\n"), ".")
     assert [(s, e) for s, e, _ in parsed] == [(0.0, 1.25), (1.3, 3725.5)]
-    assert parsed[1][2] == "ask not -> what your country"
+    assert parsed[1][2] == "ask not --&gt; what your country"
+
+
+def test_cue_text_cannot_start_a_timing_line_or_markup() -> None:
+    hostile = [Cue("0", 0.0, 1.0, "a ---> b --> c <b>bold</b> & <c.x>")]
+    vtt = render(hostile, "vtt").removeprefix("WEBVTT\n\n")
+    [(_, _, text)] = parse_blocks(vtt, ".")
+    assert text == "a ---&gt; b --&gt; c &lt;b&gt;bold&lt;/b&gt; &amp; &lt;c.x&gt;"
+    srt = render(hostile, "srt")
+    [(_, _, text)] = parse_blocks(srt, ",")
+    assert not {"<", ">"} & set(text)
+    assert text == "a ---\u203a b --\u203a c \u2039b\u203abold\u2039/b\u203a & \u2039c.x\u203a"
+    for rendered in (vtt, srt):
+        assert rendered.count("-->") == 1  # the timing line's own
 
 
 def test_srt_numbers_cues_from_one_with_comma_times() -> None:

@@ -22,6 +22,9 @@ from captions.protocol import SAMPLE_RATE
 
 # Without captions (silence), a stream marks its settled point after this much more audio is done.
 SETTLE_MARK_S = 1.0
+# Frames (or coalesced batches) waiting in a live stream at most (minutes of audio); past it ``feed`` waits,
+# which holds the room's input back where it is bounded (Redis stream, presenter's resend buffer).
+MAX_QUEUED_FRAMES = 2_000
 
 
 class _Flush:
@@ -47,7 +50,9 @@ class RecognizerSession:
         # A live room's transcriber must learn that silence is settled too, or nothing could be let go of.
         self._settle_marks = settle_marks
         self._marked = 0.0
-        self._frames: asyncio.Queue[Audio | _Flush | None] = asyncio.Queue(maxsize=0 if coalesce else 4)
+        self._frames: asyncio.Queue[Audio | _Flush | None] = asyncio.Queue(
+            maxsize=MAX_QUEUED_FRAMES if coalesce else 4
+        )
         self._events: asyncio.Queue[CaptionEvent | None] = asyncio.Queue()
         self._closed = False
         self.busy_seconds = 0.0  # time spent recognising, for the real-time factor

@@ -38,6 +38,11 @@ class RoomInputs(Protocol):
 
     async def send_input(self, message: RoomInput) -> None: ...
 
+    async def admit(self, room_id: str) -> bool:
+        """A new session may start in the room: a transcriber has (or, within a bounded wait, takes) it. False
+        when every transcriber is at ``max_rooms``; nothing of the room is left waiting then."""
+        ...
+
     def inputs(self) -> AsyncIterator[RoomInput]:
         """Room inputs for this transcriber: every room it owns, each room's in the order they were sent."""
         ...

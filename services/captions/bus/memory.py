@@ -13,12 +13,26 @@ from captions.bus.inputs import RoomInput
 _CLOSED = None
 
 
+# Inputs waiting for the transcriber at most; past it, senders wait (their frames stay with the presenter).
+MAX_QUEUED_INPUTS = 10_000
+
+
 class MemoryRoomInputs:
-    def __init__(self) -> None:
-        self._inputs: asyncio.Queue[RoomInput | None] = asyncio.Queue()
+    """``max_rooms``: rooms the one transcriber takes at once (0: no limit)."""
+
+    def __init__(self, max_rooms: int = 0) -> None:
+        self._inputs: asyncio.Queue[RoomInput | None] = asyncio.Queue(maxsize=MAX_QUEUED_INPUTS)
+        self._max_rooms = max_rooms
+        self._rooms: set[str] = set()
 
     async def send_input(self, message: RoomInput) -> None:
-        self._inputs.put_nowait(message)
+        await self._inputs.put(message)
+
+    async def admit(self, room_id: str) -> bool:
+        if room_id not in self._rooms and self._max_rooms and len(self._rooms) >= self._max_rooms:
+            return False
+        self._rooms.add(room_id)
+        return True
 
     async def inputs(self) -> AsyncIterator[RoomInput]:
         while (message := await self._inputs.get()) is not _CLOSED:
@@ -31,10 +45,10 @@ class MemoryRoomInputs:
         return None
 
     async def finished(self, room_id: str, session_id: str) -> None:
-        return None
+        self._rooms.discard(room_id)
 
     async def forget(self, room_id: str) -> None:
-        return None
+        self._rooms.discard(room_id)
 
     async def close(self) -> None:
         self._inputs.put_nowait(_CLOSED)

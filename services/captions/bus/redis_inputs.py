@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 ROOMS = "captions:rooms"
 GROUP = "transcribers"
 READ_COUNT = 200
+# Inputs read from Redis and not yet taken by the transcriber at most: past it, room readers wait and the
+# input stays in Redis (capped there by ``redis_audio_maxlen``).
+MAX_QUEUED_INPUTS = 10_000
 # A transcriber that already owns rooms waits this long per room before claiming another: the least loaded
 # transcriber gets a new room.
 CLAIM_STAGGER_S = 0.05
@@ -50,6 +53,17 @@ _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0
 """
+# A room nobody took in time is withdrawn, unless a transcriber took it meanwhile.
+_WITHDRAW_IF_UNOWNED = """
+if redis.call('exists', KEYS[1]) == 1 then return 1 end
+if redis.call('xlen', KEYS[2]) == 0 then
+  redis.call('srem', KEYS[3], ARGV[1])
+  redis.call('del', KEYS[2])
+end
+return 0
+"""
+# How often a gateway waiting to admit a room looks whether a transcriber took it.
+ADMIT_POLL_S = 0.1
 # A finished room whose stream is empty is forgotten; one that already has new input stays with its owner.
 _FORGET_IF_EMPTY = """
 if redis.call('xlen', KEYS[1]) > 0 then return 0 end
@@ -91,12 +105,13 @@ class RedisRoomInputs:
         self._settings = settings
         self.name = name
         self._owned: dict[str, _OwnedRoom] = {}
-        self._inputs: asyncio.Queue[RoomInput | None] = asyncio.Queue()
+        self._inputs: asyncio.Queue[RoomInput | None] = asyncio.Queue(maxsize=MAX_QUEUED_INPUTS)
         self._tasks: list[asyncio.Task[None]] = []
         self._retrying = retrying
         self._renew = client.register_script(_RENEW)
         self._forget = client.register_script(_FORGET_IF_EMPTY)
         self._release = client.register_script(_RELEASE)
+        self._withdraw = client.register_script(_WITHDRAW_IF_UNOWNED)
         self._closed = False
 
     @property
@@ -119,11 +134,34 @@ class RedisRoomInputs:
 
         async def send() -> None:
             async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.xadd(audio_key(message.room_id), fields)
+                # Capped: a room whose transcriber is far behind (or gone) cannot fill Redis.
+                pipe.xadd(
+                    audio_key(message.room_id),
+                    fields,
+                    maxlen=self._settings.redis_audio_maxlen,
+                    approximate=True,
+                )
                 pipe.sadd(ROOMS, message.room_id)
                 await pipe.execute()
 
         await self._retrying("send room input", send)
+
+    async def admit(self, room_id: str) -> bool:
+        lease = lease_key(room_id)
+        if await self._retrying("look for the room's transcriber", lambda: self._redis.exists(lease)):
+            return True
+        await self._retrying("offer the room to transcribers", lambda: self._redis.sadd(ROOMS, room_id))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._settings.admission_wait_s
+        while loop.time() < deadline:
+            await asyncio.sleep(ADMIT_POLL_S)
+            if await self._retrying("look for the room's transcriber", lambda: self._redis.exists(lease)):
+                return True
+        taken = await self._retrying(
+            "withdraw the room",
+            lambda: self._withdraw(keys=[lease, audio_key(room_id), ROOMS], args=[room_id]),
+        )
+        return bool(taken)
 
     # --- transcriber side ----------------------------------------------------------------------------
 
@@ -225,7 +263,7 @@ class RedisRoomInputs:
                 if not kept and room_id in self._owned:
                     log.warning("%s: lost the lease of room %s", self.name, room_id)
                     self._drop(room_id)
-                    self._inputs.put_nowait(RoomInput(room_id, "", "release"))
+                    await self._inputs.put(RoomInput(room_id, "", "release"))
 
     async def _read_room(self, owned: _OwnedRoom) -> None:
         key = audio_key(owned.room_id)
@@ -244,7 +282,7 @@ class RedisRoomInputs:
                 return claimed
 
             next_start, entries, *_ = await self._retrying("claim pending audio", claim)
-            self._deliver(owned, entries)
+            await self._deliver(owned, entries)
             if next_start in (b"0-0", "0-0"):
                 break
             start = next_start
@@ -265,9 +303,9 @@ class RedisRoomInputs:
                     await self._redis.xgroup_create(key, GROUP, "0", mkstream=True)
                 continue
             for _, entries in batches or []:
-                self._deliver(owned, entries)
+                await self._deliver(owned, entries)
 
-    def _deliver(self, owned: _OwnedRoom, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
+    async def _deliver(self, owned: _OwnedRoom, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
         for entry_id, fields in entries:
             if not fields or _stream_id(entry_id) <= _stream_id(owned.last_id):
                 continue  # deleted meanwhile, or given again after Redis lost its last second
@@ -276,7 +314,7 @@ class RedisRoomInputs:
             audio = message.kind == "audio"
             duration = len(message.pcm) / BYTES_PER_SAMPLE / SAMPLE_RATE if audio else 0.0
             owned.delivered.append(_Delivered(entry_id, message.session_id, message.at + duration, audio))
-            self._inputs.put_nowait(message)
+            await self._inputs.put(message)
 
     def _drop(self, room_id: str) -> None:
         owned = self._owned.pop(room_id, None)
@@ -294,6 +332,8 @@ class RedisRoomInputs:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        while self._inputs.full():  # nobody reads any more: the end marker must fit
+            self._inputs.get_nowait()
         self._inputs.put_nowait(None)
 
 

@@ -15,23 +15,30 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import socketio
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import start_http_server
+from starlette.types import ASGIApp
 
 from captions.bus.events import RoomEvents
 from captions.bus.inputs import RoomInputs
 from captions.gateway.api import health, rooms, transcripts
 from captions.gateway.embed import pages as embed_pages
+from captions.gateway.http import DOCS_CSP, BodyLimit, ClientAddress, SecurityHeaders, trusted_networks
 from captions.gateway.namespace import CaptionsNamespace
 from captions.gateway.problems import install_problem_handlers
 from captions.gateway.services import Services
 from captions.gateway.sessions import Sessions
+from captions.gateway.transport import BoundedServer
 from captions.gateway.web import install_web_app, mount_web_assets
+from captions.limits.base import Limiter
 from captions.metrics import Metrics
-from captions.rooms.service import RoomService
+from captions.rooms.service import RoomService, now
 from captions.roomstate.base import RoomState
 from captions.settings import Settings
 from captions.store.base import Store
@@ -49,14 +56,21 @@ class Backends:
     events: RoomEvents
     state: RoomState
     metrics: Metrics
+    limiter: Limiter
     recover: bool = False
 
 
 BackendsFactory = Callable[[], AbstractAsyncContextManager[Backends]]
 
 
-def create_app(settings: Settings, backends: BackendsFactory) -> socketio.ASGIApp:
-    sio = socketio.AsyncServer(
+# Rooms never used are looked for this often, this many at a time.
+SWEEP_INTERVAL_S = 300.0
+SWEEP_BATCH = 500
+
+
+def create_app(settings: Settings, backends: BackendsFactory) -> ASGIApp:
+    sio = BoundedServer(
+        client_queue_max=settings.client_queue_max,
         async_mode="asgi",
         cors_allowed_origins=settings.cors_origins or None,
         # Engine.IO drops oversized packets silently; leave room above max_frame_bytes so that the gateway can
@@ -69,18 +83,22 @@ def create_app(settings: Settings, backends: BackendsFactory) -> socketio.ASGIAp
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with backends() as used:
+        async with backends() as used, _metrics_listener(settings, used.metrics):
             sessions = Sessions(settings, used.store, used.state, used.inputs, used.events, used.metrics)
-            namespace = CaptionsNamespace(settings, used.store, sessions, used.events, used.metrics)
+            namespace = CaptionsNamespace(
+                settings, used.store, sessions, used.events, used.metrics, used.limiter
+            )
             sio.register_namespace(namespace)
+            sio.on_close = lambda reason: used.metrics.disconnected.labels(reason).inc()
             app.state.services = Services(
-                settings, used.store, RoomService(used.store), sessions, used.metrics
+                settings, used.store, RoomService(used.store), sessions, used.metrics, used.limiter
             )
             if used.recover:
                 await sessions.recover()
             tasks = [
                 asyncio.create_task(namespace.deliver()),
-                asyncio.create_task(_keep_presence(settings, sessions, used.state)),
+                asyncio.create_task(_keep_presence(settings, sessions, used.state, used.limiter)),
+                asyncio.create_task(_expire_unused_rooms(settings, used.store)),
             ]
             try:
                 yield
@@ -95,8 +113,12 @@ def create_app(settings: Settings, backends: BackendsFactory) -> socketio.ASGIAp
         summary="Rooms, sessions and transcripts of the real-time captioning server.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     install_problem_handlers(api)
+    if settings.api_docs:
+        _install_docs(api)
     web = install_web_app(api, settings.web_dir)
     api.include_router(rooms.router)
     api.include_router(transcripts.router)
@@ -108,21 +130,79 @@ def create_app(settings: Settings, backends: BackendsFactory) -> socketio.ASGIAp
     else:
 
         @api.get("/", include_in_schema=False)
-        async def home() -> RedirectResponse:
-            return RedirectResponse("/docs")
+        async def home() -> HTMLResponse:
+            return HTMLResponse(
+                "<!doctype html><title>Live captions</title><p>The captions server is running; the web app "
+                "is not built here (<code>make run</code> builds it).</p>"
+            )
 
-    return socketio.ASGIApp(sio, other_asgi_app=api)
+    http: ASGIApp = SecurityHeaders(BodyLimit(api, settings.max_body_bytes))
+    realtime = socketio.ASGIApp(sio, other_asgi_app=http)
+    return ClientAddress(realtime, trusted_networks(settings.trusted_proxies))
 
 
-async def _keep_presence(settings: Settings, sessions: Sessions, state: RoomState) -> None:
-    """Tell the other gateways this one is alive (its viewers count), and end sessions left without a
-    presenter."""
+def _install_docs(api: FastAPI) -> None:
+    """Swagger UI from the pinned ``swagger-ui-bundle`` package, never a CDN: the docs share an origin with
+    pages whose storage holds presenter keys."""
+    from swagger_ui_bundle import swagger_ui_path
+
+    api.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @api.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        page = get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Live captions API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )
+        page.headers["Content-Security-Policy"] = DOCS_CSP
+        return page
+
+
+@contextlib.asynccontextmanager
+async def _metrics_listener(settings: Settings, metrics: Metrics) -> AsyncIterator[None]:
+    """Prometheus on its own port (for the internal network only), never on the public one by default."""
+    if not settings.metrics_port:
+        yield
+        return
+    server, thread = start_http_server(settings.metrics_port, settings.metrics_host, metrics.registry)
+    log.info("metrics on http://%s:%d/metrics", settings.metrics_host, settings.metrics_port)
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+async def _keep_presence(settings: Settings, sessions: Sessions, state: RoomState, limiter: Limiter) -> None:
+    """Tell the other gateways this one is alive (its viewers count, its connection slots), and end sessions
+    left without a presenter."""
     interval = min(5.0, settings.presenter_timeout_s / 4, settings.presence_ttl_s / 3)
     while True:
         started = time.monotonic()
         try:
             await state.heartbeat()
+            await limiter.refresh()
             await sessions.expire_absent()
         except Exception:
             log.exception("keeping presence")
         await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
+
+
+async def _expire_unused_rooms(settings: Settings, store: Store) -> None:
+    """Rooms created and never used go after ``unused_room_ttl_s`` (creation spam does not pile up)."""
+    while True:
+        try:
+            cutoff = now() - timedelta(seconds=settings.unused_room_ttl_s)
+            while unused := await store.unused_rooms(cutoff, SWEEP_BATCH):
+                for room_id in unused:
+                    await store.delete_room(room_id)
+                log.info("deleted %d rooms never used", len(unused))
+                if len(unused) < SWEEP_BATCH:
+                    break
+        except Exception:
+            log.exception("deleting unused rooms")
+        await asyncio.sleep(min(SWEEP_INTERVAL_S, settings.unused_room_ttl_s / 2))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from captions.gateway.limits import TokenBucket
 from captions.protocol import Caption, Role
 from captions.roomstate.base import LiveSession
 
@@ -14,8 +13,11 @@ class Client:
     sid: str
     room_id: str
     role: Role
-    audio: TokenBucket
-    events: TokenBucket
+    address: str
+    # Refusals since this client's last accepted event: a client that keeps sending what is refused is
+    # disconnected. Each kind of refusal is logged once per client.
+    refusals: int = 0
+    logged: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -30,6 +32,7 @@ class LiveRoom:
     # Clients being sent their catch-up: live captions wait here so each arrives once, in order.
     catching_up: dict[str, list[Caption]] = field(default_factory=dict)
     status_scheduled: bool = False
+    refused_until: float = 0.0  # monotonic time until which a new session is refused (no transcriber free)
 
     @property
     def leads(self) -> bool:

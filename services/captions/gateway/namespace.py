@@ -17,9 +17,9 @@ from pydantic import BaseModel, ValidationError
 
 from captions.bus.events import RoomEvent, RoomEvents, SessionEnded
 from captions.gateway.catchup import Catchup, to_caption
-from captions.gateway.limits import TokenBucket
 from captions.gateway.live import Client, LiveRoom
-from captions.gateway.sessions import Sessions
+from captions.gateway.sessions import AtCapacity, Sessions
+from captions.limits.base import Limiter, address_key, room_key
 from captions.metrics import Metrics
 from captions.protocol import (
     BYTES_PER_SAMPLE,
@@ -32,11 +32,14 @@ from captions.protocol import (
     Status,
     TextCaption,
 )
-from captions.rooms.service import key_matches
+from captions.rooms.service import key_matches, may_view
 from captions.settings import Settings
 from captions.store.base import Store
 
 log = logging.getLogger(__name__)
+# A client still sending after this many refusals in a row is not a confused client: it is disconnected.
+MAX_REFUSALS = 100
+CONTROL_EVENTS = frozenset({"start", "pause", "stop"})
 
 Handler = Callable[[Client, LiveRoom, Any], Awaitable[None]]
 
@@ -52,10 +55,17 @@ class ClientError(Exception):
 
 class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     def __init__(
-        self, settings: Settings, store: Store, sessions: Sessions, events: RoomEvents, metrics: Metrics
+        self,
+        settings: Settings,
+        store: Store,
+        sessions: Sessions,
+        events: RoomEvents,
+        metrics: Metrics,
+        limiter: Limiter,
     ) -> None:
         super().__init__("/")
         self._settings = settings
+        self._limiter = limiter
         self._store = store
         self._sessions = sessions
         self._events = events
@@ -87,20 +97,53 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             client = self._clients.get(sid)
             if client is None:
                 raise ClientError("not_connected", "connect first")
-            if not (event == "audio" and client.role == "presenter") and not client.events.take():
-                raise ClientError("rate_limited", "too many events; slow down")
+            if not (event == "audio" and client.role == "presenter"):
+                await self._within_rate(client, event)
             found = self._handlers.get(event)
             if found is None:
                 raise ClientError("unknown_event", f"there is no event {event[:40]!r}")
             model, handler = found
             live = self._presenters_room(client)
             await handler(client, live, _parse(model, data) if model else None)
+            client.refusals = 0
+        except AtCapacity:  # the server's state, not the client's doing: it does not count as a refusal
+            message = "the server is transcribing as many talks as it can; try again shortly"
+            await self._refused(sid, ClientError("capacity", message), counts=False)
         except ClientError as error:
-            self._metrics.rejected.labels(error.code).inc()
-            await self._send_error(sid, error.code, error.message)
+            await self._refused(sid, error)
         except Exception:
             log.exception("handling %s of %s", event[:40], sid)
             await self._send_error(sid, "internal_error", "the server could not handle that event")
+
+    async def _within_rate(self, client: Client, event: str) -> None:
+        """Events count against the room's presenter, or a viewer's address: reconnecting refills nothing.
+        A presenter's Start/Pause/Stop have their own bucket: a flood of captions never blocks Stop."""
+        if client.role == "presenter":
+            key = room_key("control" if event in CONTROL_EVENTS else "events", client.room_id)
+        else:
+            key = address_key("events", client.address)
+        settings = self._settings
+        if await self._limiter.take(key, settings.event_rate, settings.event_burst):
+            raise ClientError("rate_limited", "too many events; slow down")
+
+    async def _refused(self, sid: str, error: ClientError, counts: bool = True) -> None:
+        self._metrics.rejected.labels(error.code).inc()
+        client = self._clients.get(sid)
+        if client is not None:
+            if error.code not in client.logged:
+                client.logged.add(error.code)
+                log.info(
+                    "client %s (%s) of room %s refused: %s", sid, client.role, client.room_id, error.code
+                )
+            client.refusals += counts
+            if client.refusals > MAX_REFUSALS:
+                log.warning("client %s of room %s disconnected: %d refusals in a row", sid, client.room_id,
+                            client.refusals)  # fmt: skip
+                self._metrics.disconnected.labels("too_many_refusals").inc()
+                await self._send_error(sid, "too_many_refusals", "too many refused events; disconnected")
+                await self.disconnect(sid)
+                return
+        await self._send_error(sid, error.code, error.message)
 
     def _presenters_room(self, client: Client) -> LiveRoom:
         if client.role != "presenter":
@@ -113,33 +156,50 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     # --- connection ----------------------------------------------------------------------------------
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        address = client_address(environ)
+        settings = self._settings
+        if await self._limiter.take(
+            address_key("connect", address), settings.connect_rate, settings.connect_burst
+        ):
+            _refuse("rate_limited", "too many connections from your address; try again shortly")
         try:
             request = ConnectAuth.model_validate(auth or {})
         except ValidationError as error:
-            _refuse("bad_auth", f"connect with auth {{room, role, key?, last_id?}}: {_first_error(error)}")
+            _refuse(
+                "bad_auth", f"connect with auth {{room, role, key?, token?, last_id?}}: {_first_error(error)}"
+            )
         record = await self._store.get_room(request.room)
         if record is None:
             _refuse("unknown_room", f"there is no room {request.room!r}")
         if request.role == "presenter" and not key_matches(record, request.key):
             _refuse("bad_key", "the presenter key of this room is wrong")
+        if request.role == "viewer" and not may_view(record, request.token, request.key):
+            _refuse("private_room", "this room is private: open it with its full viewer link")
+        slots = address_key("connections", address)
+        if not await self._limiter.hold(slots, sid, settings.max_connections_per_address):
+            _refuse("too_many_connections", "too many connections from your address")
+        self._clients[sid] = Client(sid, request.room, request.role, address)
+        try:
+            await self._join(sid, request.role, record.language, request.room, request.last_id)
+        except BaseException:
+            await self.on_disconnect(sid)
+            raise
+        if not self._still_connected(sid):
+            # The client closed while it was being let in: python-socketio does not call on_disconnect for a
+            # connection still connecting, so it is undone here (no phantom viewer stays).
+            await self.on_disconnect(sid)
+            _refuse("closed", "the connection closed while it was opened")
 
-        settings = self._settings
-        self._clients[sid] = Client(
-            sid,
-            request.room,
-            request.role,
-            TokenBucket(settings.audio_rate, settings.audio_burst_s),
-            TokenBucket(settings.event_rate, settings.event_burst),
-        )
-        live = self._rooms.setdefault(request.room, LiveRoom(request.room, record.language))
-        await self.enter_room(sid, request.room)
+    async def _join(self, sid: str, role: str, language: str, room_id: str, last_id: str | None) -> None:
+        live = self._rooms.setdefault(room_id, LiveRoom(room_id, language))
+        await self.enter_room(sid, room_id)
         # Presenters catch up too: a presenter whose connection dropped must not miss its own captions.
         self._catchup.expect(live, sid)
         # The shared session is read before this client counts: a welcome never goes out with a session that is
         # still being read for another client. A presenter here leads the session, so its viewers need no read
         # (a reconnect storm costs no store round trip per viewer), and a viewer's read never replaces it.
-        if request.role == "presenter":
-            live.session = await self._sessions.shared(request.room)
+        if role == "presenter":
+            live.session = await self._sessions.shared(room_id)
             replaced = live.presenter_sid
             live.presenter_sid = sid
             if replaced and replaced != sid:
@@ -147,13 +207,18 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             await self._sessions.presenter_came_or_went(live)
         else:
             if not live.leads:
-                session = await self._sessions.shared(request.room)
+                session = await self._sessions.shared(room_id)
                 if not live.leads:
                     live.session = session
             live.viewers.add(sid)
             self._metrics.viewers.inc()
             await self._sessions.share_presence(live)
-        self._sessions.spawn(self._welcome(sid, live, request.last_id))
+        self._sessions.spawn(self._welcome(sid, live, last_id))
+
+    def _still_connected(self, sid: str) -> bool:
+        eio_sid = self.server.manager.eio_sid_from_sid(sid, self.namespace)
+        socket = self.server.eio.sockets.get(eio_sid) if eio_sid else None
+        return socket is not None and not socket.closed and not socket.closing
 
     async def _welcome(self, sid: str, live: LiveRoom, last_id: str | None) -> None:
         status = await self._sessions.status(live.room_id, live.session)
@@ -169,6 +234,7 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         client = self._clients.pop(sid, None)
         if client is None:
             return
+        await self._limiter.release(address_key("connections", client.address), sid)
         live = self._rooms.get(client.room_id)
         if live is None:
             return
@@ -200,7 +266,10 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if size % BYTES_PER_SAMPLE:
             raise ClientError("bad_frame_length", "PCM16 frames hold whole 2-byte samples")
         seconds = size / BYTES_PER_SAMPLE / SAMPLE_RATE
-        if not client.audio.take(seconds):
+        settings = self._settings
+        if await self._limiter.take(
+            room_key("audio", client.room_id), settings.audio_rate, settings.audio_burst_s, seconds
+        ):
             raise ClientError("rate_limited", "audio is arriving faster than real time; slow down")
         await self._sessions.frame(live, frame.seq, frame.pcm, seconds)
 
@@ -270,6 +339,12 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def _send_error(self, sid: str, code: str, message: str) -> None:
         await self.emit("error", ErrorEvent(code=code, message=message).model_dump(), to=sid)
+
+
+def client_address(environ: dict[str, Any]) -> str:
+    """The client's address as the ASGI server (and ``ClientAddress``, behind trusted proxies) saw it."""
+    client = environ.get("asgi.scope", {}).get("client")
+    return str(client[0]) if client else "unknown"
 
 
 def _refuse(code: str, message: str) -> NoReturn:

@@ -11,25 +11,43 @@ PROBLEM_JSON = "application/problem+json"
 
 
 class Problem(Exception):
-    def __init__(self, status: int, title: str, detail: str = "") -> None:
+    """``code``: a stable, machine-readable reason (``rate_limited``, ``private_room``...)."""
+
+    def __init__(
+        self, status: int, title: str, detail: str = "", code: str = "", headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(detail or title)
         self.status = status
         self.title = title
         self.detail = detail
+        self.code = code
+        self.headers = headers or {}
 
 
-def problem_response(status: int, title: str, detail: str = "", **extra: object) -> JSONResponse:
+def problem_response(
+    status: int, title: str, detail: str = "", headers: dict[str, str] | None = None, **extra: object
+) -> JSONResponse:
     body: dict[str, object] = {"type": "about:blank", "title": title, "status": status}
     if detail:
         body["detail"] = detail
-    body.update(extra)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    body.update({name: value for name, value in extra.items() if value})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def rate_limited(wait_s: float, detail: str) -> Problem:
+    return Problem(
+        429,
+        "Too many requests",
+        detail,
+        code="rate_limited",
+        headers={"Retry-After": str(max(1, round(wait_s)))},
+    )
 
 
 def install_problem_handlers(app: FastAPI) -> None:
     async def on_problem(_: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, Problem)
-        return problem_response(error.status, error.title, error.detail)
+        return problem_response(error.status, error.title, error.detail, error.headers, code=error.code)
 
     async def on_http(_: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, HTTPException)

@@ -27,6 +27,10 @@ from captions.store.base import SessionRecord, Store
 log = logging.getLogger(__name__)
 
 
+class AtCapacity(Exception):
+    """Every transcriber has as many rooms as it may take: the session cannot start now."""
+
+
 class Sessions:
     def __init__(
         self,
@@ -87,6 +91,7 @@ class Sessions:
         if session.state == "paused":
             session.state = "live"
         elif session.state != "live":
+            await self._admit(live)
             session_id = new_session_id()
             live.session = session = LiveSession(session_id, "live")
             await self._store.start_session(
@@ -97,6 +102,16 @@ class Sessions:
             return
         await self._state.save_session(live.room_id, session)
         await self.broadcast_status(live)
+
+    async def _admit(self, live: LiveRoom) -> None:
+        """A refused room is not asked about again for ``admission_wait_s``: a presenter's every frame must
+        not wait for a transcriber."""
+        if time.monotonic() < live.refused_until:
+            raise AtCapacity
+        if not await self._inputs.admit(live.room_id):
+            live.refused_until = time.monotonic() + self._settings.admission_wait_s
+            log.warning("room %s: no transcriber has room for it (max_rooms reached)", live.room_id)
+            raise AtCapacity
 
     async def frame(self, live: LiveRoom, seq: int, pcm: bytes, seconds: float) -> None:
         """One audio frame; frames the session already has (resent after a reconnect) are dropped."""
@@ -188,6 +203,7 @@ class Sessions:
             live.session = session = await self.shared(record.room_id)
             if session.session_id != record.id:
                 continue
+            await self._inputs.admit(record.room_id)  # it counts against max_rooms again
             if session.state == "stopping":
                 await self._send(live, "stop")
             elif session.last_seq > record.settled_seq:

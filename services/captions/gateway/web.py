@@ -8,6 +8,8 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
+from captions.gateway.http import APP_CSP
+
 # Client-side routes of the app: each is answered with index.html and the app's router takes over.
 APP_ROUTES = ("/", "/present/{room_id}", "/r/{room_id}")
 
@@ -19,7 +21,7 @@ def install_web_app(api: FastAPI, build: Path) -> bool:
         return False
 
     async def app_page() -> FileResponse:
-        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+        return FileResponse(index, headers={"Cache-Control": "no-cache", "Content-Security-Policy": APP_CSP})
 
     for path in APP_ROUTES:
         api.add_api_route(path, app_page, methods=["GET"], include_in_schema=False)

@@ -31,16 +31,34 @@ def key_matches(record: RoomRecord, key: str | None) -> bool:
     return key is not None and hmac.compare_digest(record.key_hash, hash_key(key))
 
 
+def may_view(record: RoomRecord, token: str | None, key: str | None = None) -> bool:
+    """Anyone may view a public room; a private one needs its viewer token (or the presenter key)."""
+    if not record.viewer_token_hash:
+        return True
+    if token is not None and hmac.compare_digest(record.viewer_token_hash, hash_key(token)):
+        return True
+    return key_matches(record, key)
+
+
 class RoomService:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    async def create(self, request: RoomCreate) -> tuple[RoomRecord, str]:
-        """The stored room and its presenter key (returned once, never stored)."""
+    async def create(self, request: RoomCreate) -> tuple[RoomRecord, str, str | None]:
+        """The stored room, its presenter key and, for a private room, its viewer token (both returned once,
+        only their hashes stored)."""
         key = secrets.token_urlsafe(KEY_BYTES)
-        record = RoomRecord(new_room_id(), request.title.strip(), request.language, hash_key(key), now())
+        token = secrets.token_urlsafe(KEY_BYTES) if request.private else None
+        record = RoomRecord(
+            new_room_id(),
+            request.title.strip(),
+            request.language,
+            hash_key(key),
+            now(),
+            viewer_token_hash=hash_key(token) if token else "",
+        )
         await self._store.create_room(record)
-        return record, key
+        return record, key, token
 
     async def get(self, room_id: str) -> RoomRecord | None:
         return await self._store.get_room(room_id)

@@ -17,6 +17,7 @@ class RoomRecord:
     key_hash: str
     created_at: datetime
     embed_origins: tuple[str, ...] = ()  # sites allowed to embed the captions widget; empty = any
+    viewer_token_hash: str = ""  # private rooms: SHA-256 of the viewer token; empty = public
 
 
 class RoomGone(LookupError):
@@ -66,6 +67,10 @@ class Store(Protocol):
 
     async def delete_room(self, room_id: str) -> bool:
         """Removes the room with its sessions and captions; False if there was no such room."""
+        ...
+
+    async def unused_rooms(self, created_before: datetime, limit: int) -> list[str]:
+        """Rooms created before ``created_before`` that never had a session (at most ``limit``)."""
         ...
 
     async def start_session(self, session: SessionRecord) -> None:

@@ -34,6 +34,7 @@ class MongoStore:
         await self._db.sessions.create_index([("ended_at", ASCENDING)])
         await self._db.captions.create_index([("session_id", ASCENDING), ("seq", ASCENDING)])
         await self._db.captions.create_index([("room_id", ASCENDING)])
+        await self._db.rooms.create_index([("used", ASCENDING), ("created_at", ASCENDING)])
 
     async def create_room(self, room: RoomRecord) -> None:
         await self._db.rooms.insert_one(
@@ -44,6 +45,8 @@ class MongoStore:
                 "key_hash": room.key_hash,
                 "created_at": room.created_at,
                 "embed_origins": list(room.embed_origins),
+                "viewer_token_hash": room.viewer_token_hash,
+                "used": False,
             }
         )
 
@@ -61,7 +64,23 @@ class MongoStore:
             doc["key_hash"],
             doc["created_at"],
             tuple(doc.get("embed_origins", ())),
+            doc.get("viewer_token_hash", ""),
         )
+
+    async def unused_rooms(self, created_before: datetime, limit: int) -> list[str]:
+        unused: list[str] = []
+        candidates = self._db.rooms.find(
+            {"created_at": {"$lt": created_before}, "used": {"$ne": True}}, {"_id": 1}
+        ).sort("created_at", ASCENDING)
+        async for doc in candidates:
+            # Rooms stored before ``used`` was kept are checked once, then marked.
+            if await self._db.sessions.find_one({"room_id": doc["_id"]}, {"_id": 1}) is not None:
+                await self._db.rooms.update_one({"_id": doc["_id"]}, {"$set": {"used": True}})
+                continue
+            unused.append(doc["_id"])
+            if len(unused) >= limit:
+                break
+        return unused
 
     async def delete_room(self, room_id: str) -> bool:
         result = await self._db.rooms.delete_one({"_id": room_id})
@@ -70,7 +89,8 @@ class MongoStore:
         return bool(result.deleted_count)
 
     async def start_session(self, session: SessionRecord) -> None:
-        if await self._db.rooms.find_one({"_id": session.room_id}, {"_id": 1}) is None:
+        marked = await self._db.rooms.update_one({"_id": session.room_id}, {"$set": {"used": True}})
+        if not marked.matched_count:
             raise RoomGone(f"room {session.room_id!r} does not exist")
         await self._db.sessions.insert_one(
             {

@@ -13,7 +13,7 @@ from captions.store.base import CaptionRecord, RoomGone, RoomRecord, SessionReco
 
 # Columns added after the first release, with their definitions: files written before them are migrated.
 _ADDED_COLUMNS = {
-    "rooms": {"embed_origins": "TEXT NOT NULL DEFAULT ''"},
+    "rooms": {"embed_origins": "TEXT NOT NULL DEFAULT ''", "viewer_token_hash": "TEXT NOT NULL DEFAULT ''"},
     "sessions": {
         "state": "TEXT NOT NULL DEFAULT 'ended'",
         "last_seq": "INTEGER NOT NULL DEFAULT -1",
@@ -31,8 +31,10 @@ PRAGMA synchronous = NORMAL;
 PRAGMA foreign_keys = ON;
 CREATE TABLE IF NOT EXISTS rooms (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, language TEXT NOT NULL, key_hash TEXT NOT NULL,
-    created_at TEXT NOT NULL, embed_origins TEXT NOT NULL DEFAULT ''
+    created_at TEXT NOT NULL, embed_origins TEXT NOT NULL DEFAULT '',
+    viewer_token_hash TEXT NOT NULL DEFAULT ''
 );
+CREATE INDEX IF NOT EXISTS rooms_by_age ON rooms(created_at);
 CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY, room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
     started_at TEXT NOT NULL, ended_at TEXT, state TEXT NOT NULL DEFAULT 'live',
@@ -72,7 +74,8 @@ class SqliteStore:
 
     async def create_room(self, room: RoomRecord) -> None:
         await self._write(
-            "INSERT INTO rooms (id, title, language, key_hash, created_at, embed_origins) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO rooms (id, title, language, key_hash, created_at, embed_origins, viewer_token_hash) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 room.id,
                 room.title,
@@ -80,6 +83,7 @@ class SqliteStore:
                 room.key_hash,
                 room.created_at.isoformat(),
                 " ".join(room.embed_origins),
+                room.viewer_token_hash,
             ),
         )
 
@@ -88,15 +92,24 @@ class SqliteStore:
 
     async def get_room(self, room_id: str) -> RoomRecord | None:
         async with self._db.execute(
-            "SELECT id, title, language, key_hash, created_at, embed_origins FROM rooms WHERE id = ?",
+            "SELECT id, title, language, key_hash, created_at, embed_origins, viewer_token_hash "
+            "FROM rooms WHERE id = ?",
             (room_id,),
         ) as cursor:
             row = await cursor.fetchone()
         if row is None:
             return None
         return RoomRecord(
-            row[0], row[1], row[2], row[3], datetime.fromisoformat(row[4]), tuple(row[5].split())
+            row[0], row[1], row[2], row[3], datetime.fromisoformat(row[4]), tuple(row[5].split()), row[6]
         )
+
+    async def unused_rooms(self, created_before: datetime, limit: int) -> list[str]:
+        async with self._db.execute(
+            "SELECT id FROM rooms r WHERE created_at < ? "
+            "AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.room_id = r.id) ORDER BY created_at LIMIT ?",
+            (created_before.isoformat(), limit),
+        ) as cursor:
+            return [row[0] for row in await cursor.fetchall()]
 
     async def delete_room(self, room_id: str) -> bool:
         cursor = await self._db.execute("DELETE FROM rooms WHERE id = ?", (room_id,))

@@ -13,7 +13,6 @@ stored), and it alone ends a stopped session: after its last final is stored, so
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
@@ -63,6 +62,8 @@ class RoomTranscription:
     text_started: float | None = None  # session time of the first partial of the browser caption in progress
     lag_reported: float = 0.0
     lag_reported_at: float = 0.0
+    lag: float = 0.0
+    realtime_factor: float = 0.0
     released: bool = False
 
 
@@ -191,7 +192,7 @@ class TranscriberWorker:
         if room.reader is not None:
             room.reader.cancel()
             await asyncio.gather(room.reader, return_exceptions=True)
-        self._forget_metrics(room_id)
+        self._update_gauges()
 
     async def _settle_all(self, room_id: str) -> None:
         """Everything heard becomes final and is stored; the room's recogniser closes."""
@@ -206,12 +207,13 @@ class TranscriberWorker:
         await self._settle(room, float("inf"))
         if room.lag_reported:
             await self._events.publish(RoomEvent(room_id, "lag", Lag(room=room_id, seconds=0.0)))
-        self._forget_metrics(room_id)
+        self._update_gauges()
 
-    def _forget_metrics(self, room_id: str) -> None:
-        for gauge in (self._metrics.inference_rtf, self._metrics.transcription_lag):
-            with contextlib.suppress(KeyError):
-                gauge.remove(room_id)
+    def _update_gauges(self) -> None:
+        """The worst room, with no room id: a metric label must not hand out what joins a room."""
+        rooms = self._rooms.values()
+        self._metrics.transcription_lag.set(max((room.lag for room in rooms), default=0.0))
+        self._metrics.inference_rtf.set(max((room.realtime_factor for room in rooms), default=0.0))
 
     async def _audio(self, room: RoomTranscription, message: RoomInput) -> None:
         if room.recognizer is None:
@@ -239,7 +241,8 @@ class TranscriberWorker:
 
     async def _report_lag(self, room: RoomTranscription, lag: float) -> None:
         """Tell the room when its captions fall behind, while they are, and when they have caught up."""
-        self._metrics.transcription_lag.labels(room.room_id).set(lag)
+        room.lag = lag
+        self._update_gauges()
         moment = time.monotonic()
         behind = lag >= LAG_NOTICE_S
         if behind and room.lag_reported and moment - room.lag_reported_at < LAG_REPORT_INTERVAL_S:
@@ -279,9 +282,8 @@ class TranscriberWorker:
             except Exception:
                 log.exception("room %s: could not deliver a caption", room.room_id)
             if room.audio_seconds:
-                self._metrics.inference_rtf.labels(room.room_id).set(
-                    recognizer.busy_seconds / room.audio_seconds
-                )
+                room.realtime_factor = recognizer.busy_seconds / room.audio_seconds
+                self._update_gauges()
             if room.lag_reported:
                 await self._report_lag(room, recognizer.lag_seconds)
 

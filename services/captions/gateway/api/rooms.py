@@ -8,10 +8,11 @@ from typing import Annotated
 import segno
 from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
 
-from captions.gateway.problems import Problem
+from captions.gateway.problems import Problem, rate_limited
 from captions.gateway.services import Services, services
+from captions.limits.base import address_key
 from captions.protocol import EmbedOrigins, RoomCreate, RoomCreated, RoomInfo, SessionInfo
-from captions.rooms.service import key_matches
+from captions.rooms.service import key_matches, may_view
 from captions.roomstate.base import OPEN_STATES
 from captions.store.base import RoomRecord
 
@@ -20,40 +21,101 @@ RoomIdPath = Annotated[str, Path(min_length=4, max_length=64, pattern=r"^[A-Za-z
 Deps = Annotated[Services, Depends(services)]
 
 
+PresenterKey = Annotated[str | None, Header(description="The room's presenter key.")]
+ViewerToken = Annotated[str | None, Header(description="A private room's viewer token.")]
+
+
 def base_url(request: Request, deps: Services) -> str:
-    return (deps.settings.public_url or str(request.base_url)).rstrip("/")
+    """Where links and QR codes point: the configured public URL, or this request's host if it is one of
+    the allowed hosts (a bare Host header would let anyone make the server hand out links to their site)."""
+    settings = deps.settings
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    host = request.headers.get("host", "")
+    if host_allowed(host, settings.allowed_hosts):
+        return f"{request.url.scheme}://{host}"
+    raise Problem(
+        400,
+        "Untrusted host",
+        "links are built from CAPTIONS_PUBLIC_URL or a host in CAPTIONS_ALLOWED_HOSTS; this request's host is "
+        "neither",
+        code="untrusted_host",
+    )
+
+
+def host_allowed(host: str, allowed: list[str]) -> bool:
+    name = host[: host.find("]") + 1] if host.startswith("[") else host.split(":", 1)[0]
+    return "*" in allowed or name.lower() in {entry.lower() for entry in allowed}
+
+
+def link_token(token: str | None) -> str:
+    """A private room's viewer token goes after ``#``: browsers never send a fragment, so no server or proxy
+    logs it."""
+    return f"#token={token}" if token else ""
 
 
 async def existing_room(room_id: str, deps: Services) -> RoomRecord:
     record = await deps.store.get_room(room_id)
     if record is None:
-        raise Problem(404, "Room not found", f"there is no room {room_id!r}")
+        raise Problem(404, "Room not found", f"there is no room {room_id!r}", code="unknown_room")
     return record
+
+
+async def viewable_room(room_id: str, token: str | None, key: str | None, deps: Services) -> RoomRecord:
+    """A room whose captions the caller may see: any public room, a private one with its token."""
+    record = await existing_room(room_id, deps)
+    if not may_view(record, token, key):
+        raise Problem(
+            403, "Private room", "send the room's viewer token in X-Viewer-Token", code="private_room"
+        )
+    return record
+
+
+async def viewable(
+    room_id: RoomIdPath, deps: Deps, x_viewer_token: ViewerToken = None, x_presenter_key: PresenterKey = None
+) -> RoomRecord:
+    return await viewable_room(room_id, x_viewer_token, x_presenter_key, deps)
+
+
+# A room whose captions the request may see (the dependency of every viewer-facing endpoint).
+Viewable = Annotated[RoomRecord, Depends(viewable)]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=RoomCreated)
 async def create_room(body: RoomCreate, request: Request, deps: Deps) -> RoomCreated:
-    """Create a room. The presenter key is in this response only: keep it."""
-    record, key = await deps.rooms.create(body)
+    """Create a room. The presenter key (and a private room's viewer token) are in this response only."""
+    settings = deps.settings
     base = base_url(request, deps)
+    wait = await deps.limiter.take(
+        address_key("rooms", client_address(request)), settings.rooms_per_hour / 3600, settings.rooms_burst
+    )
+    if wait:
+        raise rate_limited(wait, f"at most {settings.rooms_per_hour:g} new rooms an hour from one address")
+    record, key, token = await deps.rooms.create(body)
     return RoomCreated(
         id=record.id,
         title=record.title,
         language=record.language,
+        private=token is not None,
         presenter_key=key,
-        viewer_url=f"{base}/r/{record.id}",
-        embed_url=f"{base}/embed/{record.id}",
+        viewer_token=token,
+        viewer_url=f"{base}/r/{record.id}{link_token(token)}",
+        embed_url=f"{base}/embed/{record.id}{link_token(token)}",
     )
 
 
 @router.get("/{room_id}", response_model=RoomInfo)
-async def room_info(room_id: RoomIdPath, deps: Deps) -> RoomInfo:
-    record = await existing_room(room_id, deps)
-    status = await deps.sessions.room_status(room_id)
+async def room_info(record: Viewable, deps: Deps) -> RoomInfo:
+    status = await deps.sessions.room_status(record.id)
     return RoomInfo(
         id=record.id,
         title=record.title,
         language=record.language,
+        private=bool(record.viewer_token_hash),
         created_at=record.created_at,
         live=status.session in OPEN_STATES,
         viewers=status.viewers,
@@ -61,9 +123,9 @@ async def room_info(room_id: RoomIdPath, deps: Deps) -> RoomInfo:
 
 
 @router.get("/{room_id}/sessions", response_model=list[SessionInfo])
-async def room_sessions(room_id: RoomIdPath, deps: Deps) -> list[SessionInfo]:
+async def room_sessions(record: Viewable, deps: Deps) -> list[SessionInfo]:
     """Past and current sessions, oldest first."""
-    await existing_room(room_id, deps)
+    room_id = record.id
     status = await deps.sessions.room_status(room_id)
     return [
         SessionInfo(
@@ -77,13 +139,12 @@ async def room_sessions(room_id: RoomIdPath, deps: Deps) -> list[SessionInfo]:
     ]
 
 
-PresenterKey = Annotated[str | None, Header(description="The room's presenter key.")]
-
-
 async def presenters_room(room_id: str, key: str | None, deps: Services) -> RoomRecord:
     record = await existing_room(room_id, deps)
     if not key_matches(record, key):
-        raise Problem(403, "Wrong presenter key", "send the room's presenter key in X-Presenter-Key")
+        raise Problem(
+            403, "Wrong presenter key", "send the room's presenter key in X-Presenter-Key", code="bad_key"
+        )
     return record
 
 
@@ -109,13 +170,26 @@ async def delete_room(room_id: RoomIdPath, deps: Deps, x_presenter_key: Presente
 
 
 @router.get("/{room_id}/qr.{kind}", response_class=Response)
-async def viewer_qr(room_id: RoomIdPath, kind: str, request: Request, deps: Deps) -> Response:
-    """The viewer link as a QR code (``qr.svg`` or ``qr.png``)."""
+async def viewer_qr(
+    room_id: RoomIdPath,
+    kind: str,
+    request: Request,
+    deps: Deps,
+    x_viewer_token: ViewerToken = None,
+    x_presenter_key: PresenterKey = None,
+) -> Response:
+    """The viewer link as a QR code (``qr.svg`` or ``qr.png``); a private room's needs its viewer token, and
+    the code then carries it."""
     if kind not in ("svg", "png"):
         raise Problem(404, "Not found", "QR codes come as qr.svg or qr.png")
-    await existing_room(room_id, deps)
-    code = segno.make(f"{base_url(request, deps)}/r/{room_id}", error="m")
+    record = await viewable_room(room_id, x_viewer_token, x_presenter_key, deps)
+    token = x_viewer_token if record.viewer_token_hash and may_view(record, x_viewer_token) else None
+    if record.viewer_token_hash and token is None:
+        raise Problem(400, "Viewer token needed", "a private room's QR code carries its viewer token: send it "
+                      "in X-Viewer-Token", code="private_room")  # fmt: skip
+    code = segno.make(f"{base_url(request, deps)}/r/{room_id}{link_token(token)}", error="m")
     out = io.BytesIO()
     code.save(out, kind=kind, scale=8, border=2)
     media = "image/svg+xml" if kind == "svg" else "image/png"
-    return Response(out.getvalue(), media_type=media, headers={"Cache-Control": "public, max-age=3600"})
+    # Private: the link depends on the configured URL and, for private rooms, a secret; never in shared caches.
+    return Response(out.getvalue(), media_type=media, headers={"Cache-Control": "private, max-age=300"})

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Response
 
 from captions.exports import MEDIA_TYPES, Cue, TranscriptFormat, render
-from captions.gateway.api.rooms import RoomIdPath, existing_room
+from captions.gateway.api.rooms import Viewable
 from captions.gateway.problems import Problem
 from captions.gateway.services import Services, services
 
@@ -23,24 +23,24 @@ async def transcript(room_id: str, session_id: str, fmt: TranscriptFormat, deps:
     return Response(
         render(cues, fmt),
         media_type=MEDIA_TYPES[fmt],
-        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+        headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store"},
     )
 
 
 @router.get("/{room_id}/sessions/{session_id}/transcript.{fmt}", response_class=Response)
 async def session_transcript(
-    room_id: RoomIdPath, session_id: SessionIdPath, fmt: TranscriptFormat, deps: Deps
+    room: Viewable, session_id: SessionIdPath, fmt: TranscriptFormat, deps: Deps
 ) -> Response:
-    await existing_room(room_id, deps)
+    room_id = room.id
     if session_id not in {s.id for s in await deps.store.sessions(room_id)}:
         raise Problem(404, "Session not found", f"room {room_id!r} has no session {session_id!r}")
     return await transcript(room_id, session_id, fmt, deps)
 
 
 @router.get("/{room_id}/transcript.{fmt}", response_class=Response)
-async def latest_transcript(room_id: RoomIdPath, fmt: TranscriptFormat, deps: Deps) -> Response:
+async def latest_transcript(room: Viewable, fmt: TranscriptFormat, deps: Deps) -> Response:
     """The transcript of the room's latest session (the live one while it runs)."""
-    await existing_room(room_id, deps)
+    room_id = room.id
     sessions = await deps.store.sessions(room_id)
     if not sessions:
         raise Problem(404, "No session yet", "this room has not been live yet")

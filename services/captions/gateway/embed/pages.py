@@ -48,10 +48,14 @@ async def embed_page(room_id: RoomIdPath, request: Request, deps: Deps) -> Respo
     if record is None:
         return HTMLResponse("<!doctype html><title>No such room</title><p>This room does not exist.</p>", 404)
     options = EmbedOptions.from_query(request.query_params)
+    # A private room's token is in the fragment, out of the server's sight: its page carries nothing of the
+    # room, and the widget receives the captions once its connection shows the token.
+    private = bool(record.viewer_token_hash)
+    finals = [] if private else await _finals_to_show(deps, room_id, options)
     response = templates.TemplateResponse(
         request,
         "embed.html",
-        {"room": record, "options": options, "finals": await _finals_to_show(deps, room_id, options)},
+        {"room": record, "private": private, "options": options, "finals": finals},
         headers={
             "Content-Security-Policy": content_security_policy(record.embed_origins),
             "Cache-Control": "no-store",

@@ -1,8 +1,10 @@
 import { Injectable } from '@angular/core';
 
 const PREFIX = 'captions.presenter-key.';
+const TOKEN_PREFIX = 'captions.viewer-token.';
 
-/** Presenter keys, kept in this browser per room (the server shows each key only once). */
+/** Presenter keys and private rooms' viewer tokens, kept in this browser per room (the server shows each only
+ * once). */
 @Injectable({ providedIn: 'root' })
 export class PresenterKeys {
   get(roomId: string): string | null {
@@ -15,5 +17,14 @@ export class PresenterKeys {
 
   forget(roomId: string): void {
     localStorage.removeItem(PREFIX + roomId);
+    localStorage.removeItem(TOKEN_PREFIX + roomId);
+  }
+
+  viewerToken(roomId: string): string | null {
+    return localStorage.getItem(TOKEN_PREFIX + roomId);
+  }
+
+  saveViewerToken(roomId: string, token: string): void {
+    localStorage.setItem(TOKEN_PREFIX + roomId, token);
   }
 }

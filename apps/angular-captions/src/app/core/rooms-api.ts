@@ -1,4 +1,4 @@
-import { HttpClient } from '@angular/common/http';
+import { HttpClient, HttpHeaders } from '@angular/common/http';
 import { Injectable, inject } from '@angular/core';
 import { firstValueFrom } from 'rxjs';
 import type { Caption, RoomCreate, RoomCreated, RoomInfo } from './generated';
@@ -9,6 +9,19 @@ interface TranscriptJson {
 
 export type TranscriptFormat = 'txt' | 'vtt' | 'srt' | 'json';
 
+/** What opens a private room: its viewer token (from the link's #fragment) or the presenter key. */
+export interface RoomAccess {
+  readonly token?: string | null;
+  readonly key?: string | null;
+}
+
+function accessHeaders(access: RoomAccess = {}): HttpHeaders {
+  let headers = new HttpHeaders();
+  if (access.token) headers = headers.set('X-Viewer-Token', access.token);
+  if (access.key) headers = headers.set('X-Presenter-Key', access.key);
+  return headers;
+}
+
 @Injectable({ providedIn: 'root' })
 export class RoomsApi {
   private readonly http = inject(HttpClient);
@@ -17,14 +30,16 @@ export class RoomsApi {
     return firstValueFrom(this.http.post<RoomCreated>('/api/rooms', room));
   }
 
-  info(roomId: string): Promise<RoomInfo> {
-    return firstValueFrom(this.http.get<RoomInfo>(`/api/rooms/${encodeURIComponent(roomId)}`));
+  info(roomId: string, access?: RoomAccess): Promise<RoomInfo> {
+    const url = `/api/rooms/${encodeURIComponent(roomId)}`;
+    return firstValueFrom(this.http.get<RoomInfo>(url, { headers: accessHeaders(access) }));
   }
 
   /** Finals of the room's latest session (the live one while it runs); none if it never went live. */
-  async latestFinals(roomId: string): Promise<Caption[]> {
+  async latestFinals(roomId: string, access?: RoomAccess): Promise<Caption[]> {
     try {
-      const transcript = await firstValueFrom(this.http.get<TranscriptJson>(this.transcriptUrl(roomId, 'json')));
+      const url = this.transcriptUrl(roomId, 'json');
+      const transcript = await firstValueFrom(this.http.get<TranscriptJson>(url, { headers: accessHeaders(access) }));
       return transcript.cues.map((cue) => ({
         ...cue,
         kind: 'final' as const,
@@ -41,5 +56,22 @@ export class RoomsApi {
 
   qrUrl(roomId: string): string {
     return `/api/rooms/${encodeURIComponent(roomId)}/qr.svg`;
+  }
+
+  /** A private room's QR code (it carries the viewer token, so it is fetched with it) as an object URL. */
+  async qrObjectUrl(roomId: string, access: RoomAccess): Promise<string> {
+    const headers = accessHeaders(access);
+    return URL.createObjectURL(await firstValueFrom(this.http.get(this.qrUrl(roomId), { headers, responseType: 'blob' })));
+  }
+
+  /** Save a file the server only gives with a token or key (a link cannot send either). */
+  async download(url: string, access: RoomAccess): Promise<void> {
+    const headers = accessHeaders(access);
+    const blob = await firstValueFrom(this.http.get(url, { headers, responseType: 'blob' }));
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(blob);
+    link.download = url.slice(url.lastIndexOf('/') + 1);
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
   }
 }

@@ -54,6 +54,7 @@ export class PresenterPage implements OnInit {
   protected readonly title = signal('');
   protected readonly language = signal('en');
   protected readonly hasKey = signal(true);
+  protected readonly viewerToken = signal<string | null>(null);
   protected readonly mode = signal<CaptureMode>('audio');
   protected readonly deviceId = signal<string | null>(null);
   protected readonly capturing = signal(false);
@@ -114,16 +115,23 @@ export class PresenterPage implements OnInit {
     const key = this.keys.get(this.room());
     this.hasKey.set(key !== null);
     if (key === null) return;
-    for (const caption of await this.api.latestFinals(this.room())) this.socket.transcript.apply(caption);
+    this.viewerToken.set(this.keys.viewerToken(this.room()));
+    for (const caption of await this.api.latestFinals(this.room(), { key })) this.socket.transcript.apply(caption);
     this.socket.open({ room: this.room(), role: 'presenter', key });
     void this.microphone.refreshDevices();
     try {
-      const info = await this.api.info(this.room());
+      const info = await this.api.info(this.room(), { key });
       this.title.set(info.title);
       this.language.set(info.language);
     } catch {
       this.title.set(this.room());
     }
+  }
+
+  /** Transcripts of a private room need the key: every download goes with it (a plain link could not). */
+  protected async download(event: Event, href: string): Promise<void> {
+    event.preventDefault();
+    await this.api.download(href, { key: this.keys.get(this.room()) });
   }
 
   protected async start(): Promise<void> {

@@ -1,4 +1,4 @@
-import { ChangeDetectionStrategy, Component, computed, inject, input, signal } from '@angular/core';
+import { ChangeDetectionStrategy, Component, DestroyRef, computed, effect, inject, input, signal } from '@angular/core';
 import { RoomsApi } from '../core/rooms-api';
 
 type Copied = 'link' | 'embed' | null;
@@ -9,7 +9,12 @@ type Copied = 'link' | 'embed' | null;
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     <h2>Share</h2>
-    <img class="qr" [src]="qrUrl()" width="160" height="160" alt="QR code of the viewer link" />
+    @if (qrUrl(); as qr) {
+      <img class="qr" [src]="qr" width="160" height="160" alt="QR code of the viewer link" />
+    }
+    @if (viewerToken()) {
+      <p class="private">Private room: the link carries its viewer token; share it only with your audience.</p>
+    }
     <label for="viewer-link">Viewer link</label>
     <div class="row">
       <input id="viewer-link" readonly [value]="viewerUrl()" />
@@ -25,6 +30,7 @@ type Copied = 'link' | 'embed' | null;
     :host { display: grid; gap: 0.4rem; }
     h2 { margin: 0; font-size: 1.1rem; }
     .qr { background: #fff; border-radius: 0.4rem; }
+    .private { margin: 0; font-size: 0.9rem; }
     .row { display: flex; gap: 0.4rem; }
     input, textarea { flex: 1; font: 0.85rem ui-monospace, monospace; }
     button { font: inherit; }
@@ -33,12 +39,36 @@ type Copied = 'link' | 'embed' | null;
 export class SharePanel {
   private readonly api = inject(RoomsApi);
   readonly roomId = input.required<string>();
+  /** A private room's viewer token: it goes after # in links, where no server or log sees it. */
+  readonly viewerToken = input<string | null>(null);
   protected readonly copied = signal<Copied>(null);
-  protected readonly viewerUrl = computed(() => `${location.origin}/r/${this.roomId()}`);
-  protected readonly qrUrl = computed(() => this.api.qrUrl(this.roomId()));
-  protected readonly embedSnippet = computed(
-    () => `<script src="${location.origin}/embed.js" data-room="${this.roomId()}" data-lines="2" data-theme="dark"></script>`,
-  );
+  private readonly privateQr = signal<string | null>(null);
+  private readonly fragment = computed(() => {
+    const token = this.viewerToken();
+    return token ? `#token=${encodeURIComponent(token)}` : '';
+  });
+  protected readonly viewerUrl = computed(() => `${location.origin}/r/${this.roomId()}${this.fragment()}`);
+  protected readonly qrUrl = computed(() => (this.viewerToken() ? this.privateQr() : this.api.qrUrl(this.roomId())));
+  protected readonly embedSnippet = computed(() => {
+    const token = this.viewerToken();
+    const tokenAttribute = token ? ` data-token="${token}"` : '';
+    return `<script src="${location.origin}/embed.js" data-room="${this.roomId()}"${tokenAttribute} data-lines="2" data-theme="dark"></script>`;
+  });
+
+  constructor() {
+    effect(() => {
+      const token = this.viewerToken();
+      if (!token) return;
+      void this.api.qrObjectUrl(this.roomId(), { token }).then(
+        (url) => this.privateQr.set(url),
+        () => this.privateQr.set(null),
+      );
+    });
+    inject(DestroyRef).onDestroy(() => {
+      const url = this.privateQr();
+      if (url) URL.revokeObjectURL(url);
+    });
+  }
 
   protected async copy(what: Exclude<Copied, null>, text: string): Promise<void> {
     await navigator.clipboard?.writeText(text);

@@ -27,6 +27,7 @@ export class HomePage {
   protected readonly languages = LANGUAGES;
   protected readonly title = signal('');
   protected readonly language = signal('en');
+  protected readonly private = signal(false);
   protected readonly openId = signal('');
   protected readonly openKey = signal('');
   protected readonly busy = signal(false);
@@ -42,11 +43,17 @@ export class HomePage {
     this.busy.set(true);
     this.problem.set(null);
     try {
-      const room = await this.api.create({ title, language: this.language() });
+      const room = await this.api.create({ title, language: this.language(), private: this.private() });
       this.keys.save(room.id, room.presenter_key);
+      if (room.viewer_token) this.keys.saveViewerToken(room.id, room.viewer_token);
       await this.router.navigate(['/present', room.id]);
-    } catch {
-      this.problem.set('The room could not be created. Is the server reachable?');
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      this.problem.set(
+        status === 429
+          ? 'Too many rooms were created from your network; try again later.'
+          : 'The room could not be created. Is the server reachable?',
+      );
     } finally {
       this.busy.set(false);
     }
@@ -62,6 +69,10 @@ export class HomePage {
     }
     this.keys.save(id, key);
     await this.router.navigate(['/present', id]);
+  }
+
+  protected checked(event: Event): boolean {
+    return (event.target as HTMLInputElement).checked;
   }
 
   protected value(event: Event): string {

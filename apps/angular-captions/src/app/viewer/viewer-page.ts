@@ -48,12 +48,18 @@ export class ViewerPage implements OnInit {
   protected readonly showSettings = signal(false);
   private readonly scroller = viewChild<ElementRef<HTMLElement>>('scroller');
   private wakeLock: WakeLockSentinelLike | null = null;
+  /** A private room's viewer token, from the link's #fragment (never sent to a server by the browser). */
+  private readonly token = new URLSearchParams(location.hash.slice(1)).get('token');
 
   protected readonly paragraphs = computed(() => paragraphs(this.socket.transcript.finals()));
   protected readonly waiting = computed(
     () => this.socket.transcript.finals().length === 0 && !this.socket.transcript.partial(),
   );
-  protected readonly refused = computed(() => (this.socket.state() === 'refused' ? this.socket.error()?.message : null));
+  protected readonly refused = computed(() => {
+    if (this.socket.state() !== 'refused') return null;
+    const error = this.socket.error();
+    return error?.code === 'private_room' ? 'This room is private: open it with the full link you were given.' : error?.message;
+  });
   /** What the talk is doing, announced when it changes (not only the captions). */
   protected readonly talkState = computed(() => {
     switch (this.socket.status()?.session) {
@@ -93,10 +99,11 @@ export class ViewerPage implements OnInit {
 
   async ngOnInit(): Promise<void> {
     // The whole session so far, then live captions from the last of those on (the socket asks for what follows).
-    for (const caption of await this.api.latestFinals(this.room())) this.socket.transcript.apply(caption);
-    this.socket.open({ room: this.room(), role: 'viewer' });
+    const access = { token: this.token };
+    for (const caption of await this.api.latestFinals(this.room(), access)) this.socket.transcript.apply(caption);
+    this.socket.open({ room: this.room(), role: 'viewer', ...(this.token ? { token: this.token } : {}) });
     try {
-      this.title.set((await this.api.info(this.room())).title);
+      this.title.set((await this.api.info(this.room(), access)).title);
     } catch {
       this.title.set('Live captions');
     }
@@ -118,6 +125,13 @@ export class ViewerPage implements OnInit {
 
   protected transcriptUrl(format: TranscriptFormat): string {
     return this.api.transcriptUrl(this.room(), format);
+  }
+
+  /** A private room's transcript needs its token, which a plain link cannot send. */
+  protected async download(event: Event, format: TranscriptFormat): Promise<void> {
+    if (!this.token) return;
+    event.preventDefault();
+    await this.api.download(this.transcriptUrl(format), { token: this.token });
   }
 
   private async holdScreen(): Promise<void> {

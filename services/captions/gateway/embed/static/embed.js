@@ -1,5 +1,6 @@
 // Live captions for any page: <script src="https://captions.example/embed.js" data-room="ROOM"
 //   data-lines="2" data-theme="dark"></script> puts the captions widget where the tag is and keeps its height.
+// A private room's tag adds data-token="VIEWER_TOKEN"; it reaches the widget in the fragment, never a server.
 (() => {
   "use strict";
   const script = document.currentScript;
@@ -11,7 +12,8 @@
   }
   params.set("parent", location.origin);
   const iframe = document.createElement("iframe");
-  iframe.src = `${server}/embed/${encodeURIComponent(script.dataset.room)}?${params}`;
+  const fragment = script.dataset.token ? `#token=${encodeURIComponent(script.dataset.token)}` : "";
+  iframe.src = `${server}/embed/${encodeURIComponent(script.dataset.room)}?${params}${fragment}`;
   iframe.title = script.dataset.title || "Live captions";
   iframe.loading = "eager";
   const lines = Number(script.dataset.lines) || 2;

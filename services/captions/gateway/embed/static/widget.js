@@ -17,6 +17,9 @@
   let partialId = null;
   let attempt = 0;
   const GONE = "This room does not exist.";
+  const PRIVATE = "This room is private: open it with its full link.";
+  // A private room's viewer token travels in the fragment (#token=...), which no server ever sees.
+  const token = new URLSearchParams(location.hash.slice(1)).get("token");
 
   function show(message) {
     stateEl.textContent = message;
@@ -93,6 +96,7 @@
         silence = open.pingInterval + open.pingTimeout;
         const auth = { room, role: "viewer" };
         if (lastId) auth.last_id = lastId;
+        if (token) auth.token = token;
         ws.send("40" + JSON.stringify(auth));
       } else if (data === "2") {
         ws.send("3");
@@ -101,7 +105,8 @@
         show("");
       } else if (data.startsWith("44")) {
         const refusal = JSON.parse(data.slice(2));
-        show(refusal.data && refusal.data.code === "unknown_room" ? GONE : refusal.message);
+        const code = refusal.data && refusal.data.code;
+        show(code === "unknown_room" ? GONE : code === "private_room" ? PRIVATE : refusal.message);
       } else if (data.startsWith("42")) {
         const [event, payload] = JSON.parse(data.slice(2));
         if (event === "caption") render(payload);
@@ -111,7 +116,7 @@
     };
     ws.onclose = () => {
       clearTimeout(watchdog);
-      if (stateEl.textContent !== GONE) {
+      if (stateEl.textContent !== GONE && stateEl.textContent !== PRIVATE) {
         show("Reconnecting…");
         setTimeout(connect, Math.min(10000, 500 * 2 ** attempt++));
       }

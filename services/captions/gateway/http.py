@@ -1,0 +1,168 @@
+"""What every HTTP request and WebSocket goes through before the app: the client's real address, a cap on
+request bodies (checked before they are read), and security headers on every response."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# Pages of the Angular app: its own scripts, styles (Angular adds component styles inline), the QR code (a blob
+# for private rooms) and Socket.IO on the same origin. Nobody may frame the presenter console or the viewer.
+APP_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "connect-src 'self'; media-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+# Everything else (JSON, transcripts, scripts) is never a document to render or frame.
+DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+# Swagger UI from its pinned package (served only with CAPTIONS_API_DOCS): its inline start-up script.
+DOCS_CSP = (
+    "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+
+def trusted_networks(entries: Iterable[str]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(entry.strip(), strict=False) for entry in entries if entry.strip())
+
+
+class ClientAddress:
+    """``scope["client"]`` becomes the address of the client: the peer, or, when the peer is a trusted proxy,
+    the last address in ``X-Forwarded-For`` that is not one (proxies append; a client can only prepend)."""
+
+    def __init__(self, app: ASGIApp, trusted: tuple[Network, ...]) -> None:
+        self._app = app
+        self._trusted = trusted
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and self._trusted:
+            client = scope.get("client")
+            peer = client[0] if client else ""
+            if self._is_trusted(peer):
+                forwarded = _header(scope, b"x-forwarded-for")
+                for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
+                    if not self._is_trusted(hop):
+                        scope = {**scope, "client": (hop, 0)}
+                        break
+        await self._app(scope, receive, send)
+
+    def _is_trusted(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self._trusted)
+
+
+class BodyLimit:
+    """Requests with a body over ``limit`` bytes get 413 before the app reads it (by its Content-Length), or
+    as soon as a streamed body passes the limit."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self._app = app
+        self._limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        length = _header(scope, b"content-length")
+        if length.isdigit() and int(length) > self._limit:
+            await self._refuse(send)
+            return
+        received = 0
+        started = too_large = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self._limit:
+                    # The app is told the client left (frameworks turn exceptions raised here into their own
+                    # errors); its answer is dropped and the 413 sent instead.
+                    too_large = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            if too_large:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self._app(scope, limited_receive, tracked_send)
+        except Exception:
+            if not too_large:
+                raise
+        if too_large and not started:
+            await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        body = json.dumps(
+            {
+                "type": "about:blank",
+                "title": "Request body too large",
+                "status": 413,
+                "detail": f"request bodies hold at most {self._limit} bytes",
+                "code": "body_too_large",
+            },
+            separators=(",", ":"),
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class SecurityHeaders:
+    """``nosniff``, no referrer, and a CSP on every response that did not set its own (the app pages and the
+    embed widget set theirs); ``X-Frame-Options`` for browsers without ``frame-ancestors``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers: list[tuple[bytes, bytes]] = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                if b"content-security-policy" not in present:
+                    headers.append((b"content-security-policy", DEFAULT_CSP.encode()))
+                    headers.append((b"x-frame-options", b"DENY"))
+                for name, value in (
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"cross-origin-opener-policy", b"same-origin"),
+                ):
+                    if name not in present:
+                        headers.append((name, value))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self._app(scope, receive, with_headers)
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    values: list[Any] = [value for key, value in scope.get("headers", []) if key.lower() == name]
+    return b",".join(values).decode("latin-1") if values else ""

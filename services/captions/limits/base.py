@@ -1,0 +1,38 @@
+"""Limits that hold across reconnects and processes: token buckets and connection slots, keyed by what a
+limit is about (a room, a client address), never by a connection (a reconnect would refill it).
+
+In one process the counts live in memory; in the scale-out deployment in Redis, so every gateway sees the
+same counts. Keys are built here so that no secret (a presenter key, a viewer token) is ever part of one.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class Limiter(Protocol):
+    """Every implementation passes tests/contract/test_limiter.py."""
+
+    async def take(self, key: str, rate: float, burst: float, amount: float = 1.0) -> float:
+        """Take ``amount`` from the bucket ``key`` (``rate`` per second, holding at most ``burst``).
+        0 when taken; otherwise nothing is taken and the result is how many seconds until it would be."""
+        ...
+
+    async def hold(self, key: str, holder: str, limit: int) -> bool:
+        """Give ``holder`` one of ``limit`` slots of ``key`` (an open connection); False when all are held.
+        Slots of a process that died free themselves (``refresh`` keeps this process's alive)."""
+        ...
+
+    async def release(self, key: str, holder: str) -> None: ...
+
+    async def refresh(self) -> None:
+        """Keep this process's slots held (called more often than slots expire)."""
+        ...
+
+
+def address_key(kind: str, address: str) -> str:
+    return f"{kind}:addr:{address}"
+
+
+def room_key(kind: str, room_id: str) -> str:
+    return f"{kind}:room:{room_id}"

@@ -1,0 +1,101 @@
+"""Limits of the scale-out deployment, in Redis: every gateway counts against the same buckets and slots.
+
+Buckets are hashes that expire once full again; slots are sorted sets of holders scored by when the hold
+expires, renewed by the holding process (a gateway killed for real frees its slots within ``ttl_s``). Time is
+Redis's own, so gateways with skewed clocks agree. Redis unavailable: limits are not enforced (logged) rather
+than every client refused.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from captions.redis_client import UNAVAILABLE
+
+log = logging.getLogger(__name__)
+PREFIX = "captions:limit:"
+
+_TAKE = """
+local rate, burst, amount = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local kept = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(kept[1]) or burst
+local at = tonumber(kept[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
+local wait = 0
+if tokens >= amount then tokens = tokens - amount else wait = (amount - tokens) / rate end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) / rate * 1000) + 1000)
+return tostring(wait)
+"""
+_HOLD = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ttl)
+return 1
+"""
+_RENEW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[1])
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, 'XX', now + ttl, ARGV[i + 1])
+  redis.call('PEXPIRE', key, ttl)
+end
+return 1
+"""
+
+
+class RedisLimiter:
+    def __init__(self, client: aioredis.Redis, name: str, ttl_s: float) -> None:
+        self._redis: Any = client
+        self._name = name  # holders are this process's: ``name/holder``
+        self._ttl_ms = max(1000, round(ttl_s * 1000))
+        self._take = client.register_script(_TAKE)
+        self._hold = client.register_script(_HOLD)
+        self._renew = client.register_script(_RENEW)
+        self._held: set[tuple[str, str]] = set()
+
+    async def take(self, key: str, rate: float, burst: float, amount: float = 1.0) -> float:
+        try:
+            wait = await self._take(keys=[PREFIX + key], args=[rate, burst, amount])
+        except UNAVAILABLE as error:
+            log.warning("rate limit %s not enforced: Redis unavailable (%s)", key.split(":")[0], error)
+            return 0.0
+        return float(wait)
+
+    async def hold(self, key: str, holder: str, limit: int) -> bool:
+        member = f"{self._name}/{holder}"
+        try:
+            held = bool(await self._hold(keys=[PREFIX + key], args=[member, limit, self._ttl_ms]))
+        except UNAVAILABLE as error:
+            log.warning("connection limit not enforced: Redis unavailable (%s)", error)
+            held = True
+        if held:
+            self._held.add((key, holder))
+        return held
+
+    async def release(self, key: str, holder: str) -> None:
+        self._held.discard((key, holder))
+        try:
+            await self._redis.zrem(PREFIX + key, f"{self._name}/{holder}")
+        except UNAVAILABLE as error:
+            log.warning("releasing a connection slot: Redis unavailable (%s); it expires", error)
+
+    async def refresh(self) -> None:
+        held = list(self._held)
+        for start in range(0, len(held), 500):
+            batch = held[start : start + 500]
+            keys = [PREFIX + key for key, _ in batch]
+            members = [f"{self._name}/{holder}" for _, holder in batch]
+            await self._renew(keys=keys, args=[self._ttl_ms, *members])

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.abuse import AbuseTarget
+from tests.support.processes import CaptionsProcess, free_port
+
+PUBLIC_URL = "https://captions.example"
+ADMISSION_WAIT_S = 1.0
+LIMITS = {
+    "CAPTIONS_MAX_CONNECTIONS_PER_ADDRESS": "5",
+    "CAPTIONS_CONNECT_RATE": "5",
+    "CAPTIONS_CONNECT_BURST": "20",
+    "CAPTIONS_CLIENT_QUEUE_MAX": "100",
+    "CAPTIONS_ROOMS_PER_HOUR": "60",
+    "CAPTIONS_ROOMS_BURST": "5",
+    "CAPTIONS_EVENT_RATE": "20",
+    "CAPTIONS_EVENT_BURST": "40",
+    "CAPTIONS_MAX_BODY_BYTES": "1000000",
+}
+
+
+@pytest.fixture(scope="module")
+def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AbuseTarget]:
+    """One real ``captions serve`` for the whole suite, behind a (simulated) trusted proxy: each test's
+    clients come from their own addresses, so one test's limits never touch another's."""
+    yield from _serve(tmp_path_factory.mktemp("abuse"), LIMITS)
+
+
+@pytest.fixture(scope="module")
+def busy_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AbuseTarget]:
+    """A server whose rooms may send far faster: enough traffic to fill a reader's buffers in seconds."""
+    yield from _serve(
+        tmp_path_factory.mktemp("busy"),
+        {**LIMITS, "CAPTIONS_EVENT_RATE": "400", "CAPTIONS_EVENT_BURST": "400"},
+    )
+
+
+def _serve(folder: Path, limits: dict[str, str]) -> Iterator[AbuseTarget]:
+    metrics_port = free_port()
+    env = {
+        "CAPTIONS_DATA_DIR": str(folder / "data"),
+        "CAPTIONS_WEB_DIR": str(folder / "no-web-build"),
+        "CAPTIONS_TRUSTED_PROXIES": '["127.0.0.1"]',
+        "CAPTIONS_PUBLIC_URL": PUBLIC_URL,
+        "CAPTIONS_METRICS_PORT": str(metrics_port),
+        "CAPTIONS_STATUS_INTERVAL_S": "0.2",
+        **limits,
+    }
+    process = CaptionsProcess("serve", env, folder, "serve")
+    try:
+        yield AbuseTarget(process.start(), f"http://127.0.0.1:{metrics_port}/metrics")
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="module")
+def addresses() -> Iterator[str]:
+    return (f"203.0.113.{n}" for n in itertools.count(1))
+
+
+@pytest.fixture
+def address(addresses: Iterator[str]) -> Callable[[], str]:
+    """A fresh client address for each call."""
+    return lambda: next(addresses)

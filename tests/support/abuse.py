@@ -1,0 +1,52 @@
+"""What the abuse suite and the abuse benchmark need: a real server behind a trusted proxy, clients from
+chosen addresses, and the server process's memory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.support.harness import Client
+from tests.support.processes import CaptionsProcess
+
+
+@dataclass
+class AbuseTarget:
+    process: CaptionsProcess
+    metrics_url: str  # the internal listener
+
+    @property
+    def url(self) -> str:
+        return self.process.url
+
+    def http(self, address: str) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.url, timeout=30, headers={"X-Forwarded-For": address})
+
+    async def create_room(self, address: str, title: str = "Talk", private: bool = False) -> dict[str, Any]:
+        async with self.http(address) as http:
+            response = await http.post("/api/rooms", json={"title": title, "private": private})
+            response.raise_for_status()
+            room: dict[str, Any] = response.json()
+            return room
+
+    def presenter(self, room: dict[str, Any], address: str) -> Client:
+        auth = {"room": room["id"], "role": "presenter", "key": room["presenter_key"]}
+        return Client(self.url, auth, headers={"X-Forwarded-For": address})
+
+    def viewer(self, room: dict[str, Any], address: str, **auth: Any) -> Client:
+        return Client(
+            self.url, {"room": room["id"], "role": "viewer", **auth}, headers={"X-Forwarded-For": address}
+        )
+
+    def rss_mb(self) -> float:
+        return rss_mb(self.process.pid)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for {pid}")
