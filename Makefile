@@ -58,6 +58,7 @@ bench: setup
 	$(BIN)/python -m tests.bench.engine
 	$(BIN)/python -m tests.bench.server
 	$(BIN)/python -m tests.bench.scaleout
+	$(BIN)/python -m tests.bench.abuse
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(WEB)/node_modules $(WEB)/dist tests/browser/node_modules

@@ -78,6 +78,8 @@ def _gateway(args: argparse.Namespace) -> int:
 
 
 def _web_server(args: argparse.Namespace, *, scale_out: bool) -> int:
+    import logging
+
     import uvicorn
 
     from captions.composition import gateway_app, serve_app, server_config
@@ -87,6 +89,7 @@ def _web_server(args: argparse.Namespace, *, scale_out: bool) -> int:
         print("captions: the gateway needs Redis: set REDIS_URL", file=sys.stderr)
         return 2
     what = "Captions gateway" if scale_out else "Live captions"
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     docs = "  (API docs: /docs)" if settings.api_docs else ""
     print(f"{what} on http://{settings.host}:{settings.port}{docs}", flush=True)
     app = gateway_app(settings) if scale_out else serve_app(settings)

@@ -80,15 +80,18 @@ def gateway_app(settings: Settings) -> ASGIApp:
     return create_app(settings, on_redis)
 
 
-def server_config(app: ASGIApp, settings: Settings, log_level: str = "info") -> uvicorn.Config:
+def server_config(app: ASGIApp, settings: Settings, log_level: str = "warning") -> uvicorn.Config:
     """How the web server listens: client addresses come from ``CAPTIONS_TRUSTED_PROXIES`` only (the app's
     ``ClientAddress``, not uvicorn's own guess); WebSocket messages are capped near the largest audio frame,
-    and a peer that stops answering pings is dropped."""
+    and a peer that stops answering pings is dropped. No line per request or connection (the proxy keeps the
+    access log): under a flood, logging every refused request would cost more than refusing it, and fill the
+    disk; refusals are logged once per client by the app."""
     return uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         log_level=log_level,
+        access_log=False,
         proxy_headers=False,
         server_header=False,
         ws_max_size=settings.max_frame_bytes * 4 + 4096,

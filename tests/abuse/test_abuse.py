@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from captions.asr.engine import Engine
 from captions.settings import Settings
@@ -280,6 +280,27 @@ async def test_connections_per_address_are_capped(target: AbuseTarget, address: 
         await ws.close()
 
 
+async def test_a_reconnect_storm_is_refused_at_the_handshake(target: AbuseTarget, address: Address) -> None:
+    room = await target.create_room(address())
+    storm, statuses = address(), []
+    for _ in range(40):  # twice the burst, faster than the rate
+        try:
+            ws = await open_socket(target.url, storm)
+        except InvalidStatus as error:
+            statuses.append(error.response.status_code)
+            continue
+        await join(ws, {"room": room["id"], "role": "viewer"})
+        await ws.close()
+    assert len(statuses) >= 10
+    assert set(statuses) == {403}, "closed before the WebSocket was accepted"
+    async with target.http(storm) as http:
+        poll = await http.get("/socket.io/", params={"EIO": "4", "transport": "polling"})
+    assert (poll.status_code, poll.json()["code"]) == (429, "rate_limited")
+    assert int(poll.headers["Retry-After"]) >= 1
+    calm = await target.viewer(room, address()).connect()  # another address is not affected
+    await calm.disconnect()
+
+
 async def test_links_and_qr_codes_come_from_the_public_url(target: AbuseTarget, address: Address) -> None:
     async with target.http(address()) as http:
         created = await http.post("/api/rooms", json={"title": "Hosted"}, headers={"Host": "evil.example"})
@@ -317,9 +338,22 @@ async def test_a_connection_closed_while_connecting_leaves_no_viewer(
     target: AbuseTarget, address: Address
 ) -> None:
     room = await target.create_room(address())
-    for _ in range(20):
+    connect = "40" + json.dumps({"room": room["id"], "role": "viewer"})
+    for _ in range(10):
+        # Long-polling: the connect and the close arrive as two requests at once.
+        async with target.http(address()) as http:
+            opened = await http.get("/socket.io/", params={"EIO": "4", "transport": "polling"})
+            sid = json.loads(opened.text[1:])["sid"]
+            session = {"EIO": "4", "transport": "polling", "sid": sid}
+            await asyncio.gather(
+                http.post("/socket.io/", params=session, content=connect),
+                http.post("/socket.io/", params=session, content="1"),
+                return_exceptions=True,
+            )
+    for _ in range(10):
+        # WebSocket: the close right behind the connect.
         ws = await open_socket(target.url, address())
-        await ws.send("40" + json.dumps({"room": room["id"], "role": "viewer"}))
+        await ws.send(connect)
         await ws.close()
     real = await target.viewer(room, address()).connect()
     await real.wait_for(lambda: bool(real.statuses))

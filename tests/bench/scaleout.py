@@ -23,7 +23,7 @@ from captions.audio.pcm import load_audio
 from captions.settings import Settings
 from captions.simulation import simulate
 from tests.bench.engine import percentile
-from tests.bench.server import fan_out, save_results
+from tests.bench.server import BENCH_ENV, fan_out, save_results
 from tests.support.processes import CaptionsProcess, RedisServer
 from tests.support.speech import corpus_for_bench
 
@@ -54,6 +54,7 @@ def two_gateways(folder: Path) -> dict[str, Any]:
         "REDIS_URL": redis.url,
         "CAPTIONS_DATA_DIR": str(folder / "data"),
         "CAPTIONS_WEB_DIR": str(folder / "none"),
+        **BENCH_ENV,
     }
     processes = [
         CaptionsProcess("gateway", env, folder, "gateway-a"),

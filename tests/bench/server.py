@@ -33,6 +33,9 @@ from tests.bench.engine import RESULTS
 from tests.support.processes import free_port
 from tests.support.speech import corpus_for_bench
 
+# Clients reach the server through a (simulated) proxy on 127.0.0.1 with their own addresses, as an audience's
+# phones would: per-address limits then apply as they do on the internet.
+BENCH_ENV = {"CAPTIONS_TRUSTED_PROXIES": '["127.0.0.1"]'}
 FANOUT_VIEWERS = (1, 100, 500, 1000)
 VIEWER_PROCESSES = 4
 MESSAGES = 40
@@ -45,9 +48,17 @@ def cpu_of(pid: int) -> float:
 
 
 @contextlib.contextmanager
-def running_server(data_dir: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def running_server(
+    data_dir: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
-    env = {**os.environ, "CAPTIONS_DATA_DIR": str(data_dir), "CAPTIONS_PORT": str(port)}
+    env = {
+        **os.environ,
+        **BENCH_ENV,
+        **(extra_env or {}),
+        "CAPTIONS_DATA_DIR": str(data_dir),
+        "CAPTIONS_PORT": str(port),
+    }
     process = subprocess.Popen(
         [str(Path(sys.executable).with_name("captions")), "serve"],
         env=env,
@@ -67,9 +78,9 @@ def running_server(data_dir: Path) -> Iterator[tuple[str, subprocess.Popen[bytes
         process.wait(timeout=30)
 
 
-def spawn_viewers(url: str, room_id: str, count: int) -> subprocess.Popen[str]:
+def spawn_viewers(url: str, room_id: str, count: int, network: int) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.bench.viewers", url, room_id, str(count)],
+        [sys.executable, "-m", "tests.bench.viewers", url, room_id, str(count), str(network)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -77,7 +88,9 @@ def spawn_viewers(url: str, room_id: str, count: int) -> subprocess.Popen[str]:
 
 
 def create_room(url: str) -> dict[str, Any]:
-    room: dict[str, Any] = httpx.post(f"{url}/api/rooms", json={"title": "bench"}).json()
+    room: dict[str, Any] = httpx.post(
+        f"{url}/api/rooms", json={"title": "bench"}, headers={"X-Forwarded-For": "192.0.2.10"}
+    ).json()
     return room
 
 
@@ -111,16 +124,20 @@ async def viewer_latency(url: str, audio: np.ndarray) -> list[float]:
 
 
 async def fan_out(
-    url: str, server_pids: list[int], viewers: int, viewer_urls: list[str] | None = None
+    url: str,
+    server_pids: list[int],
+    viewers: int,
+    viewer_urls: list[str] | None = None,
+    room: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The presenter on ``url``; viewer processes spread over ``viewer_urls`` (default: ``url``)."""
-    room = create_room(url)
+    room = room or create_room(url)
     per_process = [
         viewers // VIEWER_PROCESSES + (i < viewers % VIEWER_PROCESSES) for i in range(VIEWER_PROCESSES)
     ]
     targets = viewer_urls or [url]
     processes = [
-        spawn_viewers(targets[i % len(targets)], room["id"], count)
+        spawn_viewers(targets[i % len(targets)], room["id"], count, network=i)
         for i, count in enumerate(per_process)
         if count
     ]

@@ -1,8 +1,9 @@
 """A process full of viewers: connects COUNT Socket.IO viewers to a room, records when captions arrive.
 
-Run by the fan-out benchmark (``python -m tests.bench.viewers URL ROOM COUNT``). Prints ``ready`` once every
-viewer is connected, then, when stdin closes, one JSON line: delivery latency of every caption whose text
-carries its send time (``t=<epoch seconds>``).
+Run by the fan-out benchmark (``python -m tests.bench.viewers URL ROOM COUNT [NETWORK]``). Prints ``ready`` once
+every viewer is connected, then, when stdin closes, one JSON line: delivery latency of every caption whose
+text carries its send time (``t=<epoch seconds>``). Each viewer comes from its own address (``X-Forwarded-For``
+in ``10.NETWORK.x.y``; the server trusts 127.0.0.1 as its proxy), as phones on an audience's networks do.
 """
 
 from __future__ import annotations
@@ -15,7 +16,11 @@ import time
 import socketio
 
 
-async def main(url: str, room: str, count: int) -> None:
+def viewer_address(network: int, index: int) -> str:
+    return f"10.{network}.{index // 250}.{index % 250 + 1}"
+
+
+async def main(url: str, room: str, count: int, network: int) -> None:
     latencies: list[float] = []
 
     def on_caption(caption: dict[str, object]) -> None:
@@ -23,13 +28,18 @@ async def main(url: str, room: str, count: int) -> None:
         if caption.get("kind") == "final" and text.startswith("t="):
             latencies.append(time.time() - float(text[2:]))
 
-    clients = []
+    clients: list[socketio.AsyncClient] = []
     for start in range(0, count, 50):
         batch = []
         for _ in range(min(50, count - start)):
             client = socketio.AsyncClient(reconnection=False)
             client.on("caption", on_caption)
-            batch.append(client.connect(url, auth={"room": room, "role": "viewer"}, transports=["websocket"]))
+            headers = {"X-Forwarded-For": viewer_address(network, len(clients))}
+            batch.append(
+                client.connect(
+                    url, auth={"room": room, "role": "viewer"}, headers=headers, transports=["websocket"]
+                )
+            )
             clients.append(client)
         await asyncio.gather(*batch)
     print("ready", flush=True)
@@ -39,4 +49,6 @@ async def main(url: str, room: str, count: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
+    asyncio.run(
+        main(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]) if len(sys.argv) > 4 else 0)
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from captions.asr.engine import Engine
@@ -96,3 +97,44 @@ async def stream_a_session(first: Server, speech: SpeechCorpus) -> tuple[dict[st
         sessions = (await http.get(f"/api/rooms/{room['id']}/sessions")).json()
     await speaker.disconnect()
     return room, before, sessions
+
+
+async def test_links_need_an_allowed_host_without_a_public_url(server: Server) -> None:
+    async with server.http() as http:
+        forged = await http.post("/api/rooms", json={"title": "Forged"}, headers={"Host": "evil.example"})
+        assert (forged.status_code, forged.json()["code"]) == (400, "untrusted_host")
+        room = (await http.post("/api/rooms", json={"title": "Local"})).json()
+        qr = await http.get(f"/api/rooms/{room['id']}/qr.svg", headers={"Host": "evil.example"})
+        assert qr.status_code == 400
+    assert room["viewer_url"].startswith(server.url)
+
+
+async def test_api_docs_come_from_the_pinned_package_when_enabled(
+    server_settings: Settings, engine: Engine
+) -> None:
+    server = Server(server_settings.model_copy(update={"api_docs": True}), engine)
+    async with server, server.http() as http:
+        page = await http.get("/docs")
+        script = await http.get("/docs-assets/swagger-ui-bundle.js")
+    assert page.status_code == 200
+    assert "/docs-assets/swagger-ui-bundle.js" in page.text
+    assert "cdn" not in page.text.lower()
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    assert script.status_code == 200
+
+
+async def test_rooms_never_used_expire_and_used_ones_stay(server_settings: Settings, engine: Engine) -> None:
+    async with Server(server_settings.model_copy(update={"unused_room_ttl_s": 1.0}), engine) as server:
+        used = await server.create_room("Used")
+        speaker = await presenter(server, used).connect()
+        await speaker.emit("start")
+        await speaker.wait_for(lambda: speaker.session == "live")
+        await speaker.disconnect()
+        unused = await server.create_room("Never used")
+        async with server.http() as http:
+            for _ in range(100):  # swept every half TTL
+                if (await http.get(f"/api/rooms/{unused['id']}")).status_code == 404:
+                    break
+                await asyncio.sleep(0.1)
+            assert (await http.get(f"/api/rooms/{unused['id']}")).status_code == 404
+            assert (await http.get(f"/api/rooms/{used['id']}")).status_code == 200

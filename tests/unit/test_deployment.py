@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from captions.cli import _parser
+from captions.gateway.http import APP_CSP
 from captions.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,6 +83,26 @@ def test_nginx_sends_socket_io_and_rest_to_every_gateway_and_only_there() -> Non
     routes = re.search(r"location ~ \^/\((.+?)\)", config)
     assert routes is not None
     assert {"api", "embed", "embed-assets"} <= set(routes.group(1).split("|"))
+
+
+def test_nginx_keeps_metrics_internal_and_serves_the_app_with_its_headers() -> None:
+    config = (ROOT / "infra" / "nginx" / "nginx.conf").read_text()
+    routes = re.search(r"location ~ \^/\((.+?)\)", config)
+    assert routes is not None
+    assert "metrics" not in routes.group(1).split("|")
+    assert re.search(r"location /metrics \{\s*return 404;", config)
+    app = config[config.index("location / {") :]
+    assert f'add_header Content-Security-Policy "{APP_CSP}" always;' in app
+    assert 'add_header X-Content-Type-Options "nosniff" always;' in app
+
+
+def test_gateways_trust_only_their_proxy_and_scrape_internally() -> None:
+    for name, service in compose_services().items():
+        if ours(service) and service.get("command", ["serve"])[0] == "gateway":
+            environment = service["environment"]
+            assert environment["CAPTIONS_TRUSTED_PROXIES"], name
+            assert environment["CAPTIONS_METRICS_PORT"] != environment["CAPTIONS_PORT"], name
+            assert "CAPTIONS_METRICS_TOKEN" not in environment, name
 
 
 def test_dockerfile_sets_only_real_settings() -> None:

@@ -29,7 +29,17 @@ from captions.bus.events import RoomEvents
 from captions.bus.inputs import RoomInputs
 from captions.gateway.api import health, rooms, transcripts
 from captions.gateway.embed import pages as embed_pages
-from captions.gateway.http import DOCS_CSP, BodyLimit, ClientAddress, SecurityHeaders, trusted_networks
+from captions.gateway.http import (
+    DOCS_CSP,
+    BodyLimit,
+    ClientAddress,
+    GateRule,
+    RequestGate,
+    SecurityHeaders,
+    creates_a_room,
+    opens_a_connection,
+    trusted_networks,
+)
 from captions.gateway.namespace import CaptionsNamespace
 from captions.gateway.problems import install_problem_handlers
 from captions.gateway.services import Services
@@ -90,8 +100,9 @@ def create_app(settings: Settings, backends: BackendsFactory) -> ASGIApp:
             )
             sio.register_namespace(namespace)
             sio.on_close = lambda reason: used.metrics.disconnected.labels(reason).inc()
+            gate.limiter = used.limiter
             app.state.services = Services(
-                settings, used.store, RoomService(used.store), sessions, used.metrics, used.limiter
+                settings, used.store, RoomService(used.store), sessions, used.metrics
             )
             if used.recover:
                 await sessions.recover()
@@ -137,8 +148,17 @@ def create_app(settings: Settings, backends: BackendsFactory) -> ASGIApp:
             )
 
     http: ASGIApp = SecurityHeaders(BodyLimit(api, settings.max_body_bytes))
-    realtime = socketio.ASGIApp(sio, other_asgi_app=http)
-    return ClientAddress(realtime, trusted_networks(settings.trusted_proxies))
+    gate = RequestGate(socketio.ASGIApp(sio, other_asgi_app=http), _gate_rules(settings))
+    return ClientAddress(gate, trusted_networks(settings.trusted_proxies))
+
+
+def _gate_rules(settings: Settings) -> tuple[GateRule, ...]:
+    return (
+        GateRule("connect", settings.connect_rate, settings.connect_burst, opens_a_connection,
+                 "too many connections from your address; try again shortly"),
+        GateRule("rooms", settings.rooms_per_hour / 3600, settings.rooms_burst, creates_a_room,
+                 f"at most {settings.rooms_per_hour:g} new rooms an hour from one address"),
+    )  # fmt: skip
 
 
 def _install_docs(api: FastAPI) -> None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from captions.limits.base import Limiter, address_key
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -60,6 +63,56 @@ class ClientAddress:
         return any(ip in network for network in self._trusted)
 
 
+@dataclass(frozen=True)
+class GateRule:
+    """Requests ``matches`` picks count against the bucket ``kind`` of their address."""
+
+    kind: str
+    rate: float
+    burst: float
+    matches: Callable[[Scope], bool]
+    title: str
+
+
+class RequestGate:
+    """Per-address rates checked before anything else is done for a request: a new Socket.IO connection is
+    refused before its WebSocket is accepted (or its long-polling session made), a room-creation flood before
+    its body is parsed. Abuse then costs one bucket check, never a handshake or a request handled.
+    ``limiter`` is set once the app's backends are up."""
+
+    def __init__(self, app: ASGIApp, rules: tuple[GateRule, ...]) -> None:
+        self._app = app
+        self._rules = rules
+        self.limiter: Limiter | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.limiter is not None and scope["type"] in ("http", "websocket"):
+            for rule in self._rules:
+                if not rule.matches(scope):
+                    continue
+                client = scope.get("client")
+                address = str(client[0]) if client else "unknown"
+                wait = await self.limiter.take(address_key(rule.kind, address), rule.rate, rule.burst)
+                if not wait:
+                    break
+                if scope["type"] == "websocket":
+                    await send({"type": "websocket.close", "code": 1008, "reason": "rate_limited"})
+                else:
+                    retry = [(b"retry-after", str(max(1, round(wait))).encode())]
+                    await _send_problem(send, 429, "Too many requests", rule.title, "rate_limited", retry)
+                return
+        await self._app(scope, receive, send)
+
+
+def opens_a_connection(scope: Scope) -> bool:
+    """An Engine.IO handshake: no session id yet (an upgrade or a poll of an open session has one)."""
+    return scope.get("path", "").startswith("/socket.io") and b"sid=" not in scope.get("query_string", b"")
+
+
+def creates_a_room(scope: Scope) -> bool:
+    return scope.get("method") == "POST" and scope.get("path", "").rstrip("/") == "/api/rooms"
+
+
 class BodyLimit:
     """Requests with a body over ``limit`` bytes get 413 before the app reads it (by its Content-Length), or
     as soon as a streamed body passes the limit."""
@@ -107,28 +160,31 @@ class BodyLimit:
             await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "type": "about:blank",
-                "title": "Request body too large",
-                "status": 413,
-                "detail": f"request bodies hold at most {self._limit} bytes",
-                "code": "body_too_large",
-            },
-            separators=(",", ":"),
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
+        detail = f"request bodies hold at most {self._limit} bytes"
+        await _send_problem(
+            send, 413, "Request body too large", detail, "body_too_large", [(b"connection", b"close")]
         )
-        await send({"type": "http.response.body", "body": body})
+
+
+async def _send_problem(
+    send: Send, status: int, title: str, detail: str, code: str, headers: list[tuple[bytes, bytes]]
+) -> None:
+    body = json.dumps(
+        {"type": "about:blank", "title": title, "status": status, "detail": detail, "code": code},
+        separators=(",", ":"),
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class SecurityHeaders:

@@ -158,10 +158,6 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         address = client_address(environ)
         settings = self._settings
-        if await self._limiter.take(
-            address_key("connect", address), settings.connect_rate, settings.connect_burst
-        ):
-            _refuse("rate_limited", "too many connections from your address; try again shortly")
         try:
             request = ConnectAuth.model_validate(auth or {})
         except ValidationError as error:

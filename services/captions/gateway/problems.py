@@ -34,16 +34,6 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def rate_limited(wait_s: float, detail: str) -> Problem:
-    return Problem(
-        429,
-        "Too many requests",
-        detail,
-        code="rate_limited",
-        headers={"Retry-After": str(max(1, round(wait_s)))},
-    )
-
-
 def install_problem_handlers(app: FastAPI) -> None:
     async def on_problem(_: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, Problem)

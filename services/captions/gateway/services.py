@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from captions.gateway.sessions import Sessions
-from captions.limits.base import Limiter
 from captions.metrics import Metrics
 from captions.rooms.service import RoomService
 from captions.settings import Settings
@@ -21,7 +20,6 @@ class Services:
     rooms: RoomService
     sessions: Sessions
     metrics: Metrics
-    limiter: Limiter
 
 
 def services(request: Request) -> Services:

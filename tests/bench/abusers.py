@@ -1,0 +1,155 @@
+"""A process full of abusive clients (``python -m tests.bench.abusers URL ROOM``), ten of each kind: event
+floods, attachment bombs, slow readers that never read, reconnect storms, room-creation spam. Prints
+``ready`` once all are at it (connected, or already refused); when stdin closes they stop, and one JSON line says how the server dealt with
+each: ``refused`` (coded refusals), ``disconnected`` (closed by the server), or ``untouched``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import httpx
+import socketio
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from tests.support.raw_socketio import join, open_socket, stalled_viewer
+
+PER_KIND = 10
+# Each spamming client tries this often (50/s each, 500/s for the ten): what one laptop script does. Reconnect
+# storms go as fast as they can.
+ATTEMPT_INTERVAL_S = 0.02
+ENGAGE_WITHIN_S = 60.0
+Outcome = str
+
+
+def address(kind: int, index: int) -> str:
+    return f"198.18.{kind}.{index + 1}"
+
+
+async def flood(url: str, room: str, me: str, stop: asyncio.Event, engaged: asyncio.Event) -> Outcome:
+    client = socketio.AsyncClient(reconnection=False)
+    errors: list[str] = []
+    client.on("error", lambda e: errors.append(e["code"]))
+    await client.connect(url, auth={"room": room, "role": "viewer"}, headers={"X-Forwarded-For": me},
+                         transports=["websocket"])  # fmt: skip
+    engaged.set()
+    while client.connected and not stop.is_set():
+        with contextlib.suppress(socketio.exceptions.BadNamespaceError):
+            await client.emit("audio", {"seq": 0, "pcm": b"\0" * 3200})
+        await asyncio.sleep(0.001)
+    outcome = "disconnected" if not client.connected else ("refused" if errors else "untouched")
+    await client.disconnect()
+    return outcome
+
+
+async def attachment_bomb(
+    url: str, room: str, me: str, stop: asyncio.Event, engaged: asyncio.Event
+) -> Outcome:
+    ws = await open_socket(url, me)
+    await join(ws, {"room": room, "role": "viewer"})
+    engaged.set()
+    try:
+        await ws.send('451000-["audio",{"seq":0,"pcm":{"_placeholder":true,"num":0}}]')
+        while not stop.is_set():
+            await ws.send(bytes(60_000))
+            await asyncio.sleep(0.001)
+    except ConnectionClosed:
+        return "disconnected"
+    return "untouched"
+
+
+async def slow_reader(url: str, room: str, me: str, stop: asyncio.Event, engaged: asyncio.Event) -> Outcome:
+    sock = await stalled_viewer(url, me, {"room": room, "role": "viewer"})
+    engaged.set()
+    await stop.wait()
+    # Only now does it read: whatever the server left in the pipe, then the end of the connection if the
+    # server closed it (a ping it never answered, or a queue it never emptied).
+    loop = asyncio.get_running_loop()
+    try:
+        while await asyncio.wait_for(loop.sock_recv(sock, 65536), 5):
+            pass
+        return "disconnected"
+    except (TimeoutError, ConnectionError):
+        return "untouched"
+    finally:
+        sock.close()
+
+
+async def reconnect_storm(
+    url: str, room: str, me: str, stop: asyncio.Event, engaged: asyncio.Event
+) -> Outcome:
+    refused = False
+    while not stop.is_set():
+        try:
+            ws = await open_socket(url, me)
+            answer = await asyncio.wait_for(join(ws, {"room": room, "role": "viewer"}), 10)
+            refused = refused or answer.startswith("44")
+            await ws.close()
+        except (ConnectionClosed, OSError, InvalidStatus):
+            refused = True  # refused at the handshake
+        if refused:
+            engaged.set()
+    return "refused" if refused else "untouched"
+
+
+async def room_spam(url: str, room: str, me: str, stop: asyncio.Event, engaged: asyncio.Event) -> Outcome:
+    refused = False
+    async with httpx.AsyncClient(base_url=url, headers={"X-Forwarded-For": me}, timeout=10) as http:
+        while not stop.is_set():
+            answer = await http.post("/api/rooms", json={"title": "spam"})
+            refused = refused or answer.status_code == 429
+            if refused:
+                engaged.set()
+            await asyncio.sleep(ATTEMPT_INTERVAL_S)
+    return "refused" if refused else "untouched"
+
+
+KINDS: dict[str, Callable[[str, str, str, asyncio.Event, asyncio.Event], Coroutine[Any, Any, Outcome]]] = {
+    "event flood": flood,
+    "attachment bomb": attachment_bomb,
+    "slow reader": slow_reader,
+    "reconnect storm": reconnect_storm,
+    "room-creation spam": room_spam,
+}
+
+
+async def main(url: str, room: str, linger_s: float) -> None:
+    stop = asyncio.Event()
+    engaged = [asyncio.Event() for _ in range(PER_KIND * len(KINDS))]
+    tasks: dict[str, list[asyncio.Task[Outcome]]] = {
+        kind: [
+            asyncio.create_task(run(url, room, address(k, i), stop, engaged[k * PER_KIND + i]))
+            for i in range(PER_KIND)
+        ]
+        for k, (kind, run) in enumerate(KINDS.items())
+    }
+    # The audience arrives during an attack in full swing: every abuser is connected or already refused.
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.gather(*(event.wait() for event in engaged)), ENGAGE_WITHIN_S)
+    print("ready", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    await asyncio.sleep(linger_s)  # slow readers: long enough for the server's ping timeout
+    stop.set()
+    report: dict[str, dict[str, int]] = {}
+    for kind, running in tasks.items():
+        outcomes: list[Any] = await asyncio.gather(*running, return_exceptions=True)
+        counts: dict[str, int] = {}
+        for outcome in outcomes:
+            name = outcome if isinstance(outcome, str) else f"error: {type(outcome).__name__}"
+            counts[name] = counts.get(name, 0) + 1
+        report[kind] = counts
+    print(json.dumps(report), flush=True)
+
+
+if __name__ == "__main__":
+    # Abusers run on their own machines: here they yield the CPU to the server and the audience, so what the
+    # benchmark shows is what abuse costs the server, not what it costs this box to simulate it.
+    os.nice(10)
+    socket.setdefaulttimeout(10)
+    asyncio.run(main(sys.argv[1], sys.argv[2], float(sys.argv[3]) if len(sys.argv) > 3 else 0.0))
