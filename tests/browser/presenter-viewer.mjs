@@ -99,8 +99,8 @@ try {
   result.privateLink = await speaker.inputValue("#viewer-link");
   const outsider = watch(await viewerContext.newPage());
   await outsider.goto(`${server}/r/${room}`);
-  await outsider.waitForSelector(".refused", { timeout: 10000 });
-  result.privateRefused = await outsider.textContent(".refused");
+  await outsider.waitForSelector(".notice.refused", { timeout: 10000 });
+  result.privateRefused = await outsider.textContent(".notice.refused");
   const reader = watch(await viewerContext.newPage());
   await reader.goto(result.privateLink);
   await reader.waitForSelector("app-connection-badge.connected", { timeout: 10000 });

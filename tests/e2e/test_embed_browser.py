@@ -67,3 +67,18 @@ async def test_a_host_page_shows_live_captions_through_the_widget(
     assert resized["inner"] > 40, "the widget shows lines of text"
     assert abs(resized["outer"] - resized["inner"]) <= 1, "the iframe follows the height the widget reports"
     assert (ARTIFACTS / "embed-host-page.png").stat().st_size > 0
+
+
+async def test_a_private_rooms_widget_needs_the_token_on_the_host_page(server: Server) -> None:
+    node = browser_tools()
+    async with server.http() as http:
+        room = (await http.post("/api/rooms", json={"title": "Board meeting", "private": True})).json()
+    speaker = await presenter(server, room).connect()
+    await speaker.emit("text", {"kind": "final", "text": "Confidential figures."})
+    await speaker.wait_for(lambda: bool(speaker.finals))
+    result = await run_node(node, "embed-private.mjs", server.url, room["id"], room["viewer_token"])
+    await speaker.disconnect()
+    assert "Confidential figures." in str(result["member"])
+    assert "private" in str(result["outsider"])
+    assert "Confidential" not in str(result["outsider"])
+    assert "Board meeting" not in str(result["outsider"])

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from captions.bus.events import RoomEvent, RoomEvents, SessionEnded
 from captions.gateway.catchup import Catchup, to_caption
+from captions.gateway.guard import ClientError, Guard, first_error, parse
 from captions.gateway.live import Client, LiveRoom
 from captions.gateway.sessions import AtCapacity, Sessions
 from captions.limits.base import Limiter, address_key, room_key
@@ -37,20 +38,7 @@ from captions.settings import Settings
 from captions.store.base import Store
 
 log = logging.getLogger(__name__)
-# A client still sending after this many refusals in a row is not a confused client: it is disconnected.
-MAX_REFUSALS = 100
-CONTROL_EVENTS = frozenset({"start", "pause", "stop"})
-
 Handler = Callable[[Client, LiveRoom, Any], Awaitable[None]]
-
-
-class ClientError(Exception):
-    """Something a client sent that cannot be taken; becomes an ``error`` event."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
@@ -66,6 +54,7 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         super().__init__("/")
         self._settings = settings
         self._limiter = limiter
+        self._guard = Guard(settings, limiter, metrics, self._send_error, self.disconnect)
         self._store = store
         self._sessions = sessions
         self._events = events
@@ -98,52 +87,24 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             if client is None:
                 raise ClientError("not_connected", "connect first")
             if not (event == "audio" and client.role == "presenter"):
-                await self._within_rate(client, event)
+                await self._guard.within_rate(client, event)
             found = self._handlers.get(event)
             if found is None:
                 raise ClientError("unknown_event", f"there is no event {event[:40]!r}")
             model, handler = found
             live = self._presenters_room(client)
-            await handler(client, live, _parse(model, data) if model else None)
+            await handler(client, live, parse(model, data) if model else None)
             client.refusals = 0
         except AtCapacity:  # the server's state, not the client's doing: it does not count as a refusal
             message = "the server is transcribing as many talks as it can; try again shortly"
-            await self._refused(sid, ClientError("capacity", message), counts=False)
+            await self._guard.refused(
+                sid, self._clients.get(sid), ClientError("capacity", message), counts=False
+            )
         except ClientError as error:
-            await self._refused(sid, error)
+            await self._guard.refused(sid, self._clients.get(sid), error)
         except Exception:
             log.exception("handling %s of %s", event[:40], sid)
             await self._send_error(sid, "internal_error", "the server could not handle that event")
-
-    async def _within_rate(self, client: Client, event: str) -> None:
-        """Events count against the room's presenter, or a viewer's address: reconnecting refills nothing.
-        A presenter's Start/Pause/Stop have their own bucket: a flood of captions never blocks Stop."""
-        if client.role == "presenter":
-            key = room_key("control" if event in CONTROL_EVENTS else "events", client.room_id)
-        else:
-            key = address_key("events", client.address)
-        settings = self._settings
-        if await self._limiter.take(key, settings.event_rate, settings.event_burst):
-            raise ClientError("rate_limited", "too many events; slow down")
-
-    async def _refused(self, sid: str, error: ClientError, counts: bool = True) -> None:
-        self._metrics.rejected.labels(error.code).inc()
-        client = self._clients.get(sid)
-        if client is not None:
-            if error.code not in client.logged:
-                client.logged.add(error.code)
-                log.info(
-                    "client %s (%s) of room %s refused: %s", sid, client.role, client.room_id, error.code
-                )
-            client.refusals += counts
-            if client.refusals > MAX_REFUSALS:
-                log.warning("client %s of room %s disconnected: %d refusals in a row", sid, client.room_id,
-                            client.refusals)  # fmt: skip
-                self._metrics.disconnected.labels("too_many_refusals").inc()
-                await self._send_error(sid, "too_many_refusals", "too many refused events; disconnected")
-                await self.disconnect(sid)
-                return
-        await self._send_error(sid, error.code, error.message)
 
     def _presenters_room(self, client: Client) -> LiveRoom:
         if client.role != "presenter":
@@ -162,7 +123,7 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             request = ConnectAuth.model_validate(auth or {})
         except ValidationError as error:
             _refuse(
-                "bad_auth", f"connect with auth {{room, role, key?, token?, last_id?}}: {_first_error(error)}"
+                "bad_auth", f"connect with auth {{room, role, key?, token?, last_id?}}: {first_error(error)}"
             )
         record = await self._store.get_room(request.room)
         if record is None:
@@ -345,19 +306,6 @@ def client_address(environ: dict[str, Any]) -> str:
 
 def _refuse(code: str, message: str) -> NoReturn:
     raise socketio.exceptions.ConnectionRefusedError(message, {"code": code})
-
-
-def _parse(model: type[BaseModel], data: Any) -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        raise ClientError("bad_payload", _first_error(error)) from None
-
-
-def _first_error(error: ValidationError) -> str:
-    first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "payload"
-    return f"{where}: {first['msg']}"
 
 
 def _follow(live: LiveRoom, status: Status) -> None:
