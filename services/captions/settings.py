@@ -135,17 +135,22 @@ class Settings(BaseSettings):
     client_queue_max: int = Field(
         default=1_000, ge=10, description="Messages waiting for a slow client; past it, it is disconnected."
     )
+    # A venue's Wi-Fi puts a whole audience behind one address: a 1000-seat room on one network (re)connects
+    # within about 35 s, while one address cannot make the server join more than 20 clients a second.
     max_connections_per_address: int = Field(
-        default=250, ge=1, description="Open Socket.IO connections per client address (a venue's NAT)."
+        default=1_000, ge=1, description="Open Socket.IO connections per client address (a venue's NAT)."
     )
     connect_rate: float = Field(default=20.0, gt=0, description="Connections per second per address.")
-    connect_burst: int = Field(default=200, ge=1)
+    connect_burst: int = Field(default=300, ge=1)
     rooms_per_hour: float = Field(default=30.0, gt=0, description="Rooms one address may create per hour.")
     rooms_burst: int = Field(default=10, ge=1)
     unused_room_ttl_s: float = Field(
         default=7 * 24 * 3600.0, gt=0, description="A room never used for a session is deleted after this."
     )
-    catchup_finals: int = Field(default=50, ge=0, description="Finals a newly joined viewer receives.")
+    # Each join costs the server this many messages: enough to fill a screen, small enough that a client
+    # reconnecting in a loop gains little. (The web app and the widget load the transcript themselves and
+    # catch up from their last caption.)
+    catchup_finals: int = Field(default=10, ge=0, description="Finals a newly joined viewer receives.")
     presenter_timeout_s: float = Field(
         default=1800.0, gt=0, description="A session ends when no presenter has been connected this long."
     )

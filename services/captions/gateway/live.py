@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from captions.protocol import Caption, Role
 from captions.roomstate.base import LiveSession
+from captions.store.base import RoomRecord
 
 
 @dataclass
@@ -33,6 +34,7 @@ class LiveRoom:
     catching_up: dict[str, list[Caption]] = field(default_factory=dict)
     status_scheduled: bool = False
     refused_until: float = 0.0  # monotonic time until which a new session is refused (no transcriber free)
+    record: RoomRecord | None = None  # the stored room, read by the first client's connection
 
     @property
     def leads(self) -> bool:

@@ -35,7 +35,7 @@ from captions.protocol import (
 )
 from captions.rooms.service import key_matches, may_view
 from captions.settings import Settings
-from captions.store.base import Store
+from captions.store.base import RoomRecord, Store
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Client, LiveRoom, Any], Awaitable[None]]
@@ -125,7 +125,10 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             _refuse(
                 "bad_auth", f"connect with auth {{room, role, key?, token?, last_id?}}: {first_error(error)}"
             )
-        record = await self._store.get_room(request.room)
+        # A room with clients here is known: a reconnect storm costs no store read per connection. (A deleted
+        # room's clients are closed and its LiveRoom dropped, so the next connection reads the store again.)
+        live = self._rooms.get(request.room)
+        record = live.record if live is not None and live.record else await self._store.get_room(request.room)
         if record is None:
             _refuse("unknown_room", f"there is no room {request.room!r}")
         if request.role == "presenter" and not key_matches(record, request.key):
@@ -137,7 +140,7 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             _refuse("too_many_connections", "too many connections from your address")
         self._clients[sid] = Client(sid, request.room, request.role, address)
         try:
-            await self._join(sid, request.role, record.language, request.room, request.last_id)
+            await self._join(sid, request.role, record, request.last_id)
         except BaseException:
             await self.on_disconnect(sid)
             raise
@@ -147,8 +150,10 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             await self.on_disconnect(sid)
             _refuse("closed", "the connection closed while it was opened")
 
-    async def _join(self, sid: str, role: str, language: str, room_id: str, last_id: str | None) -> None:
-        live = self._rooms.setdefault(room_id, LiveRoom(room_id, language))
+    async def _join(self, sid: str, role: str, record: RoomRecord, last_id: str | None) -> None:
+        room_id = record.id
+        live = self._rooms.setdefault(room_id, LiveRoom(room_id, record.language))
+        live.record = record
         await self.enter_room(sid, room_id)
         # Presenters catch up too: a presenter whose connection dropped must not miss its own captions.
         self._catchup.expect(live, sid)

@@ -25,6 +25,7 @@ from captions.settings import Settings
 from captions.store.base import SessionRecord, Store
 
 log = logging.getLogger(__name__)
+VIEWERS_PER_STATUS_SECOND = 250
 
 
 class AtCapacity(Exception):
@@ -227,13 +228,17 @@ class Sessions:
         await self._events.publish(RoomEvent(live.room_id, "status", status))
 
     def status_soon(self, live: LiveRoom) -> None:
-        """Viewer counts change with every join; tell the room at most every ``status_interval_s``."""
+        """Viewer counts change with every join; tell the room at most every ``status_interval_s``, and a big
+        room less often (one second more per ``VIEWERS_PER_STATUS_SECOND`` viewers): in a room of thousands,
+        joins and leaves never stop, and a count sent to everyone each second would cost as much as the
+        captions."""
         if live.status_scheduled:
             return
         live.status_scheduled = True
+        delay = max(self._settings.status_interval_s, len(live.viewers) / VIEWERS_PER_STATUS_SECOND)
 
         async def later() -> None:
-            await asyncio.sleep(self._settings.status_interval_s)
+            await asyncio.sleep(delay)
             live.status_scheduled = False
             await self.broadcast_status(live)
 
