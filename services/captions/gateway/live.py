@@ -43,4 +43,6 @@ class LiveRoom:
 
     @property
     def empty(self) -> bool:
-        return self.presenter_sid is None and not self.viewers
+        """Nobody here: no presenter, no viewer, and nobody still joining (a client being let in is in
+        ``catching_up`` from its first moment, so the room cannot be dropped under it)."""
+        return self.presenter_sid is None and not self.viewers and not self.catching_up

@@ -154,9 +154,10 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         room_id = record.id
         live = self._rooms.setdefault(room_id, LiveRoom(room_id, record.language))
         live.record = record
-        await self.enter_room(sid, room_id)
-        # Presenters catch up too: a presenter whose connection dropped must not miss its own captions.
+        # Before any await: from here the room counts this client. Presenters catch up too: a presenter whose
+        # connection dropped must not miss its own captions.
         self._catchup.expect(live, sid)
+        await self.enter_room(sid, room_id)
         # The shared session is read before this client counts: a welcome never goes out with a session that is
         # still being read for another client. A presenter here leads the session, so its viewers need no read
         # (a reconnect storm costs no store round trip per viewer), and a viewer's read never replaces it.
