@@ -278,14 +278,17 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if event.name == "deleted":
             await self._close_room(live)
             return
+        payload = event.payload
         skip: list[str] = []
-        if isinstance(event.payload, Caption) and live.catching_up:
+        if isinstance(payload, Caption) and live.catching_up:
             for waiting in live.catching_up.values():
-                waiting.append(event.payload)
+                waiting.append(payload)
             skip = list(live.catching_up)
-        elif isinstance(event.payload, Status) and not live.leads:
-            _follow(live, event.payload)
-        await self.emit(event.name, event.payload.model_dump(), room=event.room_id, skip_sid=skip or None)
+        elif isinstance(payload, Status):
+            payload = self._sessions.never_reopened(live, payload)
+            if not live.leads:
+                _follow(live, payload)
+        await self.emit(event.name, payload.model_dump(), room=event.room_id, skip_sid=skip or None)
 
     async def _close_room(self, live: LiveRoom) -> None:
         """The room was deleted: everyone in it here is told and disconnected."""

@@ -227,6 +227,15 @@ class Sessions:
         status = await self.status(live.room_id, live.session)
         await self._events.publish(RoomEvent(live.room_id, "status", status))
 
+    @staticmethod
+    def never_reopened(live: LiveRoom, status: Status) -> Status:
+        """A status computed while the session was stopping can arrive after the transcriber ended it (the end
+        is told directly, statuses travel the bus): an ended session is never shown as open again."""
+        session = live.session
+        if session.state == "ended" and session.session_id == status.session_id and status.session != "ended":
+            return status.model_copy(update={"session": "ended", "resume_seq": 0})
+        return status
+
     def status_soon(self, live: LiveRoom) -> None:
         """Viewer counts change with every join; tell the room at most every ``status_interval_s``, and a big
         room less often (one second more per ``VIEWERS_PER_STATUS_SECOND`` viewers): in a room of thousands,
