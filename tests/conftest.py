@@ -11,7 +11,7 @@ import pytest
 from captions.asr.engine import Engine
 from captions.settings import Settings
 from tests.support.processes import RedisServer
-from tests.support.speech import DEFAULT_AUDIO_DIR, SpeechCorpus, find_corpus
+from tests.support.speech import SHIPPED_AUDIO_DIR, SpeechCorpus, find_corpus
 
 # Where the tests find recordings: test infrastructure, not a setting of the product.
 KEPT_VARIABLES = {"CAPTIONS_TEST_AUDIO"}
@@ -34,8 +34,7 @@ def speech() -> SpeechCorpus:
     corpus = find_corpus()
     if corpus is None:
         pytest.skip(
-            f"real speech recordings not found (looked in $CAPTIONS_TEST_AUDIO or {DEFAULT_AUDIO_DIR}): "
-            "tests that stream real audio need the shared/audio folder beside the repository"
+            f"real speech recordings not found (looked in $CAPTIONS_TEST_AUDIO or {SHIPPED_AUDIO_DIR})"
         )
     return corpus
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import jiwer
 
-DEFAULT_AUDIO_DIR = Path(__file__).resolve().parents[3] / "shared" / "audio"
+SHIPPED_AUDIO_DIR = Path(__file__).resolve().parents[1] / "data"  # in the repository: tests run from a clone
+SHARED_AUDIO_DIR = Path(__file__).resolve().parents[3] / "shared" / "audio"  # beside it, where present
 
 
 @dataclass(frozen=True)
@@ -25,9 +26,9 @@ class SpeechCorpus:
         return self.transcripts[name]
 
 
-def find_corpus() -> SpeechCorpus | None:
-    """The corpus at $CAPTIONS_TEST_AUDIO or ../shared/audio, or None where it is absent."""
-    root = Path(os.environ.get("CAPTIONS_TEST_AUDIO", DEFAULT_AUDIO_DIR))
+def find_corpus(default: Path = SHIPPED_AUDIO_DIR) -> SpeechCorpus | None:
+    """The corpus at $CAPTIONS_TEST_AUDIO, else ``default``; None where it is absent."""
+    root = Path(os.environ.get("CAPTIONS_TEST_AUDIO", default))
     index = root / "transcripts.tsv"
     if not index.is_file():
         return None
@@ -37,7 +38,8 @@ def find_corpus() -> SpeechCorpus | None:
 
 
 def corpus_for_bench() -> SpeechCorpus:
-    corpus = find_corpus()
+    """Benchmarks take the larger shared set where it is beside the repository, else the shipped one."""
+    corpus = find_corpus(SHARED_AUDIO_DIR) or find_corpus()
     if corpus is None:
         raise SystemExit("bench: no recordings (set CAPTIONS_TEST_AUDIO or put shared/audio beside the repo)")
     return corpus

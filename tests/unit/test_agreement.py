@@ -77,3 +77,49 @@ def test_a_re_decoded_committed_tail_is_dropped_by_its_words_when_its_timing_dri
     agreement.commit_all(words(("so", 0.0), ("my", 0.4)))  # committed up to 0.7 s
     # The next decode hears "my" again but places it later than the time tolerance allows.
     assert [w.key for w in agreement.fresh(words(("my", 0.65), ("fellow", 1.0)))] == ["fellow"]
+
+
+def test_a_full_stop_where_the_window_ended_waits_for_the_next_hypothesis() -> None:
+    agreement = LocalAgreement()
+    agreement.insert(words(("is", 0.0), ("established.", 0.4)))
+    # Both hypotheses end on "established."; only a later one can tell whether the sentence ends there.
+    assert [w.text for w in agreement.insert(words(("is", 0.0), ("established.", 0.4)))] == [" Is"]
+    committed = agreement.insert(words(("is", 0.0), ("established", 0.4), ("for", 0.8)))
+    assert [w.text for w in committed] == [" established"], "decided in context: no full stop"
+
+
+def test_a_sentence_end_with_too_few_words_after_it_waits_for_more() -> None:
+    agreement = LocalAgreement()
+    hypothesis = words(("dinner.", 0.0), ("Turnips", 0.4), ("and", 0.8))
+    agreement.insert(hypothesis)
+    assert agreement.insert(hypothesis) == [], "two words of context still end sentences that go on"
+    committed = agreement.insert(words(("dinner,", 0.0), ("turnips", 0.4), ("and", 0.8), ("carrots", 1.2)))
+    assert [w.text for w in committed] == [" Dinner,", " turnips", " and"]
+
+
+def test_punctuation_inside_a_hypothesis_and_at_an_endpoint_is_kept() -> None:
+    agreement = LocalAgreement()
+    hypothesis = words(("dog.", 0.0), ("Drop", 0.4), ("the", 0.8), ("two", 1.2))
+    agreement.insert(hypothesis)
+    assert [w.text for w in agreement.insert(hypothesis)] == [" Dog.", " Drop", " the", " two"]
+    assert [w.text for w in agreement.commit_all(words(("when", 1.6), ("figures.", 2.0)))] == [
+        " when",
+        " figures.",
+    ]
+
+
+def test_a_caption_after_a_sentence_end_starts_with_a_capital_and_one_inside_a_sentence_does_not_change() -> (
+    None
+):
+    agreement = LocalAgreement()
+    assert [w.text for w in agreement.commit_all(words(("and", 0.0), ("so", 0.4)))] == [" And", " so"]
+    assert [w.text for w in agreement.commit_all(words(("my", 1.0), ("fellow", 1.4)))] == [" my", " fellow"]
+    agreement.commit_all(words(("Americans.", 2.0)))
+    assert [w.text for w in agreement.commit_all(words(("ask", 3.0)))] == [" Ask"]
+
+
+def test_after_an_utterance_every_word_of_the_next_is_new_however_early_it_is_timed() -> None:
+    agreement = LocalAgreement()
+    agreement.commit_all([Word(" sauce.", 9.0, 10.9, 0.9)])  # Whisper stretched the last word into the pause
+    agreement.restart(10.4)
+    assert [w.key for w in agreement.fresh(words(("and", 10.35), ("so", 10.7)))] == ["and", "so"]

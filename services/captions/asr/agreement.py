@@ -4,16 +4,25 @@ Each decode of the live buffer yields a word hypothesis. Words on which two cons
 committed: they become final text that never changes. The rest is the unstable tail shown as a partial.
 Decodes re-read audio behind already committed words, so those words are dropped from each new hypothesis by
 time and by matching the committed tail.
+
+Whisper ends every hypothesis as if the sentence ended where the audio does: a full stop, a comma, a cut-off
+"fig-". Punctuation on a hypothesis's last word is therefore not evidence; such a word is committed only once a
+later hypothesis has words after it (a sentence end: ``SENTENCE_END_CONTEXT_WORDS``), which decides its
+punctuation in context, or the utterance ends (a pause supports the sentence end). Committed text carries no boundary punctuation the speech did not support, and the
+next caption continues the sentence; a caption that follows a sentence end starts with a capital.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from captions.asr.words import Word
+from captions.asr.words import Word, ends_sentence, ends_with_punctuation
 
 # Word timings from cross-attention are approximate: a re-decoded committed word may start this much later.
 TIME_TOLERANCE_S = 0.1
+# Words a hypothesis must hold after a full stop, question or exclamation mark before it is committed: with one
+# word of right context Whisper still ends sentences that go on ("dinner. Turnips" for "dinner, turnips").
+SENTENCE_END_CONTEXT_WORDS = 3
 # How many words at the head of a hypothesis may repeat the committed tail (whisper_streaming uses 5).
 MAX_OVERLAP_WORDS = 5
 
@@ -25,6 +34,7 @@ class LocalAgreement:
     committed: list[Word] = field(default_factory=list)
     tail: list[Word] = field(default_factory=list)
     committed_end: float = 0.0
+    sentence_ended: bool = True  # the last committed word ended a sentence (or nothing is committed yet)
 
     def fresh(self, hypothesis: list[Word]) -> list[Word]:
         """The part of ``hypothesis`` that is not already committed."""
@@ -42,6 +52,12 @@ class LocalAgreement:
         agreed = 0
         while agreed < min(len(new), len(self.tail)) and new[agreed].key == self.tail[agreed].key:
             agreed += 1
+        # Punctuation needs words after it to be more than the window's end; a sentence end needs a few.
+        for index in range(max(0, len(new) - SENTENCE_END_CONTEXT_WORDS), agreed):
+            after = len(new) - 1 - index
+            if ends_sentence(new[index].text) or (after < 1 and ends_with_punctuation(new[index])):
+                agreed = index
+                break
         self.tail = new[agreed:]
         return self._commit(new[:agreed])
 
@@ -50,6 +66,11 @@ class LocalAgreement:
         self.tail = []
         return self._commit(self.fresh(hypothesis))
 
+    def restart(self, at_s: float) -> None:
+        """An utterance ended at ``at_s``: the next one's words are all new, however early Whisper times them."""
+        self.committed, self.tail = [], []
+        self.committed_end = at_s
+
     def forget_before(self, time_s: float) -> None:
         """Audio before ``time_s`` was trimmed away: words there can no longer come back in a hypothesis."""
         self.committed = [w for w in self.committed if w.end > time_s]
@@ -57,6 +78,15 @@ class LocalAgreement:
 
     def _commit(self, words: list[Word]) -> list[Word]:
         if words:
+            if self.sentence_ended:
+                first = words[0]
+                words = [replace(first, text=capitalised(first.text)), *words[1:]]
             self.committed.extend(words)
             self.committed_end = max(self.committed_end, words[-1].end)
+            self.sentence_ended = ends_sentence(words[-1].text)
         return words
+
+
+def capitalised(text: str) -> str:
+    stripped = text.lstrip()
+    return text[: len(text) - len(stripped)] + stripped[:1].upper() + stripped[1:]

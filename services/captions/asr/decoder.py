@@ -61,6 +61,10 @@ class WindowDecoder:
         content_frames = features.shape[-1] - 1
         short = self._window_frames(content_frames)
         words = self._decode_window(features, content_frames, short, prompt)
+        if words is None and prompt:
+            # Nearly every loop on a short window follows a prompt (the talk's own recurring sentences invite
+            # Whisper to go on repeating): the same window without it is the cheap second try.
+            words = self._decode_window(features, content_frames, short, "")
         if words is not None:
             return DecodeResult(self._shift(words, offset_s))
         if not retry_loops:

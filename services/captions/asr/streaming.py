@@ -22,7 +22,7 @@ import numpy as np
 from captions.asr.agreement import LocalAgreement
 from captions.asr.decoder import DecodeResult, WindowDecoder
 from captions.asr.events import CaptionEvent, CaptionKind
-from captions.asr.words import Word, join_words
+from captions.asr.words import Word, context_prompt, ends_sentence, join_words
 from captions.audio.pcm import Audio
 from captions.audio.vad import WINDOW, StreamingVad
 from captions.protocol import SAMPLE_RATE
@@ -31,7 +31,6 @@ from captions.settings import Settings
 PRE_ROLL_S = 0.5
 # A decode made this long after the last speech already heard the whole utterance: an endpoint reuses it.
 REUSE_AFTER_SPEECH_S = 0.1
-SENTENCE_END = (".", "?", "!")
 # Past this, an utterance with nothing agreed is committed as heard (Whisper's window is 30 s).
 FORCE_COMMIT_S = 24.0
 HYSTERESIS = 0.15
@@ -68,12 +67,14 @@ class StreamingRecognizer:
         self._last_speech_end = 0
         self._last_decode_fed = 0
         self._last_hypothesis: list[Word] = []
+        self._hypothesis_fed = 0  # audio the last usable hypothesis heard (a looped decode gives none)
         self._agreement = LocalAgreement()
         self._history: list[Word] = []  # committed words that left the buffer: the prompt
         if resume:
             self._agreement.committed_end = resume.committed_end
             if resume.prompt:
                 self._history = [Word(resume.prompt, resume.at, resume.at, 1.0)]
+                self._agreement.sentence_ended = ends_sentence(resume.prompt)
         self._next_id = 0
         self._partial_text = ""
 
@@ -138,9 +139,7 @@ class StreamingRecognizer:
 
     def _decode(self, end_sample: int, *, final: bool) -> DecodeResult:
         audio = self._buffer[: end_sample - self._buffer_start]
-        prompt = (
-            join_words(self._history)[-self._settings.prompt_chars :] if self._settings.prompt_chars else ""
-        )
+        prompt = context_prompt(self._history, self._settings.prompt_chars)
         return self._decoder.decode(audio, self._buffer_start / SAMPLE_RATE, prompt, retry_loops=final)
 
     def _decode_step(self) -> list[CaptionEvent]:
@@ -149,6 +148,7 @@ class StreamingRecognizer:
         if result.looped:
             return []
         hypothesis = self._last_hypothesis = result.words
+        self._hypothesis_fed = self._fed
         committed = self._agreement.insert(hypothesis)
         buffered_s = len(self._buffer) / SAMPLE_RATE
         if not committed and buffered_s >= FORCE_COMMIT_S:
@@ -159,12 +159,15 @@ class StreamingRecognizer:
         return events
 
     def _end_utterance(self, end_sample: int) -> list[CaptionEvent]:
-        heard_all = self._last_decode_fed >= self._last_speech_end + REUSE_AFTER_SPEECH_S * SAMPLE_RATE
+        # Only a hypothesis that was made (not a decode that looped and was skipped) can stand for the utterance:
+        # reusing an older one lost every word spoken after it.
+        heard_all = self._hypothesis_fed >= self._last_speech_end + REUSE_AFTER_SPEECH_S * SAMPLE_RATE
         hypothesis = self._last_hypothesis if heard_all else self._decode(end_sample, final=True).words
         events = self._emit(self._agreement.commit_all(hypothesis), [])
         self._in_utterance = False
         self._last_hypothesis = []
         self._trim_to(end_sample)
+        self._agreement.restart(end_sample / SAMPLE_RATE)
         return events
 
     def _trim_behind_committed(self) -> None:
@@ -172,7 +175,7 @@ class StreamingRecognizer:
         inside = self._agreement.committed
         if not inside:
             return
-        cut = next((w for w in reversed(inside) if w.text.rstrip().endswith(SENTENCE_END)), inside[-1])
+        cut = next((w for w in reversed(inside) if ends_sentence(w.text)), inside[-1])
         self._trim_to(round(cut.end * SAMPLE_RATE))
 
     def _trim_to(self, sample: int) -> None:

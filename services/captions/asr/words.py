@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 
 _NOT_WORD = re.compile(r"[^\w']+")
+_TRAILING_PUNCTUATION = re.compile(r"[^\w'\s]\s*$")
+_SENTENCE_START = re.compile(r"(?<=[.?!]\s)[a-z]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +31,34 @@ def normalise(text: str) -> str:
 
 def join_words(words: list[Word]) -> str:
     return "".join(word.text for word in words).strip()
+
+
+def ends_with_punctuation(word: Word) -> bool:
+    return bool(_TRAILING_PUNCTUATION.search(word.text))
+
+
+def ends_sentence(text: str) -> bool:
+    return text.rstrip().rstrip("\"')”").endswith((".", "?", "!"))
+
+
+def context_prompt(words: list[Word], limit: int) -> str:
+    """The talk's preceding text for Whisper to continue: its last ``limit`` characters, cut between words,
+    each sentence starting with a capital.
+
+    A prompt is a style sheet as much as context. Cut at a fixed character count it began mid-word; and a
+    talk whose captions once came out lower-case or with a full stop after every final taught Whisper to write
+    so from then on (the drift long talks showed). The committed text no longer carries either; sentence starts
+    are capitalised here too, so no older text (a resumed session's) can teach it back.
+    """
+    if limit <= 0 or not words:
+        return ""
+    text = join_words(words)
+    if len(text) > limit:  # the cut starts mid-sentence: its first word keeps its case
+        cut = text[-limit:]
+        text = (cut if text[-limit - 1] == " " else cut.partition(" ")[2]).strip()
+    else:
+        text = text[:1].upper() + text[1:]
+    return _SENTENCE_START.sub(lambda match: match.group(0).upper(), text)
 
 
 def repeats_itself(keys: list[str]) -> bool:

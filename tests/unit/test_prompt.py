@@ -1,0 +1,29 @@
+"""What Whisper is given as the talk so far: its own text, never cut inside a word, never a style to unlearn."""
+
+from captions.asr.words import Word, context_prompt
+
+
+def talk(text: str) -> list[Word]:
+    return [Word(f" {token}", n, n + 0.3, 0.9) for n, token in enumerate(text.split())]
+
+
+def test_the_prompt_is_the_last_words_that_fit_never_cut_inside_a_word() -> None:
+    history = talk(
+        "Ask not what your country can do for you. Ask what you can do for your country. The child"
+    )
+    assert context_prompt(history, 60) == "do for you. Ask what you can do for your country. The child"
+    assert context_prompt(history, 58) == "for you. Ask what you can do for your country. The child", (
+        "not 'r you.'"
+    )
+    assert context_prompt(history, 47) == "Ask what you can do for your country. The child"
+    assert context_prompt(history, 400).startswith("Ask not what")
+
+
+def test_sentences_start_with_a_capital_so_a_lower_case_caption_teaches_no_lower_case() -> None:
+    history = talk("the air is pure. a thin stripe runs down the middle. is it?")
+    assert context_prompt(history, 200) == "The air is pure. A thin stripe runs down the middle. Is it?"
+
+
+def test_no_history_or_no_limit_gives_no_prompt() -> None:
+    assert context_prompt(talk("Hello there."), 0) == ""
+    assert context_prompt([], 200) == ""
