@@ -1,8 +1,10 @@
-"""Transcript formats: WebVTT, SubRip, plain text and JSON, from a list of timed cues."""
+"""Transcript formats: WebVTT, SubRip, plain text and JSON, from a list of timed cues (the finals as stored;
+subtitles join them into sentences, JSON keeps each final with its id)."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Literal
@@ -15,6 +17,12 @@ MEDIA_TYPES: dict[TranscriptFormat, str] = {
     "txt": "text/plain; charset=utf-8",
     "json": "application/json",
 }
+
+
+CUE_MAX_CHARS = 84  # two subtitle lines of 42
+CUE_MAX_S = 7.0
+CUE_PAUSE_S = 1.5
+_SENTENCE_END = re.compile(r"[.?!…][\"')\]”]*$")
 
 
 @dataclass(frozen=True)
@@ -51,8 +59,32 @@ def _srt_text(text: str) -> str:
 
 
 def _timed(cues: Sequence[Cue]) -> list[Cue]:
-    """Cues with text, each lasting at least 10 ms (players drop empty or zero-length cues)."""
-    return [Cue(c.id, c.start, max(c.end, c.start + 0.01), c.text) for c in cues if c.text.strip()]
+    """Subtitles: the finals joined into sentences, each cue lasting at least 10 ms (players drop empty or
+    zero-length cues)."""
+    return [Cue(c.id, c.start, max(c.end, c.start + 0.01), c.text) for c in sentences(cues)]
+
+
+def sentences(cues: Sequence[Cue]) -> list[Cue]:
+    """Live finals are a few words each; subtitles read as sentences. Consecutive finals are joined until a
+    sentence ends, a pause of ``CUE_PAUSE_S`` falls between them, or the cue would pass two subtitle lines
+    (``CUE_MAX_CHARS``) or ``CUE_MAX_S`` on screen."""
+    joined: list[Cue] = []
+    for cue in cues:
+        text = " ".join(cue.text.split())
+        if not text:
+            continue
+        last = joined[-1] if joined else None
+        if (
+            last is None
+            or _SENTENCE_END.search(last.text)
+            or cue.start - last.end >= CUE_PAUSE_S
+            or len(last.text) + 1 + len(text) > CUE_MAX_CHARS
+            or cue.end - last.start > CUE_MAX_S
+        ):
+            joined.append(Cue(cue.id, cue.start, cue.end, text))
+        else:
+            joined[-1] = Cue(last.id, last.start, max(last.end, cue.end), f"{last.text} {text}")
+    return joined
 
 
 def to_vtt(cues: Sequence[Cue]) -> str:

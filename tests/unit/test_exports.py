@@ -57,3 +57,29 @@ def test_instant_cues_last_long_enough_for_players() -> None:
         [(start, end, _), second] = parse_blocks(text, separator)
         assert round(end - start, 3) >= 0.01, fmt
         assert second[:2] == (6.0, 7.5)
+
+
+def test_subtitles_join_short_finals_into_sentences() -> None:
+    finals = [
+        Cue("s:0", 0.0, 0.8, "Unless a system"),
+        Cue("s:1", 0.9, 1.6, "is established"),
+        Cue("s:2", 1.7, 2.9, "for the frequent formal review."),
+        Cue("s:3", 3.2, 3.5, "Of"),  # a new sentence, though close in time
+        Cue("s:4", 3.6, 4.0, "activities"),
+        Cue("s:5", 6.0, 6.5, "there under."),  # after a pause of 2 s: its own cue
+    ]
+    vtt = parse_blocks(render(finals, "vtt").removeprefix("WEBVTT\n\n"), ".")
+    assert vtt == [
+        (0.0, 2.9, "Unless a system is established for the frequent formal review."),
+        (3.2, 4.0, "Of activities"),
+        (6.0, 6.5, "there under."),
+    ]
+    assert [text for _, _, text in parse_blocks(render(finals, "srt"), ",")] == [text for _, _, text in vtt]
+    assert len(json.loads(render(finals, "json"))["cues"]) == 6, "JSON keeps every final and its id"
+
+
+def test_a_long_sentence_is_split_into_cues_of_two_subtitle_lines_at_most() -> None:
+    words = [Cue(f"s:{n}", n * 0.3, n * 0.3 + 0.25, "word") for n in range(60)]
+    cues = parse_blocks(render(words, "vtt").removeprefix("WEBVTT\n\n"), ".")
+    assert all(len(text) <= 84 and end - start <= 7.0 for start, end, text in cues)
+    assert " ".join(text for _, _, text in cues) == " ".join(["word"] * 60)
