@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
+
+from tests.support.processes import CaptionsProcess
 from tests.support.speech import SpeechCorpus, word_error_rate
 from tests.support.subtitles import parse_blocks
 
@@ -59,3 +62,18 @@ def test_a_file_that_is_not_audio_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "cannot read audio" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serve_started_anywhere_serves_the_web_app(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    server = CaptionsProcess(
+        "serve", {"CAPTIONS_DATA_DIR": str(tmp_path / "data")}, tmp_path, "serve", elsewhere
+    )
+    try:
+        server.start()
+        page = httpx.get(f"{server.url}/", timeout=10)
+    finally:
+        server.stop()
+    assert page.status_code == 200
+    assert "<app-root" in page.text, "the app's build is found from the package, not the working directory"

@@ -20,6 +20,7 @@ BYTES_PER_SAMPLE = 2
 MAX_CAPTION_CHARS = 2000
 RoomId = Annotated[str, Field(min_length=4, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 CaptionId = Annotated[str, Field(min_length=1, max_length=64)]
+MAX_CORRECTED_FINALS = 50  # a sentence or two of live finals: one correction replaces at most this many
 CaptionText = Annotated[str, Field(max_length=MAX_CAPTION_CHARS)]
 Role = Literal["presenter", "viewer"]
 # idle -> live <-> paused -> stopping -> ended: ``stopping`` while the transcriber settles the last words,
@@ -76,10 +77,15 @@ class TextCaption(Model):
 
 
 class Correction(Model):
-    """``correct``: the presenter fixes a final caption."""
+    """``correct``: the presenter fixes a final caption, or replaces consecutive finals of a session (``id``
+    through ``through``) with one text: viewers receive a ``correction`` for each, the first with the text and
+    the others empty."""
 
     id: CaptionId
     text: CaptionText
+    through: CaptionId | None = Field(
+        default=None, description=f"Last final of the range (at most {MAX_CORRECTED_FINALS} finals)."
+    )
 
 
 # --- Socket.IO: server -> presenter and viewers -----------------------------------------------------------
@@ -137,6 +143,10 @@ class ErrorEvent(Model):
 # --- REST -------------------------------------------------------------------------------------------------
 
 
+# Automatic captions make mistakes; viewers are told so unless the room says who captions it.
+DEFAULT_NOTICE = "Automatic captions: they may contain mistakes."
+
+
 class RoomCreate(Model):
     title: Annotated[str, Field(min_length=1, max_length=200)]
     language: Annotated[str, Field(min_length=2, max_length=16, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$")] = (
@@ -145,6 +155,11 @@ class RoomCreate(Model):
     private: bool = Field(
         default=False,
         description="Viewers, embeds and transcripts need the viewer token (in the viewer link).",
+    )
+    notice: Annotated[str, Field(max_length=120)] | None = Field(
+        default=None,
+        description="What viewers are told of the captions, e.g. 'Live captions by Jane Doe'; "
+        f"none: {DEFAULT_NOTICE!r}.",
     )
 
 
@@ -179,6 +194,7 @@ class RoomInfo(Model):
     created_at: datetime
     live: bool
     viewers: Annotated[int, Field(ge=0)]
+    notice: str = Field(description="What viewers are told of the captions.")
 
 
 class SessionInfo(Model):
@@ -199,10 +215,27 @@ EVENT_MODELS: dict[str, type[BaseModel]] = {
     "lag": Lag,
     "error": ErrorEvent,
 }
+
+
+class RecognizerInfo(Model):
+    """What one way of turning speech into text can do on this server."""
+
+    languages: list[str] = Field(description="Languages it transcribes (BCP-47 primary codes).")
+    partials: bool = Field(description="It shows words before they are final.")
+
+
+class Capabilities(Model):
+    """``GET /api/capabilities``: what this server can transcribe, for a client to offer only that."""
+
+    recognizers: dict[str, RecognizerInfo]
+    default: str
+
+
 REST_MODELS: dict[str, type[BaseModel]] = {
     "room-create": RoomCreate,
     "room-created": RoomCreated,
     "room-info": RoomInfo,
     "session-info": SessionInfo,
     "embed-origins": EmbedOrigins,
+    "capabilities": Capabilities,
 }

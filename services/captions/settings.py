@@ -9,6 +9,17 @@ from typing import Literal
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The app's build in a checkout, located from this package (not the working directory): `captions serve`
+# started anywhere serves it. An installed package (the Docker image) sets CAPTIONS_WEB_DIR.
+WEB_BUILD = (
+    Path(__file__).resolve().parents[2]
+    / "apps"
+    / "angular-captions"
+    / "dist"
+    / "angular-captions"
+    / "browser"
+)
+
 
 class Settings(BaseSettings):
     """All configuration; documented in README.md (keep both in step)."""
@@ -60,8 +71,9 @@ class Settings(BaseSettings):
         description="Use MongoDB instead of SQLite (mongodb://...).",
     )
     web_dir: Path = Field(
-        default=Path("apps/angular-captions/dist/angular-captions/browser"),
-        description="Build of the Angular app served at / (make run builds it).",
+        default=WEB_BUILD,
+        description="Build of the Angular app served at / (make run builds it); found from the package, "
+        "so the server serves it wherever it is started.",
     )
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed to call the API.")
     allowed_hosts: list[str] = Field(

@@ -58,6 +58,15 @@ async def test_a_private_rooms_viewer_token_hash_is_kept(store: Store) -> None:
     assert (await store.get_room("room-1") or private).viewer_token_hash == ""
 
 
+async def test_a_rooms_caption_notice_is_kept(store: Store) -> None:
+    await store.create_room(room())
+    await store.create_room(
+        RoomRecord("room-2", "Panel", "en-GB", "hash", NOW, notice="Live captions by Jane Doe")
+    )
+    assert (await store.get_room("room-2") or room()).notice == "Live captions by Jane Doe"
+    assert (await store.get_room("room-1") or room()).notice == "", "none given: the default is the server's"
+
+
 async def test_only_rooms_never_used_and_old_enough_are_unused(store: Store) -> None:
     for number in range(4):
         await store.create_room(RoomRecord(f"old-{number}", "Old", "en", "hash", NOW - timedelta(days=9)))

@@ -12,6 +12,7 @@ from captions.asr.engine import Engine
 from captions.settings import Settings
 from tests.support.harness import Client, Server, pcm_frames, presenter, stream, viewer
 from tests.support.speech import SpeechCorpus, normalise, word_error_rate
+from tests.support.subtitles import parse_blocks
 
 
 async def refusal(server: Server, auth: Any) -> dict[str, Any]:
@@ -128,6 +129,37 @@ async def test_corrections_and_browser_text_reach_everyone_and_the_transcript(se
     async with server.http() as http:
         txt = (await http.get(f"/api/rooms/{room['id']}/transcript.txt")).text
     assert txt == "Ask not what your country can do for you!\n"
+    for client in (speaker, audience):
+        await client.disconnect()
+
+
+async def test_one_correction_replaces_a_sentence_said_over_several_finals(server: Server) -> None:
+    room = await server.create_room()
+    speaker = await presenter(server, room).connect()
+    audience = await viewer(server, room["id"]).connect()
+    for text in ("Unless a system", "is established.", "For the frequent", "formal review."):
+        await speaker.emit("text", {"kind": "final", "text": text})
+    await audience.wait_for(lambda: len(audience.finals) == 4)
+    ids = [c["id"] for c in audience.finals]
+
+    await speaker.emit(
+        "correct", {"id": ids[0], "through": ids[2], "text": "Unless a system is established for the"}
+    )
+    await audience.wait_for(lambda: sum(c["kind"] == "correction" for c in audience.captions) == 3)
+    corrections = [(c["id"], c["text"]) for c in audience.captions if c["kind"] == "correction"]
+    assert corrections == [(ids[0], "Unless a system is established for the"), (ids[1], ""), (ids[2], "")]
+    async with server.http() as http:
+        txt = (await http.get(f"/api/rooms/{room['id']}/transcript.txt")).text
+        vtt = (await http.get(f"/api/rooms/{room['id']}/transcript.vtt")).text
+    assert txt == "Unless a system is established for the formal review.\n"
+    assert [text for *_, text in parse_blocks(vtt.removeprefix("WEBVTT\n\n"), ".")] == [
+        "Unless a system is established for the formal review."
+    ]
+
+    await speaker.emit("correct", {"id": ids[2], "through": ids[0], "text": "backwards"})
+    await speaker.emit("correct", {"id": ids[0], "through": "another:3", "text": "elsewhere"})
+    await speaker.emit("correct", {"id": ids[0], "through": ids[0][:-1] + "999", "text": "too many"})
+    await speaker.wait_for(lambda: sum(e["code"] == "bad_range" for e in speaker.errors) == 3, within_s=5)
     for client in (speaker, audience):
         await client.disconnect()
 

@@ -51,6 +51,39 @@ async def test_bad_requests_are_problem_responses(server: Server) -> None:
         assert unknown_session.status_code == 404
 
 
+async def test_the_server_says_what_it_transcribes_and_refuses_rooms_in_other_languages(
+    server: Server,
+) -> None:
+    async with server.http() as http:
+        offered = (await http.get("/api/capabilities")).json()
+        german = await http.post("/api/rooms", json={"title": "Vortrag", "language": "de"})
+        british = await http.post("/api/rooms", json={"title": "Talk", "language": "en-GB"})
+    assert offered == {"recognizers": {"local": {"languages": ["en"], "partials": True}}, "default": "local"}
+    assert german.status_code == 422
+    assert german.json()["code"] == "unsupported_language"
+    assert "transcribes en" in german.json()["detail"]
+    assert british.status_code == 201, "a regional code of a language the recogniser speaks is that language"
+    assert british.json()["language"] == "en-GB"
+
+
+async def test_a_room_tells_its_audience_who_captions_it(server: Server) -> None:
+    async with server.http() as http:
+        own = (
+            await http.post("/api/rooms", json={"title": "Panel", "notice": "Live captions by  Jane Doe"})
+        ).json()
+        plain = (await http.post("/api/rooms", json={"title": "Talk"})).json()
+        too_long = await http.post("/api/rooms", json={"title": "Talk", "notice": "x" * 121})
+        own_info = (await http.get(f"/api/rooms/{own['id']}")).json()
+        plain_info = (await http.get(f"/api/rooms/{plain['id']}")).json()
+        transcript_page = (await http.get(f"/embed/{own['id']}?lines=all")).text
+        overlay_page = (await http.get(f"/embed/{own['id']}?lines=2")).text
+    assert own_info["notice"] == "Live captions by Jane Doe"
+    assert plain_info["notice"] == "Automatic captions: they may contain mistakes."
+    assert too_long.status_code == 422
+    assert "Live captions by Jane Doe" in transcript_page
+    assert "Live captions by Jane Doe" not in overlay_page, "an overlay on a video shows only the captions"
+
+
 async def test_qr_codes_health_and_metrics(server: Server) -> None:
     room = await server.create_room()
     async with server.http() as http:

@@ -184,3 +184,19 @@ async def test_a_stream_resumed_from_a_settled_point_neither_repeats_nor_skips(
     joined = " ".join(e.text for e in before + after)
     assert word_error_rate(final_text(whole), joined) <= 0.05, joined
     assert not repeats_itself(normalise(joined).split())
+
+
+async def test_a_resumed_stream_starts_a_sentence_where_the_stored_text_ended_one(
+    engine: Engine, speech: SpeechCorpus
+) -> None:
+    """After a restart the stored finals are the prompt: an old lower-case one must not teach lower case."""
+    audio = load_audio(speech.path("spk1_snt3.wav"))
+    stored = "the child almost hurt the small dog. drop the two when you add the figures."
+    session = engine.open_stream(coalesce=False, resume=Resume(at=60.0, committed_end=59.0, prompt=stored))
+    for frame in split_frames(audio, 0.1):
+        await session.feed(float32_to_pcm16(frame))
+    await session.finish()
+    resumed = finals([e async for e in session.events()])
+    assert resumed
+    assert resumed[0].start >= 60.0
+    assert resumed[0].text.startswith("At"), [e.text for e in resumed]

@@ -83,10 +83,11 @@ class RedisServer:
 
 
 class CaptionsProcess:
-    """``captions gateway`` or ``captions transcriber`` as a child process, its output in a log file."""
+    """A ``captions`` service (serve, gateway, transcriber) as a child process, its output in a log file."""
 
-    def __init__(self, command: str, env: dict[str, str], folder: Path, name: str) -> None:
+    def __init__(self, command: str, env: dict[str, str], folder: Path, name: str, cwd: Path = ROOT) -> None:
         self.command = command
+        self.cwd = cwd
         self.name = name
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -111,7 +112,7 @@ class CaptionsProcess:
                 env=self._env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                cwd=ROOT,
+                cwd=self.cwd,
             )
         probe = "/metrics" if self.command == "transcriber" else "/healthz"
         wait_until(lambda: self._alive() and self._answers(probe), f"{self.name}", within_s)

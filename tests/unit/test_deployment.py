@@ -112,6 +112,17 @@ def test_dockerfile_sets_only_real_settings() -> None:
     assert used <= settings_variables()
 
 
+def test_the_app_image_serves_the_web_build_it_copies() -> None:
+    """An installed package cannot find the checkout's build: the image names where it put it."""
+    dockerfile = (ROOT / "infra" / "docker" / "Dockerfile").read_text()
+    app_stage = dockerfile.split(" AS app", 1)[1].split("\nFROM ", 1)[0]
+    copied = re.search(r"COPY --from=web \S+/browser (\S+)", app_stage)
+    named = re.search(r"CAPTIONS_WEB_DIR=(\S+)", app_stage)
+    assert copied
+    assert named
+    assert copied[1] == named[1]
+
+
 def test_readme_documents_every_setting() -> None:
     readme = (ROOT / "README.md").read_text()
     undocumented = [

@@ -27,7 +27,7 @@ from starlette.types import ASGIApp
 
 from captions.bus.events import RoomEvents
 from captions.bus.inputs import RoomInputs
-from captions.gateway.api import health, rooms, transcripts
+from captions.gateway.api import capabilities, health, rooms, transcripts
 from captions.gateway.embed import pages as embed_pages
 from captions.gateway.http import (
     DOCS_CSP,
@@ -132,6 +132,7 @@ def create_app(settings: Settings, backends: BackendsFactory) -> ASGIApp:
         _install_docs(api)
     web = install_web_app(api, settings.web_dir)
     api.include_router(rooms.router)
+    api.include_router(capabilities.router)
     api.include_router(transcripts.router)
     api.include_router(health.router)
     api.include_router(embed_pages.router)
@@ -139,12 +140,14 @@ def create_app(settings: Settings, backends: BackendsFactory) -> ASGIApp:
     if web:
         mount_web_assets(api, settings.web_dir)
     else:
+        log.warning("no web app build in %s: / shows a notice (set CAPTIONS_WEB_DIR)", settings.web_dir)
 
         @api.get("/", include_in_schema=False)
         async def home() -> HTMLResponse:
             return HTMLResponse(
                 "<!doctype html><title>Live captions</title><p>The captions server is running; the web app "
-                "is not built here (<code>make run</code> builds it).</p>"
+                "is not built here (<code>make run</code> builds it; <code>CAPTIONS_WEB_DIR</code> names a build "
+                "elsewhere).</p>"
             )
 
     http: ASGIApp = SecurityHeaders(BodyLimit(api, settings.max_body_bytes))

@@ -16,7 +16,8 @@ import socketio
 from pydantic import BaseModel, ValidationError
 
 from captions.bus.events import RoomEvent, RoomEvents, SessionEnded
-from captions.gateway.catchup import Catchup, to_caption
+from captions.gateway.catchup import Catchup
+from captions.gateway.corrections import apply_correction
 from captions.gateway.guard import ClientError, Guard, first_error, parse
 from captions.gateway.live import Client, LiveRoom
 from captions.gateway.sessions import AtCapacity, Sessions
@@ -249,11 +250,7 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         await self._sessions.text(live, caption.text, caption.kind == "final")
 
     async def _correct(self, client: Client, live: LiveRoom, correction: Correction) -> None:
-        record = await self._store.correct(client.room_id, correction.id, correction.text.strip())
-        if record is None:
-            raise ClientError("unknown_caption", f"this room has no final caption {correction.id!r}")
-        caption = to_caption(record).model_copy(update={"kind": "correction"})
-        await self._events.publish(RoomEvent.caption(client.room_id, caption))
+        await apply_correction(self._store, self._events, client.room_id, correction)
 
     # --- room events to clients ------------------------------------------------------------------------
 

@@ -56,6 +56,7 @@ class RoomService:
             hash_key(key),
             now(),
             viewer_token_hash=hash_key(token) if token else "",
+            notice=" ".join((request.notice or "").split()),
         )
         await self._store.create_room(record)
         return record, key, token

@@ -18,6 +18,7 @@ class RoomRecord:
     created_at: datetime
     embed_origins: tuple[str, ...] = ()  # sites allowed to embed the captions widget; empty = any
     viewer_token_hash: str = ""  # private rooms: SHA-256 of the viewer token; empty = public
+    notice: str = ""  # what viewers are told of the captions ("Live captions by ..."); empty = the default
 
 
 class RoomGone(LookupError):

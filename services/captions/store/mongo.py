@@ -46,6 +46,7 @@ class MongoStore:
                 "created_at": room.created_at,
                 "embed_origins": list(room.embed_origins),
                 "viewer_token_hash": room.viewer_token_hash,
+                "notice": room.notice,
                 "used": False,
             }
         )
@@ -65,6 +66,7 @@ class MongoStore:
             doc["created_at"],
             tuple(doc.get("embed_origins", ())),
             doc.get("viewer_token_hash", ""),
+            doc.get("notice", ""),
         )
 
     async def unused_rooms(self, created_before: datetime, limit: int) -> list[str]:

@@ -13,7 +13,11 @@ from captions.store.base import CaptionRecord, RoomGone, RoomRecord, SessionReco
 
 # Columns added after the first release, with their definitions: files written before them are migrated.
 _ADDED_COLUMNS = {
-    "rooms": {"embed_origins": "TEXT NOT NULL DEFAULT ''", "viewer_token_hash": "TEXT NOT NULL DEFAULT ''"},
+    "rooms": {
+        "embed_origins": "TEXT NOT NULL DEFAULT ''",
+        "viewer_token_hash": "TEXT NOT NULL DEFAULT ''",
+        "notice": "TEXT NOT NULL DEFAULT ''",
+    },
     "sessions": {
         "state": "TEXT NOT NULL DEFAULT 'ended'",
         "last_seq": "INTEGER NOT NULL DEFAULT -1",
@@ -32,7 +36,7 @@ PRAGMA foreign_keys = ON;
 CREATE TABLE IF NOT EXISTS rooms (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, language TEXT NOT NULL, key_hash TEXT NOT NULL,
     created_at TEXT NOT NULL, embed_origins TEXT NOT NULL DEFAULT '',
-    viewer_token_hash TEXT NOT NULL DEFAULT ''
+    viewer_token_hash TEXT NOT NULL DEFAULT '', notice TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS rooms_by_age ON rooms(created_at);
 CREATE TABLE IF NOT EXISTS sessions (
@@ -74,8 +78,8 @@ class SqliteStore:
 
     async def create_room(self, room: RoomRecord) -> None:
         await self._write(
-            "INSERT INTO rooms (id, title, language, key_hash, created_at, embed_origins, viewer_token_hash) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO rooms (id, title, language, key_hash, created_at, embed_origins, viewer_token_hash, "
+            "notice) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 room.id,
                 room.title,
@@ -84,6 +88,7 @@ class SqliteStore:
                 room.created_at.isoformat(),
                 " ".join(room.embed_origins),
                 room.viewer_token_hash,
+                room.notice,
             ),
         )
 
@@ -92,7 +97,7 @@ class SqliteStore:
 
     async def get_room(self, room_id: str) -> RoomRecord | None:
         async with self._db.execute(
-            "SELECT id, title, language, key_hash, created_at, embed_origins, viewer_token_hash "
+            "SELECT id, title, language, key_hash, created_at, embed_origins, viewer_token_hash, notice "
             "FROM rooms WHERE id = ?",
             (room_id,),
         ) as cursor:
@@ -100,7 +105,14 @@ class SqliteStore:
         if row is None:
             return None
         return RoomRecord(
-            row[0], row[1], row[2], row[3], datetime.fromisoformat(row[4]), tuple(row[5].split()), row[6]
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            datetime.fromisoformat(row[4]),
+            tuple(row[5].split()),
+            row[6],
+            row[7],
         )
 
     async def unused_rooms(self, created_before: datetime, limit: int) -> list[str]:

@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader
 from captions.gateway.api.rooms import RoomIdPath
 from captions.gateway.embed.options import EmbedOptions
 from captions.gateway.services import Services, services
+from captions.protocol import DEFAULT_NOTICE
 from captions.store.base import CaptionRecord
 
 HERE = Path(__file__).parent
@@ -55,7 +56,13 @@ async def embed_page(room_id: RoomIdPath, request: Request, deps: Deps) -> Respo
     response = templates.TemplateResponse(
         request,
         "embed.html",
-        {"room": record, "private": private, "options": options, "finals": finals},
+        {
+            "room": record,
+            "private": private,
+            "options": options,
+            "finals": finals,
+            "notice": DEFAULT_NOTICE if private else record.notice or DEFAULT_NOTICE,
+        },
         headers={
             "Content-Security-Policy": content_security_policy(record.embed_origins),
             "Cache-Control": "no-store",

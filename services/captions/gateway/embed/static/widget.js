@@ -11,6 +11,7 @@
   const parentOrigin = main.dataset.parent;
   const liveView = main.dataset.lines !== "all";
   const KEPT_IN_LIVE_VIEW = 40;
+  const LATE_S = 2; // captions this late say so
   const finals = new Map();
   flow.querySelectorAll(".final").forEach((el) => finals.set(el.dataset.id, el));
   let lastId = main.dataset.lastId || null;
@@ -63,10 +64,29 @@
   }
 
   const STATES = { paused: "Paused", stopping: "The talk has ended.", ended: "The talk has ended." };
+  let talk = ""; // what the talk is doing
+  let behind = ""; // how late the captions are, when they are
   function status(state) {
-    if (state.session === "live") show("");
-    else if (STATES[state.session]) show(STATES[state.session]);
-    else if (!finals.size) show("Captions appear here when the talk starts.");
+    if (state.session === "live") talk = "";
+    else if (STATES[state.session]) talk = STATES[state.session];
+    else if (!finals.size) talk = "Captions appear here when the talk starts.";
+    if (state.session !== "live") behind = "";
+    show(behind || talk);
+    if (!liveView && (state.session === "ended" || state.session === "stopping")) offerTranscript();
+  }
+
+  function lag(report) {
+    behind = report.seconds >= LATE_S ? `Captions ${Math.round(report.seconds)} s behind` : "";
+    show(behind || talk);
+  }
+
+  // The full transcript view (the viewer link without the app): the finished talk's transcript is a tap away.
+  function offerTranscript() {
+    if (token || stateEl.querySelector("a")) return;
+    const link = document.createElement("a");
+    link.href = `/api/rooms/${encodeURIComponent(room)}/transcript.txt`;
+    link.textContent = "Download the transcript";
+    stateEl.append(" ", link);
   }
 
   let reported = 0;
@@ -102,7 +122,7 @@
         ws.send("3");
       } else if (data.startsWith("40")) {
         attempt = 0;
-        show("");
+        show(behind || talk);
       } else if (data.startsWith("44")) {
         const refusal = JSON.parse(data.slice(2));
         const code = refusal.data && refusal.data.code;
@@ -111,6 +131,7 @@
         const [event, payload] = JSON.parse(data.slice(2));
         if (event === "caption") render(payload);
         else if (event === "status") status(payload);
+        else if (event === "lag") lag(payload);
         else if (event === "error" && payload.code === "room_deleted") show(GONE);
       }
     };

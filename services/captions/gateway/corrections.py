@@ -1,0 +1,37 @@
+"""A presenter's correction: one final, or a sentence said over several finals replaced by one text."""
+
+from __future__ import annotations
+
+from captions.bus.events import RoomEvent, RoomEvents
+from captions.gateway.catchup import to_caption
+from captions.gateway.guard import ClientError
+from captions.protocol import MAX_CORRECTED_FINALS, Correction, parse_caption_id
+from captions.store.base import Store
+
+
+async def apply_correction(store: Store, events: RoomEvents, room_id: str, correction: Correction) -> None:
+    """Stored first, then told to the room: the first final gets the text, the rest of the range becomes empty
+    (viewers and exports drop empty finals), so the sentence reads once."""
+    text = correction.text.strip()
+    for index, caption_id in enumerate(corrected_ids(correction)):
+        record = await store.correct(room_id, caption_id, "" if index else text)
+        if record is None:
+            if not index:
+                raise ClientError("unknown_caption", f"this room has no final caption {caption_id!r}")
+            continue
+        caption = to_caption(record).model_copy(update={"kind": "correction"})
+        await events.publish(RoomEvent.caption(room_id, caption))
+
+
+def corrected_ids(correction: Correction) -> list[str]:
+    """The finals a correction replaces, in order: ``id`` alone, or ``id`` through ``through`` of one session."""
+    if correction.through is None or correction.through == correction.id:
+        return [correction.id]
+    first, last = parse_caption_id(correction.id), parse_caption_id(correction.through)
+    if first is None or last is None or first[0] != last[0] or last[1] < first[1]:
+        raise ClientError(
+            "bad_range", "a correction's range runs from a final to a later one of the same session"
+        )
+    if last[1] - first[1] >= MAX_CORRECTED_FINALS:
+        raise ClientError("bad_range", f"one correction replaces at most {MAX_CORRECTED_FINALS} finals")
+    return [f"{first[0]}:{seq}" for seq in range(first[1], last[1] + 1)]
