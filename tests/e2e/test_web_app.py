@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 import pytest
 
 from captions.asr.engine import Engine
 from captions.audio.pcm import load_audio
 from captions.protocol import SAMPLE_RATE
-from captions.settings import Settings
-from tests.e2e.test_embed_browser import ARTIFACTS, browser_tools, run_node
+from captions.settings import WEB_BUILD, Settings
+from tests.support.browser import ARTIFACTS, browser_tools, run_node
 from tests.support.harness import Server
 from tests.support.speech import SpeechCorpus, normalise, word_error_rate
-
-WEB_BUILD = (
-    Path(__file__).resolve().parents[2]
-    / "apps"
-    / "angular-captions"
-    / "dist"
-    / "angular-captions"
-    / "browser"
-)
 
 
 async def test_presenter_speaks_and_a_phone_viewer_reads_along_through_a_reload(
@@ -56,4 +47,45 @@ async def test_presenter_speaks_and_a_phone_viewer_reads_along_through_a_reload(
     assert result["browserModeOffered"] is False
     assert "not available" in str(result["unsupportedNote"])
     for shot in ("viewer-phone.png", "viewer-phone-end.png", "presenter-console.png"):
+        assert (ARTIFACTS / shot).stat().st_size > 0
+
+
+async def test_a_talk_from_start_to_end_as_its_people_see_it(
+    server_settings: Settings, engine: Engine, speech: SpeechCorpus
+) -> None:
+    """Phone viewer: Live, Paused, Live, Ended with the transcript offered; presenter back from its link in a
+    fresh browser; axe-core on home, presenter, viewer and embed mid-talk (no serious or critical violation)."""
+    node = browser_tools()
+    if not (WEB_BUILD / "index.html").is_file():
+        pytest.skip("the Angular app is not built (make test builds it)")
+    screenshots = os.environ.get("SCREENSHOTS_DIR", "")
+    async with Server(server_settings.model_copy(update={"web_dir": WEB_BUILD}), engine) as server:
+        args = [
+            server.url,
+            str(speech.path("talk.wav")),
+            str(ARTIFACTS),
+            *([screenshots] if screenshots else []),
+        ]
+        result = await run_node(node, "talk-flow.mjs", *args)
+    axe = result["axe"]
+    assert isinstance(axe, dict)
+    assert set(axe) == {"home", "presenter", "viewer", "embed"}
+    blocking = {
+        page: [v for v in found if v["impact"] in ("serious", "critical")] for page, found in axe.items()
+    }
+    assert blocking == {page: [] for page in axe}, blocking
+    states = result["states"]
+    assert isinstance(states, list)
+    assert [state.split(" ")[0] for state in states] == ["Live", "Paused", "Live", "The"], states
+    assert states[-1] == "The talk has ended — download the transcript below."
+    assert result["downloads"] == [
+        f"/api/rooms/{result['room']}/transcript.{f}" for f in ("txt", "vtt", "srt")
+    ]
+    assert result["notice"] == "Automatic captions: they may contain mistakes."
+    reopened = result["reopened"]
+    assert isinstance(reopened, dict)
+    assert (reopened["title"], reopened["keyLeftInAddressBar"]) == ("Opening keynote", False)
+    assert str(reopened["session"]).startswith("Ended"), "the other device presents the same room"
+    assert result["presenterLinkInAddressBar"] is False
+    for shot in ("presenter-console.png", "viewer-phone.png", "embed-widget.png", "overlay-transparent.png"):
         assert (ARTIFACTS / shot).stat().st_size > 0

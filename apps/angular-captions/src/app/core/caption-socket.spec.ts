@@ -110,7 +110,7 @@ describe('CaptionSocket', () => {
     service.open({ room: 'room1', role: 'presenter', key: 'k' });
     const socket = sockets[0];
     for (let i = 0; i < MAX_BUFFERED_FRAMES + 5; i++) service.sendAudio(new ArrayBuffer(2));
-    expect(service.unsentFrames).toBe(MAX_BUFFERED_FRAMES);
+    expect(service.unsentFrames()).toBe(MAX_BUFFERED_FRAMES);
     socket.server('connect');
     expect(audioSeqs(socket)).toEqual([]);
     socket.server('status', status(-1, 0));
@@ -118,8 +118,23 @@ describe('CaptionSocket', () => {
     expect(seqs[0]).toBe(5);
     expect(seqs.at(-1)).toBe(MAX_BUFFERED_FRAMES + 4);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(service.unsentFrames()).toBe(0);
     service.sendAudio(new ArrayBuffer(2));
     expect(socket.emitted.at(-1)).toEqual(['audio', { seq: MAX_BUFFERED_FRAMES + 5, pcm: expect.any(ArrayBuffer) }]);
+  });
+
+  it('knows the talk\'s audio time from the frames it captured, also after a reload', () => {
+    service.open({ room: 'room1', role: 'presenter', key: 'k' });
+    sockets[0].server('connect');
+    sockets[0].server('status', { ...status(-1, 0), session_id: 'a', audio_seconds: 0 });
+    for (let i = 0; i < 25; i++) service.sendAudio(new ArrayBuffer(2));
+    expect(service.capturedSeconds).toBe(2.5);
+
+    service.open({ room: 'room1', role: 'presenter', key: 'k' }); // the server has more frames than counted here
+    sockets[1].server('connect');
+    sockets[1].server('status', { ...status(99, 100), session_id: 'a', audio_seconds: 10 });
+    for (let i = 0; i < 10; i++) service.sendAudio(new ArrayBuffer(2));
+    expect(service.capturedSeconds).toBe(11);
   });
 
   it('resends what a restarted server had not settled, from the resume_seq it names', () => {

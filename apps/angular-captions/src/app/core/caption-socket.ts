@@ -1,7 +1,7 @@
 import { DestroyRef, Injectable, InjectionToken, inject, signal } from '@angular/core';
 import { io, type ManagerOptions, type SocketOptions } from 'socket.io-client';
 import { CaptionTranscript } from './caption-transcript';
-import type { Caption, ConnectAuth, ErrorEvent, Lag, Status, TextCaption } from './generated';
+import type { Caption, ConnectAuth, Correction, ErrorEvent, Lag, Status, TextCaption } from './generated';
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'refused';
 
@@ -27,6 +27,8 @@ export const SOCKET_FACTORY = new InjectionToken<SocketFactory>('socket.io clien
  * the presenter resends from there. A 30 s outage loses no speech.
  */
 export const MAX_BUFFERED_FRAMES = 300;
+/** Audio frames are 100 ms. */
+export const FRAMES_PER_SECOND = 10;
 
 interface AudioOut {
   readonly seq: number;
@@ -44,6 +46,8 @@ export class CaptionSocket {
   private socket: SocketLike | null = null;
   private auth: Omit<ConnectAuth, 'last_id'> | null = null;
   private nextSeq = 0;
+  /** The session the server last named, and the seq of its first frame (for the talk's running time). */
+  private session: { id: string | null; firstSeq: number } = { id: null, firstSeq: 0 };
   private kept: AudioOut[] = [];
   /** The server has said, since this connection opened, which frame it needs: frames go out as they come. */
   private synced = false;
@@ -57,6 +61,9 @@ export class CaptionSocket {
   readonly error = this._error.asReadonly();
   /** How far the server's transcription of this room is behind real time (0 when it keeps up). */
   readonly lagSeconds = this._lagSeconds.asReadonly();
+  private readonly _unsentFrames = signal(0);
+  /** Frames captured while the connection was down, kept to be sent when it is back (at most MAX_BUFFERED_FRAMES). */
+  readonly unsentFrames = this._unsentFrames.asReadonly();
   readonly transcript = new CaptionTranscript();
 
   constructor() {
@@ -117,19 +124,22 @@ export class CaptionSocket {
     this.kept.push(frame);
     if (this.kept.length > MAX_BUFFERED_FRAMES) this.kept.shift();
     if (this.socket?.connected && this.synced) this.socket.emit('audio', frame);
+    else this._unsentFrames.update((count) => Math.min(count + 1, MAX_BUFFERED_FRAMES));
   }
 
-  /** Frames kept that the server has not been sent since the connection went down. */
-  get unsentFrames(): number {
-    return this.synced && this.socket?.connected ? 0 : this.kept.length;
+  /** The session's audio time as this presenter has captured it: frames are numbered from the session's start
+   * (a reloaded page continues the server's numbering), 100 ms each. */
+  get capturedSeconds(): number {
+    return this.session.id ? Math.max(0, this.nextSeq - this.session.firstSeq) / FRAMES_PER_SECOND : 0;
   }
 
   sendText(caption: TextCaption): void {
     this.socket?.emit('text', caption);
   }
 
-  correct(id: string, text: string): void {
-    this.socket?.emit('correct', { id, text });
+  /** Replace final ``id`` (through final ``through``, when a sentence spans several) with ``text``. */
+  correct(correction: Correction): void {
+    this.socket?.emit('correct', correction);
   }
 
   control(command: 'start' | 'pause' | 'stop'): void {
@@ -148,8 +158,14 @@ export class CaptionSocket {
     // A presenter page that was reloaded continues the numbering the server already has.
     const lastSeq = status.last_seq ?? -1;
     if (lastSeq >= this.nextSeq) this.nextSeq = lastSeq + 1;
+    if (status.session_id && status.session_id !== this.session.id) {
+      const heard = Math.round((status.audio_seconds ?? 0) * FRAMES_PER_SECOND);
+      const firstSeq = lastSeq >= 0 ? lastSeq + 1 - heard : Math.max(0, this.nextSeq - 1);
+      this.session = { id: status.session_id, firstSeq };
+    }
     if (!this.synced) {
       this.synced = true;
+      this._unsentFrames.set(0);
       const from = status.resume_seq ?? lastSeq + 1;
       for (const frame of this.kept) if (frame.seq >= from) this.socket?.emit('audio', frame);
     }

@@ -1,7 +1,7 @@
 import { HttpClient, HttpHeaders } from '@angular/common/http';
 import { Injectable, inject } from '@angular/core';
 import { firstValueFrom } from 'rxjs';
-import type { Caption, RoomCreate, RoomCreated, RoomInfo } from './generated';
+import type { Capabilities, Caption, RoomCreate, RoomCreated, RoomInfo } from './generated';
 
 interface TranscriptJson {
   readonly cues: readonly { id: string; start: number; end: number; text: string }[];
@@ -28,6 +28,10 @@ export class RoomsApi {
 
   create(room: RoomCreate): Promise<RoomCreated> {
     return firstValueFrom(this.http.post<RoomCreated>('/api/rooms', room));
+  }
+
+  capabilities(): Promise<Capabilities> {
+    return firstValueFrom(this.http.get<Capabilities>('/api/capabilities'));
   }
 
   info(roomId: string, access?: RoomAccess): Promise<RoomInfo> {

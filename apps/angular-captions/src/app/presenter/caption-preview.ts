@@ -1,23 +1,47 @@
-import { ChangeDetectionStrategy, Component, ElementRef, afterRenderEffect, input, output, signal, viewChild } from '@angular/core';
+import { ChangeDetectionStrategy, Component, ElementRef, afterRenderEffect, computed, input, output, signal, viewChild } from '@angular/core';
 import type { CaptionLine } from '../core/caption-transcript';
 
 export interface CorrectionRequest {
   readonly id: string;
+  /** The last final of the range the text replaces, when it spans several. */
+  readonly through?: string;
   readonly text: string;
 }
 
-/** The presenter's own captions: partial greyed, finals solid; a final can be clicked and corrected. */
+/** The finals being corrected: indices into ``finals``, ``from`` to ``to``. */
+interface Editing {
+  readonly from: number;
+  readonly to: number;
+}
+
+/** A sentence said over several finals is corrected at once, up to this many. */
+export const MAX_CORRECTED_FINALS = 50;
+
+/**
+ * The presenter's own captions: partial greyed, finals solid. A final can be clicked and corrected; a correction
+ * can take in the following finals (Shift+click one, or "Add the next caption") so a whole sentence is replaced.
+ */
 @Component({
   selector: 'app-caption-preview',
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     <div #scroller class="scroller" aria-live="polite" aria-label="Your captions">
-      @for (line of finals(); track line.id) {
-        @if (editing() === line.id) {
-          <input class="edit" [value]="line.text" aria-label="Correct this caption"
-                 (keydown.enter)="save(line, $event)" (keydown.escape)="editing.set(null)" (blur)="editing.set(null)" />
-        } @else {
-          <button type="button" class="final" [class.corrected]="line.corrected" (click)="editing.set(line.id)"
+      @for (line of finals(); track line.id; let i = $index) {
+        @if (editing(); as range) {
+          @if (i === range.from) {
+            <span class="editor">
+              <textarea #editor class="edit" rows="2" [value]="draft()" aria-label="Correct these captions"
+                        aria-describedby="edit-help" (input)="draft.set(value($event))"
+                        (keydown.enter)="save($event)" (keydown.escape)="cancel()" (blur)="blurred($event)"></textarea>
+              <button type="button" class="more" (click)="extend(range.to + 1)" [disabled]="!canExtend()">Add the next caption</button>
+              <span id="edit-help" class="help">Enter saves · Esc cancels · Shift+click a later caption to replace up to it</span>
+            </span>
+          } @else if ((i < range.from || i > range.to) && line.text) {
+            <button type="button" class="final" [class.corrected]="line.corrected" (mousedown)="pick($event, i)"
+                    (click)="startEditing(i)" title="Click to correct">{{ line.text }}</button>
+          }
+        } @else if (line.text) {
+          <button type="button" class="final" [class.corrected]="line.corrected" (click)="startEditing(i)"
                   title="Click to correct">{{ line.text }}</button>
         }
       } @empty {
@@ -37,7 +61,10 @@ export interface CorrectionRequest {
     .final:hover, .final:focus-visible { outline: 2px solid #8ab4f8; }
     .final.corrected { text-decoration: underline dotted #8ab4f8; }
     .partial { color: #aaa; }
-    .edit { font: inherit; width: 100%; }
+    .editor { display: grid; gap: 0.3rem; margin: 0.3rem 0; }
+    .edit { font: inherit; width: 100%; box-sizing: border-box; }
+    .more { justify-self: start; font: 0.9rem system-ui, sans-serif; }
+    .help { font: 0.8rem system-ui, sans-serif; color: #ccc; }
     .hint { color: #aaa; margin: 0; }
   `,
 })
@@ -45,8 +72,16 @@ export class CaptionPreview {
   readonly finals = input.required<readonly CaptionLine[]>();
   readonly partial = input<CaptionLine | null>(null);
   readonly correct = output<CorrectionRequest>();
-  protected readonly editing = signal<string | null>(null);
+  protected readonly editing = signal<Editing | null>(null);
+  protected readonly draft = signal('');
+  protected readonly canExtend = computed(() => {
+    const range = this.editing();
+    if (!range) return false;
+    const next = this.finals()[range.to + 1];
+    return !!next && next.sessionId === this.finals()[range.from].sessionId && range.to + 1 - range.from < MAX_CORRECTED_FINALS;
+  });
   private readonly scroller = viewChild.required<ElementRef<HTMLElement>>('scroller');
+  private readonly editor = viewChild<ElementRef<HTMLTextAreaElement>>('editor');
 
   constructor() {
     afterRenderEffect(() => {
@@ -55,11 +90,58 @@ export class CaptionPreview {
       const element = this.scroller().nativeElement;
       if (!this.editing()) element.scrollTop = element.scrollHeight;
     });
+    afterRenderEffect(() => {
+      if (this.editing()) this.editor()?.nativeElement.focus();
+    });
   }
 
-  protected save(line: CaptionLine, event: Event): void {
-    const text = (event.target as HTMLInputElement).value.trim();
+  protected startEditing(index: number): void {
+    this.editing.set({ from: index, to: index });
+    this.draft.set(this.finals()[index].text);
+  }
+
+  /** Shift+click on a later final of the same session while correcting: the range runs up to it. */
+  protected pick(event: MouseEvent, index: number): void {
+    const range = this.editing();
+    if (!event.shiftKey || !range || index <= range.to) return;
+    event.preventDefault(); // the textarea keeps its focus
+    this.extend(index);
+  }
+
+  protected extend(index: number): void {
+    const range = this.editing();
+    const finals = this.finals();
+    if (!range || index >= finals.length || finals[index].sessionId !== finals[range.from].sessionId) return;
+    const to = Math.min(index, range.from + MAX_CORRECTED_FINALS - 1);
+    const added = finals.slice(range.to + 1, to + 1).map((line) => line.text);
+    this.draft.set([this.draft(), ...added].join(' ').replace(/\s+/g, ' ').trim());
+    this.editing.set({ from: range.from, to });
+  }
+
+  protected save(event: Event): void {
+    event.preventDefault();
+    const range = this.editing();
+    const text = this.draft().trim();
     this.editing.set(null);
-    if (text && text !== line.text) this.correct.emit({ id: line.id, text });
+    if (!range || !text) return;
+    const finals = this.finals();
+    const original = finals.slice(range.from, range.to + 1).map((line) => line.text).join(' ');
+    if (text === original) return;
+    const through = range.to > range.from ? { through: finals[range.to].id } : {};
+    this.correct.emit({ id: finals[range.from].id, ...through, text });
+  }
+
+  protected cancel(): void {
+    this.editing.set(null);
+  }
+
+  /** Leaving the editor cancels, unless focus went to its own "Add the next caption" button. */
+  protected blurred(event: FocusEvent): void {
+    const to = event.relatedTarget as HTMLElement | null;
+    if (!to?.classList.contains('more')) this.cancel();
+  }
+
+  protected value(event: Event): string {
+    return (event.target as HTMLTextAreaElement).value;
   }
 }

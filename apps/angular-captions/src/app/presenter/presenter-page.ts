@@ -1,7 +1,7 @@
 import { ChangeDetectionStrategy, Component, DestroyRef, OnInit, computed, inject, input, signal } from '@angular/core';
 import { RouterLink } from '@angular/router';
 import { BrowserSpeech } from '../core/browser-speech';
-import { CaptionSocket } from '../core/caption-socket';
+import { CaptionSocket, FRAMES_PER_SECOND, MAX_BUFFERED_FRAMES } from '../core/caption-socket';
 import { Microphone } from '../core/microphone';
 import { PresenterKeys } from '../core/presenter-keys';
 import { RoomsApi } from '../core/rooms-api';
@@ -19,6 +19,8 @@ const SESSION_LABELS: Record<string, string> = {
   stopping: 'Finishing…',
   ended: 'Ended',
 };
+
+const SHORTCUTS: Record<string, 'start' | 'pause' | 'stop'> = { KeyS: 'start', KeyP: 'pause', KeyX: 'stop' };
 
 export interface SessionSummary {
   readonly duration: string;
@@ -39,6 +41,7 @@ function clock(totalSeconds: number): string {
   changeDetection: ChangeDetectionStrategy.OnPush,
   imports: [CaptionPreview, ConnectionBadge, LevelMeter, RouterLink, SharePanel],
   providers: [CaptionSocket, Microphone, BrowserSpeech],
+  host: { '(document:keydown)': 'onKey($event)' },
   templateUrl: './presenter-page.html',
   styleUrl: './presenter-page.css',
 })
@@ -54,6 +57,8 @@ export class PresenterPage implements OnInit {
   protected readonly title = signal('');
   protected readonly language = signal('en');
   protected readonly hasKey = signal(true);
+  private readonly key = signal<string | null>(null);
+  private sending = false;
   protected readonly viewerToken = signal<string | null>(null);
   protected readonly mode = signal<CaptureMode>('audio');
   protected readonly deviceId = signal<string | null>(null);
@@ -67,7 +72,8 @@ export class PresenterPage implements OnInit {
   protected readonly canStop = computed(() => this.capturing() || this.session() === 'live' || this.session() === 'paused');
   /** The talk's running time: its audio time (it survives reloads and restarts); browser text has none. */
   protected readonly elapsed = computed(() => {
-    const audio = this.socket.status()?.audio_seconds ?? 0;
+    this.now(); // captured audio grows between statuses: read it every second
+    const audio = Math.max(this.socket.status()?.audio_seconds ?? 0, this.mode() === 'audio' ? this.socket.capturedSeconds : 0);
     if (audio > 0) return clock(audio);
     const started = this.sessionStartedAt();
     if (!started || this.session() === 'idle') return '0:00';
@@ -92,10 +98,28 @@ export class PresenterPage implements OnInit {
       ],
     };
   });
-  /** Transcription behind real time: viewers read late; nothing is lost, partials are skipped meanwhile. */
+  /** Transcription behind real time: viewers read late; nothing is lost, partials are skipped meanwhile. Only
+   * a connected server can say so: while it is unreachable, ``offline`` says what is happening instead. */
   protected readonly behind = computed(() => {
     const seconds = this.socket.lagSeconds();
+    if (this.socket.state() !== 'connected') return '';
     return seconds >= 1 ? `Captions are ${seconds.toFixed(1)} s behind: the server is catching up (nothing is lost).` : '';
+  });
+  /** The connection is down: speech is kept (up to MAX_BUFFERED_FRAMES) and sent when it is back. */
+  protected readonly offline = computed(() => {
+    const state = this.socket.state();
+    if (state !== 'reconnecting' && state !== 'offline') return '';
+    if (!this.capturing()) return 'Offline — reconnecting…';
+    const frames = this.socket.unsentFrames();
+    const kept = Math.round(frames / FRAMES_PER_SECOND);
+    const full = frames >= MAX_BUFFERED_FRAMES ? ` (only the last ${MAX_BUFFERED_FRAMES / FRAMES_PER_SECOND} s are kept)` : '';
+    return `Offline — ${kept} s of speech kept, sent when the connection is back${full}.`;
+  });
+  /** The link that opens this console on another device: the key rides in the #fragment, which browsers never
+   * send to a server. */
+  protected readonly presenterLink = computed(() => {
+    const key = this.key();
+    return key ? `${location.origin}/present/${encodeURIComponent(this.room())}#key=${encodeURIComponent(key)}` : '';
   });
   protected readonly problem = computed(() => {
     const error = this.socket.error();
@@ -112,7 +136,9 @@ export class PresenterPage implements OnInit {
   }
 
   async ngOnInit(): Promise<void> {
+    this.takeKeyFromLink();
     const key = this.keys.get(this.room());
+    this.key.set(key);
     this.hasKey.set(key !== null);
     if (key === null) return;
     this.viewerToken.set(this.keys.viewerToken(this.room()));
@@ -135,11 +161,12 @@ export class PresenterPage implements OnInit {
   }
 
   protected async start(): Promise<void> {
+    this.sending = true;
     if (this.mode() === 'audio') {
-      const started = await this.microphone.start(this.deviceId(), (pcm) => this.socket.sendAudio(pcm));
+      const started = await this.microphone.start(this.deviceId(), (pcm) => this.sending && this.socket.sendAudio(pcm));
       if (!started) return;
     } else {
-      this.speech.start(this.language(), (kind, text) => this.socket.sendText({ kind, text }));
+      this.speech.start(this.language(), (kind, text) => this.sending && this.socket.sendText({ kind, text }));
     }
     this.socket.control('start');
     this.capturing.set(true);
@@ -164,13 +191,36 @@ export class PresenterPage implements OnInit {
   }
 
   protected correct(request: CorrectionRequest): void {
-    this.socket.correct(request.id, request.text);
+    this.socket.correct(request);
   }
 
   private async release(): Promise<void> {
+    // Audio still in the worklet (or a late recognition result) must not reach the server after Pause or Stop:
+    // a frame for a paused session resumes it.
+    this.sending = false;
     this.capturing.set(false);
     this.speech.stop();
     await this.microphone.stop();
+  }
+
+  /** Keyboard shortcuts (also shown on the buttons): Alt+S start or resume, Alt+P pause, Alt+X stop. */
+  protected onKey(event: KeyboardEvent): void {
+    if (!event.altKey || event.ctrlKey || event.metaKey || !this.hasKey()) return;
+    const action = SHORTCUTS[event.code];
+    if (!action) return;
+    event.preventDefault();
+    if (action === 'start' && !this.capturing() && this.socket.state() !== 'refused') void this.start();
+    else if (action === 'pause' && this.capturing()) void this.pause();
+    else if (action === 'stop' && this.canStop()) void this.stop();
+  }
+
+  /** A presenter link (``/present/ID#key=KEY``) opened here: keep its key in this browser, and take it out of
+   * the address bar (a shared screen would show it). */
+  private takeKeyFromLink(): void {
+    const key = new URLSearchParams(location.hash.slice(1)).get('key');
+    if (!key) return;
+    this.keys.save(this.room(), key);
+    history.replaceState(history.state, '', location.pathname + location.search);
   }
 
   private trackSession(): void {

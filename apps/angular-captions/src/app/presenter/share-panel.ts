@@ -1,7 +1,7 @@
 import { ChangeDetectionStrategy, Component, DestroyRef, computed, effect, inject, input, signal } from '@angular/core';
 import { RoomsApi } from '../core/rooms-api';
 
-type Copied = 'link' | 'embed' | null;
+type Copied = 'link' | 'embed' | 'presenter' | null;
 
 /** How the audience gets to the captions: viewer link, QR code, embed snippet, each easy to copy. */
 @Component({
@@ -22,9 +22,18 @@ type Copied = 'link' | 'embed' | null;
     </div>
     <label for="embed-snippet">Embed on a web page</label>
     <div class="row">
-      <textarea id="embed-snippet" readonly rows="3">{{ embedSnippet() }}</textarea>
+      <textarea id="embed-snippet" readonly rows="5">{{ embedSnippet() }}</textarea>
       <button type="button" (click)="copy('embed', embedSnippet())">{{ copied() === 'embed' ? 'Copied' : 'Copy' }}</button>
     </div>
+    @if (presenterLink()) {
+      <label for="presenter-link">Presenter link</label>
+      <div class="row">
+        <input id="presenter-link" type="password" readonly [value]="presenterLink()" />
+        <button type="button" (click)="copy('presenter', presenterLink())">{{ copied() === 'presenter' ? 'Copied' : 'Copy' }}</button>
+      </div>
+      <p class="keep">Keep this link to present from another device or after clearing this browser. Anyone with it
+        can present in this room: do not share it with the audience.</p>
+    }
   `,
   styles: `
     :host { display: grid; gap: 0.4rem; }
@@ -33,6 +42,8 @@ type Copied = 'link' | 'embed' | null;
     .private { margin: 0; font-size: 0.9rem; }
     .row { display: flex; gap: 0.4rem; }
     input, textarea { flex: 1; font: 0.85rem ui-monospace, monospace; }
+    textarea { resize: vertical; white-space: pre-wrap; overflow-wrap: anywhere; field-sizing: content; min-height: 5lh; }
+    .keep { margin: 0; font-size: 0.85rem; }
     button { font: inherit; }
   `,
 })
@@ -41,6 +52,8 @@ export class SharePanel {
   readonly roomId = input.required<string>();
   /** A private room's viewer token: it goes after # in links, where no server or log sees it. */
   readonly viewerToken = input<string | null>(null);
+  /** The presenter's own link (key in the #fragment), shown masked: a shared screen must not show it. */
+  readonly presenterLink = input('');
   protected readonly copied = signal<Copied>(null);
   private readonly privateQr = signal<string | null>(null);
   private readonly fragment = computed(() => {

@@ -1,17 +1,21 @@
-import { ChangeDetectionStrategy, Component, inject, signal } from '@angular/core';
+import { ChangeDetectionStrategy, Component, OnInit, computed, inject, signal } from '@angular/core';
 import { Router } from '@angular/router';
 import { PresenterKeys } from '../core/presenter-keys';
 import { RoomsApi } from '../core/rooms-api';
+import { parsePresenterAccess } from './presenter-link';
 
-export const LANGUAGES: readonly { code: string; name: string }[] = [
-  { code: 'en', name: 'English' },
-  { code: 'de', name: 'Deutsch' },
-  { code: 'es', name: 'Español' },
-  { code: 'fr', name: 'Français' },
-  { code: 'it', name: 'Italiano' },
-  { code: 'nl', name: 'Nederlands' },
-  { code: 'pt', name: 'Português' },
-];
+const NAMES = new Intl.DisplayNames(['en'], { type: 'language' });
+
+/** A language's name in English (and in itself, where that differs), for the room's language choice. */
+export function languageName(code: string): string {
+  const english = NAMES.of(code) ?? code;
+  try {
+    const own = new Intl.DisplayNames([code], { type: 'language' }).of(code);
+    return own && own !== english ? `${english} (${own})` : english;
+  } catch {
+    return english;
+  }
+}
 
 /** Create a room, or open one with its presenter key. */
 @Component({
@@ -20,11 +24,18 @@ export const LANGUAGES: readonly { code: string; name: string }[] = [
   templateUrl: './home-page.html',
   styleUrl: './home-page.css',
 })
-export class HomePage {
+export class HomePage implements OnInit {
   private readonly api = inject(RoomsApi);
   private readonly keys = inject(PresenterKeys);
   private readonly router = inject(Router);
-  protected readonly languages = LANGUAGES;
+  /** What this server transcribes (GET /api/capabilities); English until it has said. */
+  private readonly spoken = signal<readonly string[]>(['en']);
+  protected readonly languages = computed(() =>
+    this.spoken()
+      .map((code) => ({ code, name: languageName(code) }))
+      .sort((a, b) => a.name.localeCompare(b.name)),
+  );
+  protected readonly onlyLanguage = computed(() => (this.languages().length === 1 ? this.languages()[0].name : null));
   protected readonly title = signal('');
   protected readonly language = signal('en');
   protected readonly private = signal(false);
@@ -32,6 +43,18 @@ export class HomePage {
   protected readonly openKey = signal('');
   protected readonly busy = signal(false);
   protected readonly problem = signal<string | null>(null);
+
+  async ngOnInit(): Promise<void> {
+    try {
+      const capabilities = await this.api.capabilities();
+      const languages = capabilities.recognizers[capabilities.default]?.languages ?? [];
+      if (!languages.length) return;
+      this.spoken.set(languages);
+      if (!languages.includes(this.language())) this.language.set(languages[0]);
+    } catch {
+      // An older server: English, as before.
+    }
+  }
 
   protected async create(event: SubmitEvent): Promise<void> {
     event.preventDefault();
@@ -61,14 +84,14 @@ export class HomePage {
 
   protected async open(event: SubmitEvent): Promise<void> {
     event.preventDefault();
-    const id = this.openId().trim();
-    const key = this.openKey().trim();
-    if (!id || !key) {
-      this.problem.set('Enter the room id and its presenter key.');
+    const access = parsePresenterAccess(this.openId());
+    const key = access?.key ?? this.openKey().trim();
+    if (!access || !key) {
+      this.problem.set('Paste your presenter link, or enter the room id and its presenter key.');
       return;
     }
-    this.keys.save(id, key);
-    await this.router.navigate(['/present', id]);
+    this.keys.save(access.room, key);
+    await this.router.navigate(['/present', access.room]);
   }
 
   protected checked(event: Event): boolean {

@@ -4,25 +4,20 @@ import { provideHttpClient } from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SOCKET_FACTORY } from '../core/caption-socket';
+import { socketStub, type SocketStub } from '../core/socket-stub';
 import { ViewerPage } from './viewer-page';
 
 /** Let the page's awaited HTTP responses and follow-up work run. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 describe('ViewerPage', () => {
-  let handlers: Map<string, (...args: any[]) => void>;
+  let handlers: SocketStub['handlers'];
 
   beforeEach(() => {
     localStorage.clear();
-    handlers = new Map();
-    const fake = {
-      connected: true,
-      io: { on: () => undefined },
-      on: (event: string, listener: (...args: any[]) => void) => handlers.set(event, listener),
-      emit: () => undefined,
-      connect: () => undefined,
-      disconnect: () => undefined,
-    };
+    const stub = socketStub();
+    handlers = stub.handlers;
+    const fake = stub.socket;
     TestBed.configureTestingModule({
       providers: [
         provideZonelessChangeDetection(),
@@ -33,14 +28,21 @@ describe('ViewerPage', () => {
     });
   });
 
-  it('shows caption text as text, never as HTML, with the partial line last', async () => {
+  /** The page on a room with no captions yet, its info answered. */
+  async function openRoom(info: object) {
     const fixture = TestBed.createComponent(ViewerPage);
     fixture.componentRef.setInput('room', 'room1');
     fixture.detectChanges();
     const http = TestBed.inject(HttpTestingController);
     http.expectOne('/api/rooms/room1/transcript.json').flush({ cues: [] });
     await settle();
-    http.expectOne('/api/rooms/room1').flush({ title: 'Keynote' });
+    http.expectOne('/api/rooms/room1').flush(info);
+    await settle();
+    return fixture;
+  }
+
+  it('shows caption text as text, never as HTML, with the partial line last', async () => {
+    const fixture = await openRoom({ title: 'Keynote' });
     handlers.get('connect')!();
     handlers.get('caption')!({ id: 's:0', kind: 'final', text: '<img src=x onerror=alert(1)>', start: 0, end: 1, session_id: 's' });
     handlers.get('caption')!({ id: 's:1', kind: 'partial', text: 'and now', start: 1, end: 2, session_id: 's' });
@@ -84,5 +86,33 @@ describe('ViewerPage', () => {
     await fixture.whenStable();
     expect(element.classList).toContain('theme-light');
     expect(JSON.parse(localStorage.getItem('captions.viewer-settings')!)).toEqual({ fontSize: 32, theme: 'light' });
+  });
+
+  it('tells the reader what the talk is doing, how late the captions are, and that they are automatic', async () => {
+    const fixture = await openRoom({ title: 'Keynote', notice: 'Live captions by Jane Doe' });
+    handlers.get('connect')!();
+    const element: HTMLElement = fixture.nativeElement;
+    const state = () => element.querySelector('.talk-state')?.textContent?.trim();
+    const status = (session: string) =>
+      handlers.get('status')!({ room: 'room1', session, session_id: 's', presenter_connected: true, viewers: 1, last_seq: -1, resume_seq: 0, audio_seconds: 0 });
+
+    status('live');
+    handlers.get('lag')!({ room: 'room1', seconds: 4.4 });
+    await fixture.whenStable();
+    expect(state()).toBe('Live');
+    expect(element.querySelector('.behind')?.textContent?.trim()).toBe('Captions 4 s behind');
+    expect(element.querySelector('.caption-notice')?.textContent?.trim()).toBe('Live captions by Jane Doe');
+
+    handlers.get('lag')!({ room: 'room1', seconds: 0 });
+    status('paused');
+    await fixture.whenStable();
+    expect(state()).toContain('Paused');
+    expect(element.querySelector('.behind')).toBeNull();
+
+    status('ended');
+    await fixture.whenStable();
+    expect(state()).toBe('The talk has ended — download the transcript below.');
+    expect([...element.querySelectorAll('.notice.ended a')].map((a) => a.textContent)).toEqual(['TXT', 'VTT', 'SRT']);
+    expect(element.querySelector('.talk-state')?.getAttribute('aria-live')).toBe('polite');
   });
 });

@@ -20,6 +20,8 @@ import { THEMES, ViewerSettings, type ViewerTheme } from './viewer-settings';
 
 /** How close to the bottom (px) still counts as reading live. */
 const LIVE_MARGIN = 48;
+/** Captions at least this late (seconds) tell the reader. */
+export const LATE_S = 2;
 
 interface WakeLockSentinelLike {
   release(): Promise<void>;
@@ -44,6 +46,8 @@ export class ViewerPage implements OnInit {
   protected readonly themes = THEMES;
   protected readonly formats: readonly TranscriptFormat[] = ['txt', 'vtt', 'srt'];
   protected readonly title = signal('');
+  /** What this room tells its audience about the captions (the default: that they are automatic). */
+  protected readonly notice = signal('');
   protected readonly following = signal(true);
   protected readonly showSettings = signal(false);
   private readonly scroller = viewChild<ElementRef<HTMLElement>>('scroller');
@@ -75,6 +79,11 @@ export class ViewerPage implements OnInit {
     }
   });
   protected readonly ended = computed(() => ['stopping', 'ended'].includes(this.socket.status()?.session ?? ''));
+  /** Captions arriving late say so (they all arrive: the server catches up). */
+  protected readonly behind = computed(() => {
+    const seconds = this.socket.lagSeconds();
+    return seconds >= LATE_S && this.socket.status()?.session === 'live' ? `Captions ${Math.round(seconds)} s behind` : '';
+  });
 
   constructor() {
     afterRenderEffect(() => {
@@ -103,7 +112,9 @@ export class ViewerPage implements OnInit {
     for (const caption of await this.api.latestFinals(this.room(), access)) this.socket.transcript.apply(caption);
     this.socket.open({ room: this.room(), role: 'viewer', ...(this.token ? { token: this.token } : {}) });
     try {
-      this.title.set((await this.api.info(this.room(), access)).title);
+      const info = await this.api.info(this.room(), access);
+      this.title.set(info.title);
+      this.notice.set(info.notice);
     } catch {
       this.title.set('Live captions');
     }

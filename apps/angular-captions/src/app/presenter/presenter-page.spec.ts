@@ -1,0 +1,86 @@
+import { TestBed } from '@angular/core/testing';
+import { provideZonelessChangeDetection } from '@angular/core';
+import { provideHttpClient } from '@angular/common/http';
+import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
+import { provideRouter } from '@angular/router';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SOCKET_FACTORY } from '../core/caption-socket';
+import { socketStub, type SocketStub } from '../core/socket-stub';
+import { PresenterPage } from './presenter-page';
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+describe('PresenterPage', () => {
+  let stub: SocketStub;
+  let handlers: SocketStub['handlers'];
+
+  beforeEach(() => {
+    localStorage.clear();
+    stub = socketStub();
+    handlers = stub.handlers;
+    const fake = stub.socket;
+    TestBed.configureTestingModule({
+      providers: [
+        provideZonelessChangeDetection(),
+        provideHttpClient(),
+        provideHttpClientTesting(),
+        provideRouter([]),
+        { provide: SOCKET_FACTORY, useValue: () => fake },
+      ],
+    });
+  });
+
+  afterEach(() => history.replaceState(null, '', '/'));
+
+  async function open(hash = '') {
+    history.replaceState(null, '', `/present/room1${hash}`);
+    const fixture = TestBed.createComponent(PresenterPage);
+    fixture.componentRef.setInput('room', 'room1');
+    fixture.detectChanges();
+    await settle();
+    const http = TestBed.inject(HttpTestingController);
+    http.match('/api/rooms/room1/transcript.json').forEach((r) => r.flush({ cues: [] }));
+    await settle();
+    http.match('/api/rooms/room1').forEach((r) => r.flush({ title: 'Keynote', language: 'en', notice: 'x' }));
+    await fixture.whenStable();
+    return { fixture, element: fixture.nativeElement as HTMLElement };
+  }
+
+  it('opens from a presenter link: keeps the key, takes it out of the address bar, offers the link to copy', async () => {
+    const { element } = await open('#key=the%2Bkey');
+    expect(localStorage.getItem('captions.presenter-key.room1')).toBe('the+key');
+    expect(location.hash).toBe('');
+    const link = element.querySelector('#presenter-link') as HTMLInputElement;
+    expect(link.type).toBe('password');
+    expect(link.value).toBe(`${location.origin}/present/room1#key=the%2Bkey`);
+    expect(element.querySelector('.keep')?.textContent).toContain('present from another device');
+    expect(element.querySelector('a.home')?.getAttribute('aria-label')).toBeNull();
+  });
+
+  it('answers Alt+S, Alt+P and Alt+X, and shows them on its buttons', async () => {
+    localStorage.setItem('captions.presenter-key.room1', 'k');
+    const { fixture, element } = await open();
+    handlers.get('connect')!();
+    handlers.get('status')!({ room: 'room1', session: 'live', session_id: 's', presenter_connected: true, viewers: 0, last_seq: -1, resume_seq: 0, audio_seconds: 3 });
+    await fixture.whenStable();
+    expect([...element.querySelectorAll('.buttons kbd')].map((k) => k.textContent)).toEqual(['Alt+S', 'Alt+P', 'Alt+X']);
+    document.dispatchEvent(new KeyboardEvent('keydown', { code: 'KeyX', altKey: true }));
+    await settle();
+    expect(stub.emitted).toContainEqual(['stop']);
+  });
+
+  it('says honestly that it is offline and how much speech it keeps', async () => {
+    localStorage.setItem('captions.presenter-key.room1', 'k');
+    const { fixture, element } = await open();
+    handlers.get('connect')!();
+    handlers.get('lag')!({ room: 'room1', seconds: 1.0 });
+    stub.connected = false;
+    handlers.get('disconnect')!('transport close');
+    (fixture.componentInstance as unknown as { capturing: { set(v: boolean): void } }).capturing.set(true);
+    const socket = (fixture.componentInstance as unknown as { socket: { sendAudio(pcm: ArrayBuffer): void } }).socket;
+    for (let i = 0; i < 120; i++) socket.sendAudio(new ArrayBuffer(3200));
+    await fixture.whenStable();
+    expect(element.querySelector('.offline')?.textContent).toBe('Offline — 12 s of speech kept, sent when the connection is back.');
+    expect(element.querySelector('.lag')).toBeNull();
+  });
+});

@@ -1,0 +1,105 @@
+// A talk as its people live it, in a real browser: the presenter creates a room and speaks (a WAV as the
+// microphone); a phone viewer sees Live, Paused, Live again and Ended with the transcript offered; the embed
+// widget and a transparent overlay show the captions; the presenter reopens the room from its presenter link in
+// a fresh browser. axe-core checks home, presenter, viewer and embed mid-talk. Screenshots go to ARTIFACT_DIR
+// (and to SCREENSHOT_DIR when given: `make screenshots` refreshes docs/images).
+// Usage: node talk-flow.mjs SERVER_URL SPEECH_WAV ARTIFACT_DIR [SCREENSHOT_DIR]   -> one JSON line on stdout
+import { copyFileSync, mkdirSync } from "node:fs";
+import { audit, withAxe } from "./axe.mjs";
+import { launch, normalise, waitUntil } from "./chromium.mjs";
+
+const [server, wav, artifacts, screenshots] = process.argv.slice(2);
+mkdirSync(artifacts, { recursive: true });
+const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
+const result = { axe: {}, states: [] };
+
+async function shot(page, name, options = {}) {
+  const path = `${artifacts}/${name}`;
+  await page.screenshot({ path, ...options });
+  if (screenshots) {
+    mkdirSync(screenshots, { recursive: true });
+    copyFileSync(path, `${screenshots}/${name}`);
+  }
+}
+
+const browser = await launch([
+  "--use-fake-ui-for-media-stream",
+  "--use-fake-device-for-media-stream",
+  `--use-file-for-fake-audio-capture=${wav}%noloop`,
+  "--autoplay-policy=no-user-gesture-required",
+]);
+try {
+  const desk = await withAxe(await browser.newContext({ viewport: { width: 1280, height: 860 } }));
+  const presenter = await desk.newPage();
+  await presenter.goto(`${server}/`);
+  await presenter.waitForSelector("form");
+  result.axe.home = await audit(presenter);
+  await presenter.fill("#title", "Opening keynote");
+  await presenter.click("form button[type=submit]");
+  await presenter.waitForURL(/\/present\//);
+  await presenter.waitForSelector("app-connection-badge.connected", { timeout: 10000 });
+  const viewerUrl = await presenter.inputValue("#viewer-link");
+  const presenterLink = await presenter.inputValue("#presenter-link");
+  result.presenterLinkInAddressBar = presenter.url().includes("key=");
+  result.presenterLink = presenterLink.replace(/key=.*/, "key=…");
+  const room = new URL(viewerUrl).pathname.split("/").pop();
+  result.room = room;
+
+  const phone = await withAxe(await browser.newContext(PHONE));
+  const viewer = await phone.newPage();
+  await viewer.goto(viewerUrl);
+  await viewer.waitForSelector("app-connection-badge.connected", { timeout: 10000 });
+  const state = () => viewer.textContent(".talk-state").then((text) => text.trim());
+  const seeState = async (pattern, what) => {
+    const seen = await waitUntil(async () => {
+      const now = await state();
+      return pattern.test(now) ? now : null;
+    }, 30000, what);
+    result.states.push(seen);
+  };
+  const viewerText = () => viewer.evaluate(() => [...document.querySelectorAll(".final")].map((p) => p.textContent).join(" "));
+
+  await presenter.click("button.start");
+  await seeState(/^Live$/, "Live on the phone");
+  await waitUntil(async () => normalise(await viewerText()).length >= 6, 30000, "the viewer's first words");
+  result.notice = (await viewer.textContent(".caption-notice")).trim();
+
+  result.axe.presenter = await audit(presenter);
+  result.axe.viewer = await audit(viewer);
+  await shot(presenter, "presenter-console.png");
+  await shot(viewer, "viewer-phone.png");
+
+  const web = await withAxe(await browser.newContext({ viewport: { width: 960, height: 260 } }));
+  const embed = await web.newPage();
+  await embed.goto(`${server}/embed/${room}?lines=2&theme=dark&size=30`);
+  await embed.waitForSelector(".final", { timeout: 10000 });
+  result.axe.embed = await audit(embed);
+  await shot(embed, "embed-widget.png");
+  const overlay = await web.newPage();
+  await overlay.goto(`${server}/embed/${room}?lines=2&theme=transparent&size=34&position=bottom`);
+  await overlay.waitForSelector(".final", { timeout: 10000 });
+  await shot(overlay, "overlay-transparent.png", { omitBackground: true });
+
+  await presenter.keyboard.press("Alt+KeyP"); // the Pause shortcut
+  await seeState(/^Paused/, "Paused on the phone");
+  await presenter.click("button.start");
+  await seeState(/^Live$/, "Live again on the phone");
+  await presenter.click("button.stop");
+  await seeState(/^The talk has ended/, "Ended on the phone");
+  result.downloads = await viewer.evaluate(() => [...document.querySelectorAll(".notice.ended a")].map((a) => a.getAttribute("href")));
+  await shot(viewer, "viewer-phone-ended.png");
+
+  // Another device: a fresh browser opens the console from the presenter link alone.
+  const laptop = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const again = await laptop.newPage();
+  await again.goto(presenterLink);
+  await again.waitForSelector("app-connection-badge.connected", { timeout: 10000 });
+  result.reopened = {
+    title: (await again.textContent("h1")).trim(),
+    keyLeftInAddressBar: again.url().includes("key="),
+    session: (await again.textContent(".session")).trim(),
+  };
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(result));
