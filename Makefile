@@ -12,7 +12,7 @@ WEB_BUILD := $(WEB)/dist/angular-captions/browser/index.html
 WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public $(WEB)/scripts shared/schemas -type f -not -path '*/generated/*' 2>/dev/null) \
 	$(WEB)/angular.json $(WEB)/package.json $(WEB)/tsconfig.json $(WEB)/tsconfig.app.json
 
-.PHONY: run test bench soak lint typecheck web-test setup system clean
+.PHONY: run test bench soak screenshots lint typecheck web-test setup system clean
 
 setup: $(STAMP) system $(BROWSER_DEPS)
 
@@ -59,11 +59,17 @@ bench: setup
 	$(BIN)/python -m tests.bench.server
 	$(BIN)/python -m tests.bench.scaleout
 	$(BIN)/python -m tests.bench.abuse
+	$(BIN)/python -m tests.bench.charts
+
+# The README's pictures: the browser test of a whole talk, saving its screenshots into docs/images.
+screenshots: setup $(WEB_BUILD) $(BROWSER_DEPS)
+	SCREENSHOTS_DIR=$(CURDIR)/docs/images $(BIN)/pytest tests/e2e/test_web_app.py -k talk_from_start
 
 # An hour of speech through the engine and through `captions serve` (SOAK_MINUTES, SOAK_PARALLEL=0: one run
 # after the other).
 soak: setup
 	$(BIN)/python -m tests.bench.soak
+	$(BIN)/python -m tests.bench.charts
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(WEB)/node_modules $(WEB)/dist tests/browser/node_modules
