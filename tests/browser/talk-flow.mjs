@@ -4,7 +4,7 @@
 // a fresh browser. axe-core checks home, presenter, viewer and embed mid-talk. Screenshots go to ARTIFACT_DIR
 // (and to SCREENSHOT_DIR when given: `make screenshots` refreshes docs/images).
 // Usage: node talk-flow.mjs SERVER_URL SPEECH_WAV ARTIFACT_DIR [SCREENSHOT_DIR]   -> one JSON line on stdout
-import { copyFileSync, mkdirSync } from "node:fs";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { audit, withAxe } from "./axe.mjs";
 import { launch, normalise, waitUntil } from "./chromium.mjs";
 
@@ -102,4 +102,5 @@ try {
 } finally {
   await browser.close();
 }
+writeFileSync(`${artifacts}/talk-flow.json`, JSON.stringify(result, null, 1)); // axe's findings, for reading
 console.log(JSON.stringify(result));
