@@ -182,7 +182,7 @@ def offline_transcriber(settings: Settings) -> TranscribeOffline:
     return transcribe
 
 
-async def soak(seconds: float, parallel: bool) -> dict[str, tuple[Stream, list[Window]]]:
+async def soak(seconds: float, parallel: bool) -> dict[str, Stream]:
     python = sys.executable
     base = [python, "-m", "tests.bench.soak_stream"]
     common = ["--seconds", str(seconds), "--cache", str(CACHE)]
@@ -198,7 +198,7 @@ async def soak(seconds: float, parallel: bool) -> dict[str, tuple[Stream, list[W
         engine_stream, serve_stream = await asyncio.gather(engine(), serve())
     else:
         engine_stream, serve_stream = await engine(), await serve()
-    return {"engine": (engine_stream, []), "serve": (serve_stream, [])}
+    return {"engine": engine_stream, "serve": serve_stream}
 
 
 def main() -> int:
@@ -223,7 +223,7 @@ def main() -> int:
     results: dict[str, Any] = {"offline": {"wer": offline_wer, "styled": offline_styled}, "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "minutes": minutes,
                                "parallel": parallel, "runs": {}}  # fmt: skip
     failed = False
-    for name, (stream, _) in runs.items():
+    for name, stream in runs.items():
         windows = score(program, stream, seconds)
         if not windows:
             raise SystemExit(f"soak: shorter than one {WINDOW_S / 60:.0f}-minute window")

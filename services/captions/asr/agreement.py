@@ -8,8 +8,9 @@ time and by matching the committed tail.
 Whisper ends every hypothesis as if the sentence ended where the audio does: a full stop, a comma, a cut-off
 "fig-". Punctuation on a hypothesis's last word is therefore not evidence; such a word is committed only once a
 later hypothesis has words after it (a sentence end: ``SENTENCE_END_CONTEXT_WORDS``), which decides its
-punctuation in context, or the utterance ends (a pause supports the sentence end). Committed text carries no boundary punctuation the speech did not support, and the
-next caption continues the sentence; a caption that follows a sentence end starts with a capital.
+punctuation in context, or the utterance ends (a pause supports the sentence end). Committed text carries no
+boundary punctuation the speech did not support, and the next caption continues the sentence; a caption that
+follows a sentence end starts with a capital.
 """
 
 from __future__ import annotations
