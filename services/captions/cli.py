@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import get_args
 
+from captions.allocator import settle_allocator
 from captions.exports import Cue, TranscriptFormat, render
 from captions.settings import Settings
 
@@ -85,6 +86,7 @@ def _web_server(args: argparse.Namespace, *, scale_out: bool) -> int:
     from captions.composition import gateway_app, serve_app, server_config
 
     settings = _server_settings(args)
+    settle_allocator(settings.malloc_arenas)
     if scale_out and not settings.redis_url:
         print("captions: the gateway needs Redis: set REDIS_URL", file=sys.stderr)
         return 2
@@ -103,6 +105,7 @@ def _transcriber(args: argparse.Namespace) -> int:
     from captions.transcriber.service import run_transcriber
 
     settings = _server_settings(args)
+    settle_allocator(settings.malloc_arenas)
     if not settings.redis_url:
         print("captions: the transcriber needs Redis: set REDIS_URL", file=sys.stderr)
         return 2

@@ -93,6 +93,12 @@ class Settings(BaseSettings):
     metrics_token: str = Field(
         default="", description="Bearer token for /metrics on the public port; empty = not served there."
     )
+    malloc_arenas: int = Field(
+        default=2,
+        ge=0,
+        description="glibc malloc arenas of a server process (fixed thresholds with it): memory stays flat "
+        "over a long day; 0 = glibc's defaults.",
+    )
 
     # --- scale-out (captions gateway / captions transcriber) ------------------------------------------------
     redis_url: str = Field(
