@@ -33,12 +33,15 @@ def serve_app(settings: Settings, engine: Engine | None = None) -> ASGIApp:
     @contextlib.asynccontextmanager
     async def one_process() -> AsyncIterator[Backends]:
         from captions.asr.engine import Engine
+        from captions.recognizers.local import LocalRecognizer
+        from captions.recognizers.registry import Recognizers
         from captions.transcriber.worker import TranscriberWorker
 
         store = await open_store(settings)
         inputs, events, metrics = MemoryRoomInputs(settings.max_rooms), MemoryRoomEvents(), Metrics()
         asr = engine if engine is not None else await asyncio.to_thread(Engine, settings)
-        worker = TranscriberWorker(asr, store, inputs, events, metrics, settings.lag_skip_partials_s)
+        recognizers = Recognizers.from_settings(settings, LocalRecognizer(asr))
+        worker = TranscriberWorker(recognizers, store, inputs, events, metrics, settings.lag_skip_partials_s)
         running = asyncio.create_task(worker.run())
         try:
             state = StoredRoomState(store)
@@ -50,6 +53,7 @@ def serve_app(settings: Settings, engine: Engine | None = None) -> ASGIApp:
             await inputs.close()
             await events.close()
             await store.close()
+            await recognizers.close()
             if engine is None:
                 asr.close()
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-from captions.protocol import Capabilities, RecognizerInfo
 from captions.settings import Settings
 
 WHISPER_LANGUAGES = (
@@ -32,20 +31,3 @@ def local_languages(settings: Settings) -> list[str]:
 def primary(code: str) -> str:
     """``en-GB`` -> ``en``: the part of a BCP-47 code a Whisper recogniser understands."""
     return code.split("-", 1)[0].lower()
-
-
-def capabilities(settings: Settings) -> Capabilities:
-    """The recognisers this server has configured (the local model; the browser's own recognition needs none)."""
-    return Capabilities(
-        recognizers={"local": RecognizerInfo(languages=local_languages(settings), partials=True)},
-        default="local",
-    )
-
-
-def unsupported(settings: Settings, language: str) -> str | None:
-    """Why a room in ``language`` cannot be transcribed here, or None when it can."""
-    spoken = local_languages(settings)
-    if primary(language) in spoken:
-        return None
-    offered = ", ".join(spoken) if len(spoken) < 10 else f"{len(spoken)} languages (GET /api/capabilities)"
-    return f"this server's recogniser does not transcribe {language!r}; it transcribes {offered}"

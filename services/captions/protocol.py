@@ -88,7 +88,44 @@ class Correction(Model):
     )
 
 
+# A room's vocabulary: the talk's names and jargon, given to the recogniser. Bounded so that it fits what every
+# recogniser takes (Whisper's prompt, a phrase list) and costs little per decode.
+MAX_VOCABULARY_TERMS = 100
+MAX_TERM_CHARS = 50
+Term = Annotated[
+    str,
+    Field(
+        min_length=1, max_length=MAX_TERM_CHARS, pattern=r"^[^\x00-\x1f,;]*[^\s\x00-\x1f,;][^\x00-\x1f,;]*$"
+    ),
+]
+Terms = Annotated[list[Term], Field(max_length=MAX_VOCABULARY_TERMS)]
+
+
+class VocabularyUpdate(Model):
+    """``vocabulary`` from the presenter: the room's terms from now on (the whole list; it replaces the last)."""
+
+    terms: Terms
+
+
 # --- Socket.IO: server -> presenter and viewers -----------------------------------------------------------
+
+
+class Vocabulary(Model):
+    """``vocabulary`` to the presenter: the room's terms, when it joins and whenever they change. ``learned``:
+    the terms just taken from a correction of theirs (words the recogniser got wrong)."""
+
+    terms: list[str]
+    learned: list[str] = Field(default_factory=list)
+
+
+class RecognizerNotice(Model):
+    """``recognizer`` to the presenter: the room's captions now come from ``active`` instead of ``requested``
+    (the cloud service failed mid-talk), and why. Its next session tries ``requested`` again."""
+
+    room: RoomId
+    requested: str
+    active: str
+    reason: str
 
 
 class Caption(Model):
@@ -161,6 +198,13 @@ class RoomCreate(Model):
         description="What viewers are told of the captions, e.g. 'Live captions by Jane Doe'; "
         f"none: {DEFAULT_NOTICE!r}.",
     )
+    recognizer: Annotated[str, Field(max_length=20, pattern=r"^[a-z]+$")] | None = Field(
+        default=None,
+        description="What turns speech into text (GET /api/capabilities lists this server's); none: the default.",
+    )
+    vocabulary: Terms = Field(
+        default_factory=list, description="The talk's names and jargon, to be recognised as written."
+    )
 
 
 class RoomCreated(Model):
@@ -195,6 +239,7 @@ class RoomInfo(Model):
     live: bool
     viewers: Annotated[int, Field(ge=0)]
     notice: str = Field(description="What viewers are told of the captions.")
+    recognizer: str = Field(description="What turns the room's speech into text.")
 
 
 class SessionInfo(Model):
@@ -214,14 +259,21 @@ EVENT_MODELS: dict[str, type[BaseModel]] = {
     "status": Status,
     "lag": Lag,
     "error": ErrorEvent,
+    "vocabulary-update": VocabularyUpdate,
+    "vocabulary": Vocabulary,
+    "recognizer": RecognizerNotice,
 }
 
 
 class RecognizerInfo(Model):
     """What one way of turning speech into text can do on this server."""
 
-    languages: list[str] = Field(description="Languages it transcribes (BCP-47 primary codes).")
+    languages: list[str] = Field(
+        description="Languages it transcribes (BCP-47 codes; a room's plain 'en' maps to its own English)."
+    )
     partials: bool = Field(description="It shows words before they are final.")
+    vocabulary: bool = Field(description="It takes a room's vocabulary (names, jargon).")
+    name: str = Field(description="What to call it in a user interface.")
 
 
 class Capabilities(Model):

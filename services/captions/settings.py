@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The app's build in a checkout, located from this package (not the working directory): `captions serve`
@@ -57,6 +57,31 @@ class Settings(BaseSettings):
     no_speech_threshold: float = 0.6
     log_prob_threshold: float = -1.0
     compression_ratio_threshold: float = 2.4
+
+    # --- cloud recognisers (rooms choose one; the local model is always there) ----------------------------
+    azure_speech_key: SecretStr = Field(default=SecretStr(""), description="Azure Speech resource key.")
+    azure_speech_region: str = Field(
+        default="", description="Azure region of the Speech resource (westeurope)."
+    )
+    azure_speech_host: str = Field(
+        default="",
+        description="ws://host:port of an on-premises Azure Speech container (instead of a region).",
+    )
+    google_project: str = Field(default="", description="Google Cloud project: enables Speech-to-Text v2.")
+    google_location: str = Field(default="global", description="Location of the Speech-to-Text recogniser.")
+    google_recognizer: str = Field(default="_", description="Recogniser id; _ = the default one.")
+    google_model: str = Field(default="long", description="Speech-to-Text model (long, chirp_2, ...).")
+    google_endpoint: str = Field(
+        default="",
+        description="Speech-to-Text endpoint (host:port); http://host:port = plaintext and anonymous "
+        "(emulators, tests).",
+    )
+    google_stream_s: float = Field(
+        default=290.0,
+        gt=5.0,
+        le=295.0,
+        description="A Google stream is replaced by a new one after this long (Google ends them at 5 min).",
+    )
 
     # --- server ------------------------------------------------------------------------------------------
     host: str = "127.0.0.1"

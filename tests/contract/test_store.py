@@ -67,6 +67,24 @@ async def test_a_rooms_caption_notice_is_kept(store: Store) -> None:
     assert (await store.get_room("room-1") or room()).notice == "", "none given: the default is the server's"
 
 
+async def test_a_rooms_recognizer_and_vocabulary_are_kept(store: Store) -> None:
+    await store.create_room(room())
+    terms = ("Kubernetes", "Xiaomi", "PyTorch Lightning")
+    await store.create_room(
+        RoomRecord("room-2", "Panel", "en", "hash", NOW, recognizer="google", vocabulary=terms)
+    )
+    assert await store.get_room("room-2") == RoomRecord(
+        "room-2", "Panel", "en", "hash", NOW, recognizer="google", vocabulary=terms
+    )
+    first = await store.get_room("room-1")
+    assert first is not None
+    assert (first.recognizer, first.vocabulary) == ("local", ())
+    await store.set_vocabulary("room-1", ("gRPC",))
+    assert (await store.get_room("room-1") or room()).vocabulary == ("gRPC",)
+    await store.set_vocabulary("room-1", ())
+    assert (await store.get_room("room-1") or room()).vocabulary == ()
+
+
 async def test_only_rooms_never_used_and_old_enough_are_unused(store: Store) -> None:
     for number in range(4):
         await store.create_room(RoomRecord(f"old-{number}", "Old", "en", "hash", NOW - timedelta(days=9)))

@@ -58,7 +58,8 @@ async def test_the_server_says_what_it_transcribes_and_refuses_rooms_in_other_la
         offered = (await http.get("/api/capabilities")).json()
         german = await http.post("/api/rooms", json={"title": "Vortrag", "language": "de"})
         british = await http.post("/api/rooms", json={"title": "Talk", "language": "en-GB"})
-    assert offered == {"recognizers": {"local": {"languages": ["en"], "partials": True}}, "default": "local"}
+    assert offered["recognizers"]["local"]["languages"] == ["en"]
+    assert offered["default"] == "local"
     assert german.status_code == 422
     assert german.json()["code"] == "unsupported_language"
     assert "transcribes en" in german.json()["detail"]

@@ -13,7 +13,10 @@ from captions.bus.inputs import RoomInput
 from captions.bus.memory import MemoryRoomEvents, MemoryRoomInputs
 from captions.metrics import Metrics
 from captions.protocol import Caption, Lag
+from captions.recognizers.local import LocalRecognizer
+from captions.recognizers.registry import Recognizers
 from captions.rooms.service import now
+from captions.settings import Settings
 from captions.store.base import RoomRecord, SessionRecord
 from captions.store.sqlite import SqliteStore
 from captions.transcriber.worker import TranscriberWorker
@@ -38,7 +41,8 @@ async def test_a_room_behind_real_time_reports_its_lag_skips_partials_and_keeps_
     await store.create_room(RoomRecord("room", "Lag", "en", "hash", now()))
     await store.start_session(SessionRecord("s1", "room", now()))
     bus, published, metrics = OneSession(), MemoryRoomEvents(), Metrics()
-    worker = TranscriberWorker(engine, store, bus, published, metrics, lag_skip_s=1.0)
+    recognizers = Recognizers(Settings(), LocalRecognizer(engine))
+    worker = TranscriberWorker(recognizers, store, bus, published, metrics, lag_skip_s=1.0)
     events: list[RoomEvent] = []
     subscription = published.events()
 

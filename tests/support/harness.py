@@ -94,11 +94,19 @@ class Client:
     errors: list[dict[str, Any]] = field(default_factory=list)
     sio: socketio.AsyncClient = field(default_factory=lambda: socketio.AsyncClient(reconnection=False))
     headers: dict[str, str] = field(default_factory=dict)  # X-Forwarded-For: a client behind a proxy
+    received: dict[str, list[Any]] = field(default_factory=dict)  # other events, once ``record``ed
 
     def __post_init__(self) -> None:
         self.sio.on("caption", self.captions.append)
         self.sio.on("status", self.statuses.append)
         self.sio.on("error", self.errors.append)
+
+    def record(self, *events: str) -> Client:
+        """Keep these events too (in ``received``); call before connecting."""
+        for event in events:
+            self.received[event] = []
+            self.sio.on(event, self.received[event].append)
+        return self
 
     async def connect(self) -> Client:
         await self.sio.connect(

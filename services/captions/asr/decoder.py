@@ -48,9 +48,16 @@ class WindowDecoder:
         self._tokenizer = Tokenizer(model.hf_tokenizer, multilingual, task="transcribe", language=lang)
 
     def decode(
-        self, audio: Audio, offset_s: float = 0.0, prompt: str = "", *, retry_loops: bool = True
+        self,
+        audio: Audio,
+        offset_s: float = 0.0,
+        prompt: str = "",
+        *,
+        retry_loops: bool = True,
+        hotwords: str = "",
     ) -> DecodeResult:
-        """Words in ``audio`` with times shifted by ``offset_s``; ``prompt`` is earlier text for context.
+        """Words in ``audio`` with times shifted by ``offset_s``; ``prompt`` is earlier text for context,
+        ``hotwords`` the talk's own terms (they come before the prompt and stay when a loop drops it).
 
         A repetitive short-window result is decoded again with the full window when ``retry_loops``; a caller
         that will decode again soon anyway passes False and just skips that hypothesis.
@@ -60,16 +67,16 @@ class WindowDecoder:
         features = self._model.feature_extractor(audio, padding=160)
         content_frames = features.shape[-1] - 1
         short = self._window_frames(content_frames)
-        words = self._decode_window(features, content_frames, short, prompt)
+        words = self._decode_window(features, content_frames, short, prompt, hotwords)
         if words is None and prompt:
             # Nearly every loop on a short window follows a prompt (the talk's own recurring sentences invite
             # Whisper to go on repeating): the same window without it is the cheap second try.
-            words = self._decode_window(features, content_frames, short, "")
+            words = self._decode_window(features, content_frames, short, "", hotwords)
         if words is not None:
             return DecodeResult(self._shift(words, offset_s))
         if not retry_loops:
             return DecodeResult([], looped=True)
-        words = self._decode_window(features, content_frames, FULL_WINDOW_FRAMES, prompt) or []
+        words = self._decode_window(features, content_frames, FULL_WINDOW_FRAMES, prompt, hotwords) or []
         return DecodeResult(self._shift(words, offset_s))
 
     def _window_frames(self, content_frames: int) -> int:
@@ -109,7 +116,12 @@ class WindowDecoder:
         )
 
     def _decode_window(
-        self, features: np.ndarray[Any, Any], content_frames: int, window_frames: int, prompt: str
+        self,
+        features: np.ndarray[Any, Any],
+        content_frames: int,
+        window_frames: int,
+        prompt: str,
+        hotwords: str = "",
     ) -> list[Word] | None:
         """Words, or None when the output looks like a decoder loop (so the caller can retry wider)."""
         model, tokenizer = self._model, self._tokenizer
@@ -120,7 +132,7 @@ class WindowDecoder:
         encoder_output = model.model.encode(get_ctranslate2_storage(padded[None]))
 
         prompt_tokens = tokenizer.encode(" " + prompt.strip()) if prompt else []
-        prompt_ids = model.get_prompt(tokenizer, prompt_tokens)
+        prompt_ids = model.get_prompt(tokenizer, prompt_tokens, hotwords=hotwords or None)
         result, avg_logprob, _temperature, _ratio = model.generate_with_fallback(
             encoder_output, prompt_ids, tokenizer, options
         )

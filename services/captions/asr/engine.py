@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from faster_whisper import WhisperModel
@@ -40,8 +41,11 @@ class Engine:
         coalesce: bool = True,
         resume: Resume | None = None,
         settle_marks: bool = False,
+        vocabulary: Sequence[str] = (),
     ) -> RecognizerSession:
-        recognizer = StreamingRecognizer(self.decoder(language), self.settings, resume=resume)
+        recognizer = StreamingRecognizer(
+            self.decoder(language), self.settings, resume=resume, vocabulary=vocabulary
+        )
         return RecognizerSession(recognizer, self._executor, coalesce=coalesce, settle_marks=settle_marks)
 
     def close(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Executor
 
 import numpy as np
@@ -70,6 +70,9 @@ class RecognizerSession:
             self._unprocessed += len(audio)
             await self._frames.put(audio)
 
+    def set_vocabulary(self, terms: Sequence[str]) -> None:
+        self._recognizer.set_vocabulary(terms)
+
     @property
     def lag_seconds(self) -> float:
         """Audio waiting to be recognised: how far behind real time this stream is."""
@@ -91,6 +94,8 @@ class RecognizerSession:
         """Stop without settling anything: the stream goes on elsewhere (another transcriber took it)."""
         self._closed = True
         self._worker.cancel()
+        # A worker cancelled before its first step never reaches its ``finally``: the end is said here too.
+        self._events.put_nowait(None)
 
     async def events(self) -> AsyncIterator[CaptionEvent]:
         while (event := await self._events.get()) is not None:

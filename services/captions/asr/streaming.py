@@ -15,6 +15,7 @@ This class is synchronous and holds the state of one stream; ``session.py`` runs
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +35,19 @@ REUSE_AFTER_SPEECH_S = 0.1
 # Past this, an utterance with nothing agreed is committed as heard (Whisper's window is 30 s).
 FORCE_COMMIT_S = 24.0
 HYSTERESIS = 0.15
+# Whisper's prompt holds 223 tokens; the terms take at most about a third of it, the talk's text the rest.
+HOTWORDS_CHARS = 300
+
+
+def hotwords(terms: Sequence[str]) -> str:
+    """A room's terms as Whisper reads them best: a short comma-separated list, the first terms first."""
+    text = ""
+    for term in terms:
+        joined = f"{text}, {term}" if text else term
+        if len(joined) > HOTWORDS_CHARS:
+            break
+        text = joined
+    return text
 
 
 @dataclass(frozen=True)
@@ -53,8 +67,10 @@ class StreamingRecognizer:
         settings: Settings,
         vad: StreamingVad | None = None,
         resume: Resume | None = None,
+        vocabulary: Sequence[str] = (),
     ) -> None:
         self._decoder = decoder
+        self._hotwords = hotwords(vocabulary)
         self._settings = settings
         self._vad = vad or StreamingVad()
         self._buffer: Audio = np.zeros(0, np.float32)
@@ -77,6 +93,10 @@ class StreamingRecognizer:
                 self._agreement.sentence_ended = ends_sentence(resume.prompt)
         self._next_id = 0
         self._partial_text = ""
+
+    def set_vocabulary(self, terms: Sequence[str]) -> None:
+        """Terms for the decodes from now on (called from the event loop; a decode reads the string once)."""
+        self._hotwords = hotwords(terms)
 
     @property
     def buffered_seconds(self) -> float:
@@ -140,7 +160,9 @@ class StreamingRecognizer:
     def _decode(self, end_sample: int, *, final: bool) -> DecodeResult:
         audio = self._buffer[: end_sample - self._buffer_start]
         prompt = context_prompt(self._history, self._settings.prompt_chars)
-        return self._decoder.decode(audio, self._buffer_start / SAMPLE_RATE, prompt, retry_loops=final)
+        return self._decoder.decode(
+            audio, self._buffer_start / SAMPLE_RATE, prompt, retry_loops=final, hotwords=self._hotwords
+        )
 
     def _decode_step(self) -> list[CaptionEvent]:
         self._last_decode_fed = self._fed

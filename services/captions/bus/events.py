@@ -1,6 +1,7 @@
 """Room events: what transcribers and gateways publish and every gateway delivers to its clients in the room.
 
-``caption``, ``status`` and ``lag`` go to clients as they are. ``ended`` (the transcriber stored a stopped
+``caption``, ``status`` and ``lag`` go to clients as they are; ``recognizer`` (the room's captions fell back to
+the local model) to its presenter. ``ended`` (the transcriber stored a stopped
 session's last final) and ``deleted`` (the room was deleted) are for gateways: they change what the room's
 clients are told and who stays connected.
 """
@@ -13,7 +14,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel
 
-from captions.protocol import Caption, Lag, Model, Status
+from captions.protocol import Caption, Lag, Model, RecognizerNotice, Status
 
 
 class SessionEnded(Model):
@@ -24,11 +25,12 @@ class RoomDeleted(Model):
     room: str
 
 
-RoomEventName = Literal["caption", "status", "lag", "ended", "deleted"]
+RoomEventName = Literal["caption", "status", "lag", "ended", "deleted", "recognizer"]
 ROOM_EVENT_MODELS: dict[RoomEventName, type[BaseModel]] = {
     "caption": Caption,
     "status": Status,
     "lag": Lag,
+    "recognizer": RecognizerNotice,
     "ended": SessionEnded,
     "deleted": RoomDeleted,
 }

@@ -13,7 +13,8 @@ from typing import Literal, Protocol
 
 # ``delete``: the room was deleted: drop it and everything of it. ``release``: this transcriber lost the room
 # (its lease went to another): drop it without a word more (made by the bus itself, never sent).
-InputKind = Literal["start", "audio", "text", "pause", "stop", "delete", "release"]
+# ``vocabulary``: the room's terms changed (``text``: one per line).
+InputKind = Literal["start", "audio", "text", "pause", "stop", "delete", "release", "vocabulary"]
 
 
 @dataclass(frozen=True)

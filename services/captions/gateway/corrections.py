@@ -23,6 +23,17 @@ async def apply_correction(store: Store, events: RoomEvents, room_id: str, corre
         await events.publish(RoomEvent.caption(room_id, caption))
 
 
+async def heard_text(store: Store, correction: Correction) -> str:
+    """What the recogniser wrote in the finals a correction replaces (read before it replaces them)."""
+    ids = corrected_ids(correction)
+    first = parse_caption_id(ids[0])
+    if first is None:
+        return ""
+    session_id, seq = first
+    records = await store.captions(session_id, after_seq=seq - 1, limit=len(ids))
+    return " ".join(record.text for record in records if record.id in ids)
+
+
 def corrected_ids(correction: Correction) -> list[str]:
     """The finals a correction replaces, in order: ``id`` alone, or ``id`` through ``through`` of one session."""
     if correction.through is None or correction.through == correction.id:

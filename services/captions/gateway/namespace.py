@@ -17,10 +17,11 @@ from pydantic import BaseModel, ValidationError
 
 from captions.bus.events import RoomEvent, RoomEvents, SessionEnded
 from captions.gateway.catchup import Catchup
-from captions.gateway.corrections import apply_correction
+from captions.gateway.corrections import apply_correction, heard_text
 from captions.gateway.guard import ClientError, Guard, first_error, parse
 from captions.gateway.live import Client, LiveRoom
 from captions.gateway.sessions import AtCapacity, Sessions
+from captions.gateway.vocabulary import RoomVocabulary
 from captions.limits.base import Limiter, address_key, room_key
 from captions.metrics import Metrics
 from captions.protocol import (
@@ -33,10 +34,12 @@ from captions.protocol import (
     ErrorEvent,
     Status,
     TextCaption,
+    VocabularyUpdate,
 )
 from captions.rooms.service import key_matches, may_view
 from captions.settings import Settings
 from captions.store.base import RoomRecord, Store
+from captions.vocabulary.terms import clean_terms
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Client, LiveRoom, Any], Awaitable[None]]
@@ -62,6 +65,7 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self._metrics = metrics
         self._clients: dict[str, Client] = {}
         self._catchup = Catchup(store, self._emit_to, settings.catchup_finals)
+        self._vocabulary_of_rooms = RoomVocabulary(store, sessions, self._emit_to)
         # Every client event: its payload model (None: no payload) and its handler. All are the presenter's.
         self._handlers: dict[str, tuple[type[BaseModel] | None, Handler]] = {
             "audio": (AudioFrame, self._audio),
@@ -70,6 +74,7 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             "stop": (None, self._stop),
             "text": (TextCaption, self._text),
             "correct": (Correction, self._correct),
+            "vocabulary": (VocabularyUpdate, self._vocabulary),
         }
 
     @property
@@ -169,6 +174,7 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             if replaced and replaced != sid:
                 self._sessions.spawn(self._replace_presenter(replaced))
             await self._sessions.presenter_came_or_went(live)
+            self._sessions.spawn(self._vocabulary_of_rooms.tell(sid, room_id))
         else:
             if not live.leads:
                 session = await self._sessions.shared(room_id)
@@ -250,7 +256,12 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         await self._sessions.text(live, caption.text, caption.kind == "final")
 
     async def _correct(self, client: Client, live: LiveRoom, correction: Correction) -> None:
+        heard = await heard_text(self._store, correction)
         await apply_correction(self._store, self._events, client.room_id, correction)
+        await self._vocabulary_of_rooms.learn(client.sid, live, heard, correction.text)
+
+    async def _vocabulary(self, client: Client, live: LiveRoom, update: VocabularyUpdate) -> None:
+        await self._vocabulary_of_rooms.replace(client.sid, live, clean_terms(update.terms))
 
     # --- room events to clients ------------------------------------------------------------------------
 
@@ -274,6 +285,10 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             return
         if event.name == "deleted":
             await self._close_room(live)
+            return
+        if event.name == "recognizer":  # why the captions come from elsewhere: the presenter's business
+            if live.presenter_sid:
+                await self._emit_to("recognizer", event.payload.model_dump(), live.presenter_sid)
             return
         payload = event.payload
         skip: list[str] = []

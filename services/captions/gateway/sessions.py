@@ -155,6 +155,11 @@ class Sessions:
             await self._state.save_session(live.room_id, live.session)
             await self.broadcast_status(live)
 
+    async def vocabulary(self, live: LiveRoom, terms: tuple[str, ...]) -> None:
+        """The room's terms changed: a session in progress takes them from its next decode."""
+        if live.session.state in ("live", "paused"):
+            await self._send(live, "vocabulary", text="\n".join(terms))
+
     async def presenter_came_or_went(self, live: LiveRoom) -> None:
         """The presenter's absence timeout counts from its last (dis)connection."""
         if live.session.open:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from captions.protocol import RoomCreate
 from captions.store.base import RoomRecord, Store
+from captions.vocabulary.terms import clean_terms
 
 ROOM_ID_BYTES = 9  # 12 URL-safe characters, 72 random bits: short enough for a QR code, not guessable
 KEY_BYTES = 24
@@ -57,6 +58,8 @@ class RoomService:
             now(),
             viewer_token_hash=hash_key(token) if token else "",
             notice=" ".join((request.notice or "").split()),
+            recognizer=request.recognizer or "local",
+            vocabulary=clean_terms(request.vocabulary),
         )
         await self._store.create_room(record)
         return record, key, token

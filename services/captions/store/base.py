@@ -19,6 +19,8 @@ class RoomRecord:
     embed_origins: tuple[str, ...] = ()  # sites allowed to embed the captions widget; empty = any
     viewer_token_hash: str = ""  # private rooms: SHA-256 of the viewer token; empty = public
     notice: str = ""  # what viewers are told of the captions ("Live captions by ..."); empty = the default
+    recognizer: str = "local"  # what turns the room's speech into text (captions.recognizers)
+    vocabulary: tuple[str, ...] = ()  # the talk's own terms (names, jargon), given to the recogniser
 
 
 class RoomGone(LookupError):
@@ -65,6 +67,8 @@ class Store(Protocol):
     async def get_room(self, room_id: str) -> RoomRecord | None: ...
 
     async def set_embed_origins(self, room_id: str, origins: tuple[str, ...]) -> None: ...
+
+    async def set_vocabulary(self, room_id: str, terms: tuple[str, ...]) -> None: ...
 
     async def delete_room(self, room_id: str) -> bool:
         """Removes the room with its sessions and captions; False if there was no such room."""

@@ -47,12 +47,17 @@ class MongoStore:
                 "embed_origins": list(room.embed_origins),
                 "viewer_token_hash": room.viewer_token_hash,
                 "notice": room.notice,
+                "recognizer": room.recognizer,
+                "vocabulary": list(room.vocabulary),
                 "used": False,
             }
         )
 
     async def set_embed_origins(self, room_id: str, origins: tuple[str, ...]) -> None:
         await self._db.rooms.update_one({"_id": room_id}, {"$set": {"embed_origins": list(origins)}})
+
+    async def set_vocabulary(self, room_id: str, terms: tuple[str, ...]) -> None:
+        await self._db.rooms.update_one({"_id": room_id}, {"$set": {"vocabulary": list(terms)}})
 
     async def get_room(self, room_id: str) -> RoomRecord | None:
         doc = await self._db.rooms.find_one({"_id": room_id})
@@ -67,6 +72,8 @@ class MongoStore:
             tuple(doc.get("embed_origins", ())),
             doc.get("viewer_token_hash", ""),
             doc.get("notice", ""),
+            doc.get("recognizer", "local"),
+            tuple(doc.get("vocabulary", ())),
         )
 
     async def unused_rooms(self, created_before: datetime, limit: int) -> list[str]:

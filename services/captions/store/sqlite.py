@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ _ADDED_COLUMNS = {
         "embed_origins": "TEXT NOT NULL DEFAULT ''",
         "viewer_token_hash": "TEXT NOT NULL DEFAULT ''",
         "notice": "TEXT NOT NULL DEFAULT ''",
+        "recognizer": "TEXT NOT NULL DEFAULT 'local'",
+        "vocabulary": "TEXT NOT NULL DEFAULT '[]'",
     },
     "sessions": {
         "state": "TEXT NOT NULL DEFAULT 'ended'",
@@ -36,7 +39,8 @@ PRAGMA foreign_keys = ON;
 CREATE TABLE IF NOT EXISTS rooms (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, language TEXT NOT NULL, key_hash TEXT NOT NULL,
     created_at TEXT NOT NULL, embed_origins TEXT NOT NULL DEFAULT '',
-    viewer_token_hash TEXT NOT NULL DEFAULT '', notice TEXT NOT NULL DEFAULT ''
+    viewer_token_hash TEXT NOT NULL DEFAULT '', notice TEXT NOT NULL DEFAULT '',
+    recognizer TEXT NOT NULL DEFAULT 'local', vocabulary TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS rooms_by_age ON rooms(created_at);
 CREATE TABLE IF NOT EXISTS sessions (
@@ -79,7 +83,7 @@ class SqliteStore:
     async def create_room(self, room: RoomRecord) -> None:
         await self._write(
             "INSERT INTO rooms (id, title, language, key_hash, created_at, embed_origins, viewer_token_hash, "
-            "notice) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "notice, recognizer, vocabulary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 room.id,
                 room.title,
@@ -89,16 +93,21 @@ class SqliteStore:
                 " ".join(room.embed_origins),
                 room.viewer_token_hash,
                 room.notice,
+                room.recognizer,
+                json.dumps(room.vocabulary),
             ),
         )
 
     async def set_embed_origins(self, room_id: str, origins: tuple[str, ...]) -> None:
         await self._write("UPDATE rooms SET embed_origins = ? WHERE id = ?", (" ".join(origins), room_id))
 
+    async def set_vocabulary(self, room_id: str, terms: tuple[str, ...]) -> None:
+        await self._write("UPDATE rooms SET vocabulary = ? WHERE id = ?", (json.dumps(terms), room_id))
+
     async def get_room(self, room_id: str) -> RoomRecord | None:
         async with self._db.execute(
-            "SELECT id, title, language, key_hash, created_at, embed_origins, viewer_token_hash, notice "
-            "FROM rooms WHERE id = ?",
+            "SELECT id, title, language, key_hash, created_at, embed_origins, viewer_token_hash, notice, "
+            "recognizer, vocabulary FROM rooms WHERE id = ?",
             (room_id,),
         ) as cursor:
             row = await cursor.fetchone()
@@ -113,6 +122,8 @@ class SqliteStore:
             tuple(row[5].split()),
             row[6],
             row[7],
+            row[8],
+            tuple(json.loads(row[9])),
         )
 
     async def unused_rooms(self, created_before: datetime, limit: int) -> list[str]:

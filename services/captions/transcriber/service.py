@@ -17,6 +17,8 @@ from prometheus_client import start_http_server
 from captions.asr.engine import Engine
 from captions.bus.redis_bus import RedisBus, redis_bus
 from captions.metrics import Metrics
+from captions.recognizers.local import LocalRecognizer
+from captions.recognizers.registry import Recognizers
 from captions.settings import Settings
 from captions.store.base import Store
 from captions.store.factory import open_store
@@ -27,18 +29,22 @@ log = logging.getLogger(__name__)
 
 async def run_transcriber(settings: Settings) -> None:
     engine = await asyncio.to_thread(Engine, settings)
+    recognizers = Recognizers.from_settings(settings, LocalRecognizer(engine))
     store = await open_store(settings)
     try:
         async with redis_bus(settings) as bus:
-            await _serve(settings, engine, store, bus)
+            await _serve(settings, recognizers, store, bus)
     finally:
         await store.close()
+        await recognizers.close()
         engine.close()
 
 
-async def _serve(settings: Settings, engine: Engine, store: Store, bus: RedisBus) -> None:
+async def _serve(settings: Settings, recognizers: Recognizers, store: Store, bus: RedisBus) -> None:
     metrics = Metrics()
-    worker = TranscriberWorker(engine, store, bus.inputs, bus.events, metrics, settings.lag_skip_partials_s)
+    worker = TranscriberWorker(
+        recognizers, store, bus.inputs, bus.events, metrics, settings.lag_skip_partials_s
+    )
     server, _ = start_http_server(settings.port, addr=settings.host, registry=metrics.registry)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -18,15 +18,14 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from captions.asr.engine import Engine
 from captions.asr.events import CaptionEvent
-from captions.asr.session import RecognizerSession
-from captions.asr.streaming import Resume
 from captions.audio.pcm import AudioFormatError
 from captions.bus.events import RoomEvent, RoomEvents, SessionEnded
 from captions.bus.inputs import RoomInput, RoomInputs
 from captions.metrics import Metrics
-from captions.protocol import BYTES_PER_SAMPLE, SAMPLE_RATE, Caption, Lag, caption_id
+from captions.protocol import BYTES_PER_SAMPLE, SAMPLE_RATE, Caption, Lag, RecognizerNotice, caption_id
+from captions.recognizers.base import RecognizerStream, Resume
+from captions.recognizers.registry import Recognizers
 from captions.rooms.service import now
 from captions.store.base import CaptionRecord, RoomGone, Store
 
@@ -51,7 +50,7 @@ class RoomTranscription:
 
     room_id: str
     session_id: str
-    recognizer: RecognizerSession | None
+    recognizer: RecognizerStream | None
     finals: int = 0
     audio_seconds: float = 0.0
     reader: asyncio.Task[None] | None = None
@@ -70,14 +69,14 @@ class RoomTranscription:
 class TranscriberWorker:
     def __init__(
         self,
-        engine: Engine | None,
+        recognizers: Recognizers | None,
         store: Store,
         inputs: RoomInputs,
         events: RoomEvents,
         metrics: Metrics,
         lag_skip_s: float,
     ) -> None:
-        self._engine = engine
+        self._recognizers = recognizers
         self._store = store
         self._inputs = inputs
         self._events = events
@@ -130,6 +129,10 @@ class TranscriberWorker:
             await self._inputs.handled(message)
         elif message.kind == "pause" and room.recognizer is not None:
             await room.recognizer.flush()
+        elif message.kind == "vocabulary":
+            if room.recognizer is not None:
+                room.recognizer.set_vocabulary([term for term in message.text.split("\n") if term])
+            await self._inputs.handled(message)
 
     async def _open(self, message: RoomInput) -> RoomTranscription:
         """The session's recogniser, continuing after the finals already stored (none for a new session)."""
@@ -138,7 +141,8 @@ class TranscriberWorker:
             if current.session_id == message.session_id:
                 return current
             await self._settle_all(message.room_id)
-        if await self._store.get_room(message.room_id) is None:
+        record = await self._store.get_room(message.room_id)
+        if record is None:
             raise RoomGone(message.room_id)
         stored = await self._store.last_captions(message.session_id, RESUME_PROMPT_FINALS)
         resume = Resume(
@@ -146,11 +150,18 @@ class TranscriberWorker:
             committed_end=stored[-1].end if stored else 0.0,
             prompt=" ".join(record.text for record in stored),
         )
-        recognizer = (
-            self._engine.open_stream(message.language, resume=resume, settle_marks=True)
-            if self._engine
-            else None
-        )
+        recognizer: RecognizerStream | None = None
+        if self._recognizers is not None:
+            wanted = record.recognizer
+
+            async def fell_back(reason: str) -> None:
+                await self._tell_recognizer(message.room_id, wanted, reason)
+
+            recognizer, why = self._recognizers.open_stream(
+                wanted, message.language, record.vocabulary, resume, fell_back
+            )
+            if why:
+                await self._tell_recognizer(message.room_id, wanted, why)
         room = RoomTranscription(message.room_id, message.session_id, recognizer)
         room.audio_seconds = room.settled = message.at
         room.finals = stored[-1].seq + 1 if stored else 0
@@ -163,6 +174,12 @@ class TranscriberWorker:
         self._rooms[message.room_id] = room
         self._metrics.rooms_live.set(len(self._rooms))
         return room
+
+    async def _tell_recognizer(self, room_id: str, requested: str, reason: str) -> None:
+        """The presenter learns that the room's captions come from the local model, and why."""
+        log.warning("room %s: %s; captions come from the local model", room_id, reason)
+        notice = RecognizerNotice(room=room_id, requested=requested, active="local", reason=reason)
+        await self._events.publish(RoomEvent(room_id, "recognizer", notice))
 
     async def _end(self, message: RoomInput) -> None:
         """Stop: settle everything heard, then the session is ended (its transcript is complete)."""
@@ -268,7 +285,7 @@ class TranscriberWorker:
         room.text_started = None
         await self._emit(room, "final", text, start, max(moment, start + spoken / 2))
 
-    async def _read(self, room: RoomTranscription, recognizer: RecognizerSession) -> None:
+    async def _read(self, room: RoomTranscription, recognizer: RecognizerStream) -> None:
         async for event in recognizer.events():
             if room.released:
                 return

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from captions.gateway.services import Services, services
-from captions.languages import capabilities
 from captions.protocol import Capabilities
+from captions.recognizers.catalog import capabilities
 
 router = APIRouter(prefix="/api", tags=["rooms"])
 Deps = Annotated[Services, Depends(services)]

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
 
 from captions.gateway.problems import Problem
 from captions.gateway.services import Services, services
-from captions.languages import unsupported
 from captions.protocol import DEFAULT_NOTICE, EmbedOrigins, RoomCreate, RoomCreated, RoomInfo, SessionInfo
+from captions.recognizers.catalog import not_configured, unsupported
 from captions.rooms.service import key_matches, may_view
 from captions.roomstate.base import OPEN_STATES
 from captions.store.base import RoomRecord
@@ -86,7 +86,11 @@ async def create_room(body: RoomCreate, request: Request, deps: Deps) -> RoomCre
     """Create a room. The presenter key (and a private room's viewer token) are in this response only."""
     # Rooms per address are limited in front of the app (``RequestGate``): a flood is refused unparsed.
     base = base_url(request, deps)
-    why = unsupported(deps.settings, body.language)
+    recognizer = body.recognizer or "local"
+    why = not_configured(deps.settings, recognizer)
+    if why:
+        raise Problem(422, "Recogniser not configured", why, code="recognizer_not_configured")
+    why = unsupported(deps.settings, recognizer, body.language)
     if why:
         raise Problem(422, "Language not transcribed here", why, code="unsupported_language")
     record, key, token = await deps.rooms.create(body)
@@ -114,6 +118,7 @@ async def room_info(record: Viewable, deps: Deps) -> RoomInfo:
         live=status.session in OPEN_STATES,
         viewers=status.viewers,
         notice=record.notice or DEFAULT_NOTICE,
+        recognizer=record.recognizer,
     )
 
 
