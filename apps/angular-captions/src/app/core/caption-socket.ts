@@ -1,7 +1,17 @@
 import { DestroyRef, Injectable, InjectionToken, inject, signal } from '@angular/core';
 import { io, type ManagerOptions, type SocketOptions } from 'socket.io-client';
 import { CaptionTranscript } from './caption-transcript';
-import type { Caption, ConnectAuth, Correction, ErrorEvent, Lag, Status, TextCaption } from './generated';
+import type {
+  Caption,
+  ConnectAuth,
+  Correction,
+  ErrorEvent,
+  Lag,
+  RecognizerNotice,
+  Status,
+  TextCaption,
+  Vocabulary,
+} from './generated';
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'refused';
 
@@ -65,6 +75,15 @@ export class CaptionSocket {
   /** Frames captured while the connection was down, kept to be sent when it is back (at most MAX_BUFFERED_FRAMES). */
   readonly unsentFrames = this._unsentFrames.asReadonly();
   readonly transcript = new CaptionTranscript();
+  private readonly _terms = signal<readonly string[]>([]);
+  private readonly _learned = signal<ReadonlySet<string>>(new Set());
+  /** The room's vocabulary (presenters are told it when they join and whenever it changes). */
+  readonly terms = this._terms.asReadonly();
+  /** Terms the server learned from this presenter's corrections (while they stay in the vocabulary). */
+  readonly learned = this._learned.asReadonly();
+  private readonly _recognizer = signal<RecognizerNotice | null>(null);
+  /** Why the room's captions come from another recogniser than the one it asked for (a cloud failure). */
+  readonly recognizerNotice = this._recognizer.asReadonly();
 
   constructor() {
     inject(DestroyRef).onDestroy(() => this.close());
@@ -107,6 +126,8 @@ export class CaptionSocket {
     socket.on('status', (status: Status) => this.onStatus(status));
     socket.on('error', (error: ErrorEvent) => this._error.set(error));
     socket.on('lag', (lag: Lag) => this._lagSeconds.set(lag.seconds));
+    socket.on('vocabulary', (vocabulary: Vocabulary) => this.onVocabulary(vocabulary));
+    socket.on('recognizer', (notice: RecognizerNotice) => this._recognizer.set(notice));
     this.socket = socket;
     this._state.set('connecting');
     socket.connect();
@@ -146,6 +167,18 @@ export class CaptionSocket {
     this.socket?.emit(command);
   }
 
+  /** The room's vocabulary from now on (the whole list). */
+  setVocabulary(terms: readonly string[]): void {
+    this.socket?.emit('vocabulary', { terms: [...terms] });
+  }
+
+  private onVocabulary(vocabulary: Vocabulary): void {
+    const terms = vocabulary.terms;
+    const learned = new Set([...this._learned(), ...(vocabulary.learned ?? [])].filter((term) => terms.includes(term)));
+    this._terms.set(terms);
+    this._learned.set(learned);
+  }
+
   private currentAuth(): ConnectAuth {
     const lastId = this.transcript.lastFinalId();
     return { ...this.auth!, ...(lastId ? { last_id: lastId } : {}) };
@@ -153,7 +186,10 @@ export class CaptionSocket {
 
   private onStatus(status: Status): void {
     this._status.set(status);
-    if (status.session === 'idle' || status.session === 'ended') this._lagSeconds.set(0);
+    if (status.session === 'idle' || status.session === 'ended') {
+      this._lagSeconds.set(0);
+      this._recognizer.set(null); // a fallback lasts one session: the next one asks for the room's recogniser
+    }
     if (this.auth?.role !== 'presenter') return;
     // A presenter page that was reloaded continues the numbering the server already has.
     const lastSeq = status.last_seq ?? -1;

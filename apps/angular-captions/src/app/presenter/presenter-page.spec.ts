@@ -83,4 +83,40 @@ describe('PresenterPage', () => {
     expect(element.querySelector('.offline')?.textContent).toBe('Offline — 12 s of speech kept, sent when the connection is back.');
     expect(element.querySelector('.lag')).toBeNull();
   });
+
+  it('shows the room vocabulary, marks learned terms, and sends the whole list on add and remove', async () => {
+    localStorage.setItem('captions.presenter-key.room1', 'k');
+    const { fixture, element } = await open();
+    handlers.get('connect')!();
+    handlers.get('vocabulary')!({ terms: ['Kubernetes'], learned: [] });
+    handlers.get('vocabulary')!({ terms: ['Kubernetes', 'Xiaomi'], learned: ['Xiaomi'] });
+    await fixture.whenStable();
+    const items = [...element.querySelectorAll('app-vocabulary-panel li')];
+    expect(items.map((li) => li.querySelector('span')?.textContent)).toEqual(['Kubernetes', 'Xiaomi']);
+    expect(items.map((li) => li.classList.contains('learned'))).toEqual([false, true]);
+    expect(items[1].textContent).toContain('learned from a correction');
+    const field = element.querySelector('#new-terms') as HTMLInputElement;
+    field.value = 'gRPC, kubernetes';
+    field.dispatchEvent(new Event('input'));
+    (element.querySelector('app-vocabulary-panel form') as HTMLFormElement).dispatchEvent(new SubmitEvent('submit'));
+    expect(stub.emitted).toContainEqual(['vocabulary', { terms: ['Kubernetes', 'Xiaomi', 'gRPC'] }]);
+    (element.querySelector('button[aria-label="Remove Kubernetes"]') as HTMLButtonElement).click();
+    expect(stub.emitted).toContainEqual(['vocabulary', { terms: ['Xiaomi'] }]);
+  });
+
+  it('tells the presenter when the local model carries the talk on, and why', async () => {
+    localStorage.setItem('captions.presenter-key.room1', 'k');
+    const { fixture, element } = await open();
+    handlers.get('connect')!();
+    const live = { room: 'room1', session: 'live', session_id: 's', presenter_connected: true, viewers: 0, last_seq: -1, resume_seq: 0, audio_seconds: 3 };
+    handlers.get('status')!(live);
+    handlers.get('recognizer')!({ room: 'room1', requested: 'google', active: 'local', reason: 'Google Speech-to-Text is unreachable' });
+    await fixture.whenStable();
+    const notice = element.querySelector('.fallback');
+    expect(notice?.getAttribute('role')).toBe('status');
+    expect(notice?.textContent).toBe("Captions now come from this server's own model: Google Speech-to-Text is unreachable.");
+    handlers.get('status')!({ ...live, session: 'ended' });
+    await fixture.whenStable();
+    expect(element.querySelector('.fallback')).toBeNull();
+  });
 });

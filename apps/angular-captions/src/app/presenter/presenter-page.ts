@@ -9,6 +9,7 @@ import { ConnectionBadge } from '../shared/connection-badge';
 import { CaptionPreview, type CorrectionRequest } from './caption-preview';
 import { LevelMeter } from './level-meter';
 import { SharePanel } from './share-panel';
+import { VocabularyPanel } from './vocabulary-panel';
 
 export type CaptureMode = 'audio' | 'browser';
 
@@ -39,7 +40,7 @@ function clock(totalSeconds: number): string {
 @Component({
   selector: 'app-presenter-page',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [CaptionPreview, ConnectionBadge, LevelMeter, RouterLink, SharePanel],
+  imports: [CaptionPreview, ConnectionBadge, LevelMeter, RouterLink, SharePanel, VocabularyPanel],
   providers: [CaptionSocket, Microphone, BrowserSpeech],
   host: { '(document:keydown)': 'onKey($event)' },
   templateUrl: './presenter-page.html',
@@ -114,6 +115,11 @@ export class PresenterPage implements OnInit {
     const kept = Math.round(frames / FRAMES_PER_SECOND);
     const full = frames >= MAX_BUFFERED_FRAMES ? ` (only the last ${MAX_BUFFERED_FRAMES / FRAMES_PER_SECOND} s are kept)` : '';
     return `Offline — ${kept} s of speech kept, sent when the connection is back${full}.`;
+  });
+  /** The cloud recogniser failed mid-talk (or is not available): the local model carries the talk on. */
+  protected readonly fallback = computed(() => {
+    const notice = this.socket.recognizerNotice();
+    return notice ? `Captions now come from this server's own model: ${notice.reason}.` : '';
   });
   /** The link that opens this console on another device: the key rides in the #fragment, which browsers never
    * send to a server. */
@@ -192,6 +198,10 @@ export class PresenterPage implements OnInit {
 
   protected correct(request: CorrectionRequest): void {
     this.socket.correct(request);
+  }
+
+  protected setVocabulary(terms: string[]): void {
+    this.socket.setVocabulary(terms);
   }
 
   private async release(): Promise<void> {

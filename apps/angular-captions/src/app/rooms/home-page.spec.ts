@@ -16,12 +16,14 @@ describe('HomePage', () => {
     });
   });
 
-  async function home(languages: string[]) {
+  const local = (languages: string[]) => ({ languages, partials: true, vocabulary: true, name: 'This server (Whisper)' });
+
+  async function home(languages: string[], more: Record<string, ReturnType<typeof local>> = {}) {
     const fixture = TestBed.createComponent(HomePage);
     fixture.detectChanges();
     TestBed.inject(HttpTestingController)
       .expectOne('/api/capabilities')
-      .flush({ recognizers: { local: { languages, partials: true } }, default: 'local' });
+      .flush({ recognizers: { local: local(languages), ...more }, default: 'local' });
     await settle();
     await fixture.whenStable();
     return { fixture, element: fixture.nativeElement as HTMLElement };
@@ -37,6 +39,50 @@ describe('HomePage', () => {
     const { element } = await home(['en', 'de']);
     const options = [...element.querySelectorAll('select#language option')].map((o) => (o as HTMLOptionElement).value);
     expect(options.sort()).toEqual(['de', 'en']);
+  });
+
+  it('offers a recogniser choice only when the server has more than one, with the languages of the chosen one', async () => {
+    const alone = await home(['en']);
+    expect(alone.element.querySelector('select#recognizer')).toBeNull();
+    TestBed.resetTestingModule();
+    TestBed.configureTestingModule({
+      providers: [provideZonelessChangeDetection(), provideHttpClient(), provideHttpClientTesting(), provideRouter([])],
+    });
+    const google = { ...local(['en-US', 'en-GB', 'de-DE']), name: 'Google Speech-to-Text' };
+    const { fixture, element } = await home(['en'], { google });
+    const choices = [...element.querySelectorAll('select#recognizer option')].map((o) => o.textContent?.trim());
+    expect(choices).toEqual(['This server (Whisper)', 'Google Speech-to-Text']);
+    const select = element.querySelector('select#recognizer') as HTMLSelectElement;
+    select.value = 'google';
+    select.dispatchEvent(new Event('change'));
+    await fixture.whenStable();
+    const languages = [...element.querySelectorAll('select#language option')].map((o) => (o as HTMLOptionElement).value);
+    expect(languages.sort()).toEqual(['de-DE', 'en-GB', 'en-US']);
+    expect((element.querySelector('select#language') as HTMLSelectElement).value).toBe('en-US');
+  });
+
+  it('creates the room on the chosen recogniser with its names and terms', async () => {
+    const google = { ...local(['en-US', 'de-DE']), name: 'Google Speech-to-Text' };
+    const { fixture, element } = await home(['en'], { google });
+    vi.spyOn(TestBed.inject(Router), 'navigate').mockResolvedValue(true);
+    const type = (selector: string, text: string, event = 'input') => {
+      const field = element.querySelector(selector) as HTMLInputElement;
+      field.value = text;
+      field.dispatchEvent(new Event(event));
+    };
+    type('#title', 'Platform day');
+    type('select#recognizer', 'google', 'change');
+    type('#terms', 'Kubernetes, gRPC;\nkubernetes ,  Dr.  Okonkwo');
+    await fixture.whenStable();
+    (element.querySelector('form') as HTMLFormElement).dispatchEvent(new SubmitEvent('submit'));
+    const request = TestBed.inject(HttpTestingController).expectOne('/api/rooms');
+    expect(request.request.body).toEqual({
+      title: 'Platform day',
+      language: 'en-US',
+      private: false,
+      recognizer: 'google',
+      vocabulary: ['Kubernetes', 'gRPC', 'Dr. Okonkwo'],
+    });
   });
 
   it('opens a room from a pasted presenter link, keeping its key', async () => {

@@ -1,7 +1,9 @@
 import { ChangeDetectionStrategy, Component, OnInit, computed, inject, signal } from '@angular/core';
 import { Router } from '@angular/router';
+import type { Capabilities } from '../core/generated';
 import { PresenterKeys } from '../core/presenter-keys';
 import { RoomsApi } from '../core/rooms-api';
+import { MAX_TERMS, parseTerms } from '../shared/vocabulary-terms';
 import { parsePresenterAccess } from './presenter-link';
 
 const NAMES = new Intl.DisplayNames(['en'], { type: 'language' });
@@ -28,10 +30,17 @@ export class HomePage implements OnInit {
   private readonly api = inject(RoomsApi);
   private readonly keys = inject(PresenterKeys);
   private readonly router = inject(Router);
-  /** What this server transcribes (GET /api/capabilities); English until it has said. */
-  private readonly spoken = signal<readonly string[]>(['en']);
+  /** What this server transcribes (GET /api/capabilities); the local recogniser in English until it has said. */
+  private readonly capabilities = signal<Capabilities>({
+    recognizers: { local: { languages: ['en'], partials: true, vocabulary: true, name: 'This server' } },
+    default: 'local',
+  });
+  protected readonly recognizers = computed(() =>
+    Object.entries(this.capabilities().recognizers).map(([id, info]) => ({ id, name: info.name })),
+  );
+  protected readonly recognizer = signal('local');
   protected readonly languages = computed(() =>
-    this.spoken()
+    (this.capabilities().recognizers[this.recognizer()]?.languages ?? [])
       .map((code) => ({ code, name: languageName(code) }))
       .sort((a, b) => a.name.localeCompare(b.name)),
   );
@@ -39,6 +48,7 @@ export class HomePage implements OnInit {
   protected readonly title = signal('');
   protected readonly language = signal('en');
   protected readonly private = signal(false);
+  protected readonly terms = signal('');
   protected readonly openId = signal('');
   protected readonly openKey = signal('');
   protected readonly busy = signal(false);
@@ -47,13 +57,21 @@ export class HomePage implements OnInit {
   async ngOnInit(): Promise<void> {
     try {
       const capabilities = await this.api.capabilities();
-      const languages = capabilities.recognizers[capabilities.default]?.languages ?? [];
-      if (!languages.length) return;
-      this.spoken.set(languages);
-      if (!languages.includes(this.language())) this.language.set(languages[0]);
+      if (!capabilities.recognizers[capabilities.default]?.languages.length) return;
+      this.capabilities.set(capabilities);
+      this.chooseRecognizer(capabilities.default);
     } catch {
       // An older server: English, as before.
     }
+  }
+
+  /** Another recogniser: keep the room's language where it speaks it (en-US for en), else its first. */
+  protected chooseRecognizer(id: string): void {
+    this.recognizer.set(id);
+    const codes = this.capabilities().recognizers[id]?.languages ?? [];
+    const wanted = this.language();
+    const same = codes.find((code) => code === wanted) ?? codes.find((code) => code.split('-')[0] === wanted.split('-')[0]);
+    this.language.set(same ?? codes[0] ?? 'en');
   }
 
   protected async create(event: SubmitEvent): Promise<void> {
@@ -66,16 +84,25 @@ export class HomePage implements OnInit {
     this.busy.set(true);
     this.problem.set(null);
     try {
-      const room = await this.api.create({ title, language: this.language(), private: this.private() });
+      const room = await this.api.create({
+        title,
+        language: this.language(),
+        private: this.private(),
+        recognizer: this.recognizer(),
+        vocabulary: parseTerms(this.terms()).slice(0, MAX_TERMS),
+      });
       this.keys.save(room.id, room.presenter_key);
       if (room.viewer_token) this.keys.saveViewerToken(room.id, room.viewer_token);
       await this.router.navigate(['/present', room.id]);
     } catch (error) {
       const status = (error as { status?: number }).status;
+      const detail = (error as { error?: { detail?: string } }).error?.detail;
       this.problem.set(
         status === 429
           ? 'Too many rooms were created from your network; try again later.'
-          : 'The room could not be created. Is the server reachable?',
+          : status === 422 && detail
+            ? `The room could not be created: ${detail}.`
+            : 'The room could not be created. Is the server reachable?',
       );
     } finally {
       this.busy.set(false);
@@ -99,6 +126,6 @@ export class HomePage implements OnInit {
   }
 
   protected value(event: Event): string {
-    return (event.target as HTMLInputElement | HTMLSelectElement).value;
+    return (event.target as HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement).value;
   }
 }
