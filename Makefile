@@ -12,7 +12,7 @@ WEB_BUILD := $(WEB)/dist/angular-captions/browser/index.html
 WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public $(WEB)/scripts shared/schemas -type f -not -path '*/generated/*' 2>/dev/null) \
 	$(WEB)/angular.json $(WEB)/package.json $(WEB)/tsconfig.json $(WEB)/tsconfig.app.json
 
-.PHONY: run test bench soak screenshots lint typecheck web-test setup system clean
+.PHONY: run test test-cloud bench soak screenshots lint typecheck web-test setup system clean
 
 setup: $(STAMP) system $(BROWSER_DEPS)
 
@@ -54,11 +54,17 @@ typecheck: $(STAMP)
 test: setup lint typecheck web-test $(WEB_BUILD)
 	$(BIN)/pytest
 
+# The Azure and Google adapters against the real services: needs their credentials in the environment
+# (CAPTIONS_AZURE_SPEECH_KEY + _REGION, CAPTIONS_GOOGLE_PROJECT + Google credentials); skips, saying so, otherwise.
+test-cloud: setup
+	$(BIN)/pytest tests/cloud -m cloud -rs
+
 bench: setup
 	$(BIN)/python -m tests.bench.engine
 	$(BIN)/python -m tests.bench.server
 	$(BIN)/python -m tests.bench.scaleout
 	$(BIN)/python -m tests.bench.abuse
+	$(BIN)/python -m tests.bench.vocabulary
 	$(BIN)/python -m tests.bench.charts
 
 # The README's pictures: the browser test of a whole talk, saving its screenshots into docs/images.

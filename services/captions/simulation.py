@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from captions.asr.engine import Engine
@@ -45,6 +45,7 @@ async def simulate(
     frame_s: float = DEFAULT_FRAME_S,
     on_event: Callable[[TimedEvent], None] | None = None,
     on_progress: Callable[[float], None] | None = None,
+    vocabulary: Sequence[str] = (),
 ) -> list[TimedEvent]:
     """Stream ``audio`` in ``frame_s`` frames.
 
@@ -54,7 +55,7 @@ async def simulate(
     audio fed so far: deterministic, for comparing runs.
     """
     loop = asyncio.get_running_loop()
-    session = engine.open_stream(coalesce=realtime)
+    session = engine.open_stream(coalesce=realtime, vocabulary=vocabulary)
     timed: list[TimedEvent] = []
     clock_zero = loop.time()
 

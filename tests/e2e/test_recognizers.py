@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from captions.asr.engine import Engine
 from captions.settings import Settings
+from tests.support.fake_azure import FakeAzureSpeech
 from tests.support.fake_google import FakeSpeech
 from tests.support.harness import Server, pcm_frames, presenter, stored_finals, stream, viewer
 from tests.support.speech import SpeechCorpus, word_error_rate
@@ -119,3 +121,34 @@ async def test_corrections_teach_the_room_the_words_its_recogniser_got_wrong(
     async with server.http() as http:
         info = (await http.get(f"/api/rooms/{room['id']}")).json()
     assert "vocabulary" not in info, "a room's terms are the presenter's business, not its audience's"
+
+
+async def test_a_cloud_key_never_reaches_a_client_a_log_or_an_export(
+    engine: Engine, speech: SpeechCorpus, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "azure-key-7f3c9d1e"
+    async with FakeAzureSpeech(engine) as fake:
+        fake.refuse_key = True
+        settings = Settings(data_dir=tmp_path / "data", web_dir=tmp_path / "no-web", metrics_token="scraper")
+        settings = settings.model_copy(
+            update={"azure_speech_host": fake.host, "azure_speech_key": SecretStr(secret)}
+        )
+        async with Server(settings, engine) as server:
+            async with server.http() as http:
+                answers = [(await http.get("/api/capabilities")).text]
+                room = (await http.post("/api/rooms", json={"title": "Cloud", "recognizer": "azure"})).json()
+            speaker = presenter(server, room).record("recognizer")
+            await speaker.connect()
+            await stream(speaker, pcm_frames(speech.path("jfk.wav")), realtime=False)
+            await speaker.emit("stop")
+            await speaker.wait_for(speaker.ended)
+            await speaker.wait_for(lambda: bool(speaker.received["recognizer"]))
+            async with server.http() as http:
+                answers.append((await http.get(f"/api/rooms/{room['id']}")).text)
+                for kind in ("txt", "vtt", "srt", "json"):
+                    answers.append((await http.get(f"/api/rooms/{room['id']}/transcript.{kind}")).text)
+                answers.append(await server.metrics())
+    assert speaker.received["recognizer"][0]["reason"] == "Azure Speech refused the key"
+    assert "country" in answers[2].lower(), "the local model captioned the talk"
+    seen = [*answers, str(speaker.received), str(speaker.captions), str(speaker.errors), caplog.text]
+    assert all(secret not in text for text in seen)

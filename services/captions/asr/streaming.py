@@ -23,6 +23,7 @@ import numpy as np
 from captions.asr.agreement import LocalAgreement
 from captions.asr.decoder import DecodeResult, WindowDecoder
 from captions.asr.events import CaptionEvent, CaptionKind
+from captions.asr.vocabulary import heard_terms
 from captions.asr.words import Word, context_prompt, ends_sentence, join_words
 from captions.audio.pcm import Audio
 from captions.audio.vad import WINDOW, StreamingVad
@@ -35,8 +36,9 @@ REUSE_AFTER_SPEECH_S = 0.1
 # Past this, an utterance with nothing agreed is committed as heard (Whisper's window is 30 s).
 FORCE_COMMIT_S = 24.0
 HYSTERESIS = 0.15
-# Whisper's prompt holds 223 tokens; the terms take at most about a third of it, the talk's text the rest.
-HOTWORDS_CHARS = 300
+# Whisper's prompt holds 223 tokens of earlier text and as many of hotwords: about 150 tokens of terms leave
+# the decoder room for a window's words.
+HOTWORDS_CHARS = 600
 
 
 def hotwords(terms: Sequence[str]) -> str:
@@ -70,7 +72,8 @@ class StreamingRecognizer:
         vocabulary: Sequence[str] = (),
     ) -> None:
         self._decoder = decoder
-        self._hotwords = hotwords(vocabulary)
+        self._vocabulary = tuple(vocabulary)
+        self._hotwords = ""  # the vocabulary, once the talk has come near one of its terms
         self._settings = settings
         self._vad = vad or StreamingVad()
         self._buffer: Audio = np.zeros(0, np.float32)
@@ -95,8 +98,10 @@ class StreamingRecognizer:
         self._partial_text = ""
 
     def set_vocabulary(self, terms: Sequence[str]) -> None:
-        """Terms for the decodes from now on (called from the event loop; a decode reads the string once)."""
-        self._hotwords = hotwords(terms)
+        """Terms for the decodes from now on (called from the event loop; a decode reads them once)."""
+        self._vocabulary = tuple(terms)
+        if self._hotwords:
+            self._hotwords = hotwords(self._vocabulary)
 
     @property
     def buffered_seconds(self) -> float:
@@ -160,9 +165,12 @@ class StreamingRecognizer:
     def _decode(self, end_sample: int, *, final: bool) -> DecodeResult:
         audio = self._buffer[: end_sample - self._buffer_start]
         prompt = context_prompt(self._history, self._settings.prompt_chars)
-        return self._decoder.decode(
-            audio, self._buffer_start / SAMPLE_RATE, prompt, retry_loops=final, hotwords=self._hotwords
-        )
+        offset = self._buffer_start / SAMPLE_RATE
+        result = self._decoder.decode(audio, offset, prompt, retry_loops=final, hotwords=self._hotwords)
+        if self._hotwords or not self._vocabulary or not heard_terms(self._vocabulary, result.words):
+            return result
+        self._hotwords = hotwords(self._vocabulary)
+        return self._decoder.decode(audio, offset, prompt, retry_loops=final, hotwords=self._hotwords)
 
     def _decode_step(self) -> list[CaptionEvent]:
         self._last_decode_fed = self._fed
