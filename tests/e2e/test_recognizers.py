@@ -54,13 +54,23 @@ async def test_a_room_on_google_captions_like_any_other_and_falls_back_when_it_f
         await watcher.wait_for(watcher.ended)
         await speaker.wait_for(lambda: bool(speaker.received["recognizer"]))
         finals = await stored_finals(server, room["id"])
+        # The service is back: the next session asks it again.
+        fake.fail_after_s = None
+        streams_before, first = len(fake.received.configs), watcher.finals[-1]["session_id"]
+        await stream(speaker, pcm_frames(speech.path("spk1_snt1.wav")), realtime=False, first_seq=1000)
+        await speaker.emit("stop")
+        await watcher.wait_for(lambda: watcher.ended() and watcher.finals[-1]["session_id"] != first)
     assert fake.received.configs[0].config.language_codes == ["en-US"], "the room's 'en' is Google's en-US"
     [notice] = speaker.received["recognizer"]
     assert notice == {"room": room["id"], "requested": "google", "active": "local",
                       "reason": "Google Speech-to-Text is unreachable"}  # fmt: skip
     assert watcher.received["recognizer"] == [], "viewers are not told"
     assert word_error_rate(speech.reference("jfk.wav"), " ".join(c["text"] for c in finals)) <= 0.25
-    assert [c["text"] for c in watcher.finals] == [c["text"] for c in finals]
+    assert [c["text"] for c in watcher.finals[: len(finals)]] == [c["text"] for c in finals]
+    assert len(fake.received.configs) > streams_before, "the second session went to Google"
+    assert len(speaker.received["recognizer"]) == 1, "and needed no fallback"
+    second = " ".join(c["text"] for c in watcher.finals if c["session_id"] != first)
+    assert "dog" in second.lower()
 
 
 async def test_the_room_vocabulary_goes_from_the_presenter_to_the_service(
