@@ -1,0 +1,169 @@
+"""Rooms per machine (``make bench``): N presenters streaming at once into one ``captions serve``.
+
+Each presenter streams its own programme in real time over Socket.IO, starts staggered 0.5 s apart, with a
+viewer per room: the recordings of ``../shared/audio`` one after the other with a second's pause, each room
+starting at a different recording (so at any moment the rooms say different things, and no recording is
+streamed N times at once). Latency is measured at the viewers: arrival minus the end of the caption's words in
+the room's audio. For N = 1, 2, 4, 8, 12, 16, 24 (until final p95 passes 3 s) it prints final p50/p95, partial
+p50, mean WER against what was said, the server's CPU per room, and the largest N with final p95 <= 1.5 s:
+the number ``CAPTIONS_MAX_ROOMS`` should be on this machine (re-run it on yours to size transcribers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import socketio
+
+from captions.audio.pcm import Audio, float32_to_pcm16, load_audio, split_frames
+from captions.protocol import SAMPLE_RATE
+from tests.bench.server import cpu_of, create_room, percentiles, running_server, save_results
+from tests.support.speech import SpeechCorpus, corpus_for_bench, word_error_rate
+
+COUNTS = (1, 2, 4, 8, 12, 16, 24)
+STAGGER_S = 0.5
+PROGRAMME_S = float(os.environ.get("ROOMS_PROGRAMME_S", "45"))
+GOOD_P95_S = 1.5
+GIVE_UP_P95_S = 3.0
+# No admission limit (the point is to find it), and room creation from the one benchmark address not limited.
+SERVER_ENV = {"CAPTIONS_MAX_ROOMS": "0", "CAPTIONS_ROOMS_BURST": "100"}
+
+
+@dataclass
+class Programme:
+    audio: Audio
+    said: str
+
+
+@dataclass
+class Room:
+    programme: Programme
+    arrivals: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
+    clock_zero: float = 0.0
+
+
+@dataclass
+class Row:
+    rooms: int
+    final_p50: float
+    final_p95: float
+    partial_p50: float
+    mean_wer: float
+    cpu_per_room: float
+    finals: int
+
+
+def programmes(corpus: SpeechCorpus, count: int) -> list[Programme]:
+    """Programme k: the recordings from the k-th on, around, until PROGRAMME_S of audio."""
+    names = sorted(name for name in corpus.transcripts if name not in ("talk.wav", "jfk.flac"))
+    audio = {name: load_audio(corpus.path(name)) for name in names}
+    pause = np.zeros(SAMPLE_RATE, np.float32)
+    out: list[Programme] = []
+    for k in range(count):
+        parts: list[Audio] = []
+        said: list[str] = []
+        index = k
+        while sum(len(p) for p in parts) < PROGRAMME_S * SAMPLE_RATE:
+            name = names[index % len(names)]
+            parts += [audio[name], pause]
+            said.append(corpus.reference(name))
+            index += 1
+        out.append(Programme(np.concatenate(parts), " ".join(said)))
+    return out
+
+
+async def stream_room(url: str, room: Room, delay: float) -> None:
+    created = await asyncio.to_thread(create_room, url)
+    viewer = socketio.AsyncClient(reconnection=False)
+    viewer.on("caption", lambda c: room.arrivals.append((time.monotonic(), c)))
+    await viewer.connect(url, auth={"room": created["id"], "role": "viewer"}, transports=["websocket"])
+    presenter = socketio.AsyncClient(reconnection=False)
+    await presenter.connect(
+        url,
+        auth={"room": created["id"], "role": "presenter", "key": created["presenter_key"]},
+        transports=["websocket"],
+    )
+    await asyncio.sleep(delay)
+    room.clock_zero = time.monotonic()
+    for index, frame in enumerate(split_frames(room.programme.audio, 0.1)):
+        await asyncio.sleep(max(0.0, room.clock_zero + (index + 1) * 0.1 - time.monotonic()))
+        await presenter.emit("audio", {"seq": index, "pcm": float32_to_pcm16(frame)})
+    await presenter.emit("stop")
+    deadline = time.monotonic() + 30
+    ended = asyncio.Event()
+    viewer.on("status", lambda s: ended.set() if s["session"] == "ended" else None)
+    while not ended.is_set() and time.monotonic() < deadline:
+        await asyncio.wait([asyncio.create_task(ended.wait())], timeout=0.5)
+    await presenter.disconnect()
+    await viewer.disconnect()
+
+
+async def run(url: str, pid: int, count: int, corpus: SpeechCorpus) -> Row:
+    rooms = [Room(programme) for programme in programmes(corpus, count)]
+    cpu_before, started = cpu_of(pid), time.monotonic()
+    await asyncio.gather(*(stream_room(url, room, index * STAGGER_S) for index, room in enumerate(rooms)))
+    cpu = (cpu_of(pid) - cpu_before) / (time.monotonic() - started)
+    finals: list[float] = []
+    partials: list[float] = []
+    wers: list[float] = []
+    for room in rooms:
+        texts = []
+        for at, caption in room.arrivals:
+            latency = at - room.clock_zero - caption["end"]
+            if caption["kind"] == "final":
+                finals.append(latency)
+                texts.append(caption["text"])
+            elif caption["kind"] == "partial" and caption["text"]:
+                partials.append(latency)
+        wers.append(word_error_rate(room.programme.said, " ".join(texts)))
+    return Row(
+        rooms=count,
+        final_p50=percentiles(finals)[0],
+        final_p95=percentiles(finals)[1],
+        partial_p50=percentiles(partials)[0],
+        mean_wer=round(float(np.mean(wers)), 3),
+        cpu_per_room=round(cpu / count, 3),
+        finals=len(finals),
+    )
+
+
+def main() -> int:
+    corpus = corpus_for_bench()
+    rows: list[Row] = []
+    for count in COUNTS:
+        print(f"  {count} rooms at once ...", file=sys.stderr, flush=True)
+        with (
+            tempfile.TemporaryDirectory() as data,
+            running_server(Path(data), SERVER_ENV) as (url, server),
+        ):
+            rows.append(asyncio.run(run(url, server.pid, count, corpus)))
+        if rows[-1].final_p95 > GIVE_UP_P95_S:
+            break
+    print(
+        f"\nRooms at once through one `captions serve` ({os.cpu_count()} cores, tiny.en int8), latency at viewers:"
+    )
+    print(
+        f"{'rooms':>5} {'final p50':>10} {'final p95':>10} {'partial p50':>12} {'mean WER':>9} {'CPU/room':>9}"
+    )
+    for row in rows:
+        print(f"{row.rooms:5d} {row.final_p50:9.2f}s {row.final_p95:9.2f}s {row.partial_p50:11.2f}s "
+              f"{row.mean_wer:9.3f} {row.cpu_per_room:8.2f}c")  # fmt: skip
+    fitting = [row.rooms for row in rows if row.final_p95 <= GOOD_P95_S]
+    best = max(fitting, default=0)
+    print(f"\nlargest N with final p95 <= {GOOD_P95_S} s: {best} (CAPTIONS_MAX_ROOMS for this machine)")
+    save_results(
+        "rooms.json", {"rows": [asdict(row) for row in rows], "max_rooms": best, "cores": os.cpu_count()}
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
