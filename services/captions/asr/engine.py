@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 from faster_whisper import WhisperModel
 from threadpoolctl import threadpool_limits
 
 from captions.asr.decoder import WindowDecoder
 from captions.asr.model import load_model
+from captions.asr.scheduler import DecodeScheduler
 from captions.asr.session import RecognizerSession
 from captions.asr.streaming import Resume, StreamingRecognizer
 from captions.settings import Settings
@@ -17,7 +17,7 @@ from captions.settings import Settings
 
 class Engine:
     """CTranslate2 runs ``num_workers`` calls in parallel on one model and releases the GIL while it does;
-    the pool has as many threads, so inference never runs on (or blocks) the event loop."""
+    the scheduler has as many threads, so inference never runs on (or blocks) the event loop."""
 
     def __init__(self, settings: Settings, model: WhisperModel | None = None) -> None:
         # numpy's BLAS only computes log-mel spectrograms here; its spinning worker threads doubled the CPU
@@ -25,7 +25,7 @@ class Engine:
         threadpool_limits(limits=1, user_api="blas")
         self.settings = settings
         self.model = model or load_model(settings)
-        self._executor = ThreadPoolExecutor(max_workers=settings.num_workers, thread_name_prefix="asr")
+        self._scheduler = DecodeScheduler(settings.num_workers)
         self._decoders: dict[str, WindowDecoder] = {}
 
     def decoder(self, language: str | None = None) -> WindowDecoder:
@@ -44,9 +44,13 @@ class Engine:
         vocabulary: Sequence[str] = (),
     ) -> RecognizerSession:
         recognizer = StreamingRecognizer(
-            self.decoder(language), self.settings, resume=resume, vocabulary=vocabulary
+            self.decoder(language),
+            self.settings,
+            resume=resume,
+            vocabulary=vocabulary,
+            load=(lambda: self._scheduler.backlog) if coalesce else None,
         )
-        return RecognizerSession(recognizer, self._executor, coalesce=coalesce, settle_marks=settle_marks)
+        return RecognizerSession(recognizer, self._scheduler, coalesce=coalesce, settle_marks=settle_marks)
 
     def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._scheduler.shutdown()

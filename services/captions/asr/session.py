@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from concurrent.futures import Executor
 
 import numpy as np
 
 from captions.asr.events import CaptionEvent
+from captions.asr.scheduler import DecodeScheduler
 from captions.asr.streaming import StreamingRecognizer
 from captions.audio.pcm import Audio, pcm16_to_float32
 from captions.protocol import SAMPLE_RATE
@@ -39,13 +39,13 @@ class RecognizerSession:
     def __init__(
         self,
         recognizer: StreamingRecognizer,
-        executor: Executor,
+        scheduler: DecodeScheduler,
         *,
         coalesce: bool = True,
         settle_marks: bool = False,
     ) -> None:
         self._recognizer = recognizer
-        self._executor = executor
+        self._scheduler = scheduler
         self._coalesce = coalesce
         # A live room's transcriber must learn that silence is settled too, or nothing could be let go of.
         self._settle_marks = settle_marks
@@ -123,7 +123,8 @@ class RecognizerSession:
     async def _run(self, work: Callable[..., list[CaptionEvent]], *args: Audio) -> list[CaptionEvent]:
         started = time.perf_counter()
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, work, *args)
+            future = self._scheduler.submit(work, *args, urgent=self._recognizer.urgent)
+            return await asyncio.wrap_future(future)
         finally:
             self.busy_seconds += time.perf_counter() - started
 

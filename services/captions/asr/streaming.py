@@ -15,7 +15,7 @@ This class is synchronous and holds the state of one stream; ``session.py`` runs
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +36,8 @@ REUSE_AFTER_SPEECH_S = 0.1
 # Past this, an utterance with nothing agreed is committed as heard (Whisper's window is 30 s).
 FORCE_COMMIT_S = 24.0
 HYSTERESIS = 0.15
+# Under load a stream's decode step grows up to this many times ``step_s``.
+MAX_STEP_FACTOR = 4.0
 # Whisper's prompt holds 223 tokens of earlier text and as many of hotwords: about 150 tokens of terms leave
 # the decoder room for a window's words.
 HOTWORDS_CHARS = 600
@@ -70,8 +72,10 @@ class StreamingRecognizer:
         vad: StreamingVad | None = None,
         resume: Resume | None = None,
         vocabulary: Sequence[str] = (),
+        load: Callable[[], float] | None = None,
     ) -> None:
         self._decoder = decoder
+        self._load = load  # work waiting per inference thread: the machine is behind when it passes 0
         self._vocabulary = tuple(vocabulary)
         self._hotwords = ""  # the vocabulary, once the talk has come near one of its terms
         self._settings = settings
@@ -102,6 +106,14 @@ class StreamingRecognizer:
         self._vocabulary = tuple(terms)
         if self._hotwords:
             self._hotwords = hotwords(self._vocabulary)
+
+    @property
+    def urgent(self) -> bool:
+        """The next push commits captions or costs little: outside speech it only runs the voice detector, and
+        an utterance whose trailing silence is half an endpoint long is about to end (its final decode)."""
+        if not self._in_utterance:
+            return True
+        return self._fed - self._last_speech_end >= self._endpoint_samples // 2
 
     @property
     def buffered_seconds(self) -> float:
@@ -157,10 +169,17 @@ class StreamingRecognizer:
     def _due_for_decode(self) -> bool:
         """Enough new audio, enough to decode, and speech since the last decode (pauses cost nothing)."""
         return (
-            self._fed - self._last_decode_fed >= round(self._settings.step_s * SAMPLE_RATE)
+            self._fed - self._last_decode_fed >= self._step_samples()
             and len(self._buffer) >= self._settings.first_decode_s * SAMPLE_RATE
             and self._last_speech_end > self._last_decode_fed
         )
+
+    def _step_samples(self) -> int:
+        """``step_s`` when the machine keeps up (latency first); longer as work queues up (throughput), so
+        partial refreshes give way to the decodes that commit captions."""
+        load = self._load() if self._load is not None else 0.0
+        factor = min(MAX_STEP_FACTOR, 1.0 + load)
+        return round(self._settings.step_s * factor * SAMPLE_RATE)
 
     def _decode(self, end_sample: int, *, final: bool) -> DecodeResult:
         audio = self._buffer[: end_sample - self._buffer_start]
