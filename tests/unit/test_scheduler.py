@@ -7,7 +7,7 @@ import pytest
 from captions.asr.scheduler import DecodeScheduler
 
 
-def occupy(scheduler: DecodeScheduler) -> tuple[threading.Event, object]:
+def occupy(scheduler: DecodeScheduler) -> threading.Event:
     """The one thread busy until the returned gate opens (and known to be busy: nothing else is taken)."""
     started, gate = threading.Event(), threading.Event()
 
@@ -15,14 +15,14 @@ def occupy(scheduler: DecodeScheduler) -> tuple[threading.Event, object]:
         started.set()
         gate.wait()
 
-    busy = scheduler.submit(hold)
+    scheduler.submit(hold)
     assert started.wait(5)
-    return gate, busy
+    return gate
 
 
 def test_urgent_work_goes_first_and_the_rest_in_order() -> None:
     scheduler = DecodeScheduler(workers=1)
-    gate, busy = occupy(scheduler)
+    gate = occupy(scheduler)
     done: list[str] = []
     futures = [
         scheduler.submit(done.append, "partial a"),
@@ -41,7 +41,7 @@ def test_urgent_work_goes_first_and_the_rest_in_order() -> None:
 
 def test_work_given_up_on_is_skipped_and_errors_reach_the_caller() -> None:
     scheduler = DecodeScheduler(workers=1)
-    gate, _ = occupy(scheduler)
+    gate = occupy(scheduler)
     done: list[str] = []
     abandoned = scheduler.submit(done.append, "abandoned")
     assert abandoned.cancel()
