@@ -3,7 +3,9 @@
 Incoming: a packet may carry at most one binary attachment (an audio frame), so a client's pending bytes are
 one Engine.IO message, itself capped by ``max_http_buffer_size``; a malformed packet closes the connection.
 Outgoing: a client that does not read (its Engine.IO queue past ``client_queue_max``) is disconnected rather
-than buffered for; it catches up from its last caption when it reconnects.
+than buffered for; it catches up from its last caption when it reconnects. An event for a room is encoded
+once and put straight into each member's queue: nothing per viewer but that (python-socketio makes a task per
+recipient, which is most of what a caption to a thousand viewers costs it).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import socketio
+from engineio import packet as eio_packet
 from socketio import packet
 
 log = logging.getLogger(__name__)
@@ -32,9 +35,42 @@ class BoundedPacket(packet.Packet):  # type: ignore[misc]
         return count
 
 
+class RoomManager(socketio.AsyncManager):  # type: ignore[misc]
+    async def emit(
+        self,
+        event: str,
+        data: Any,
+        namespace: str,
+        room: str | None = None,
+        skip_sid: str | list[str] | None = None,
+        callback: Any = None,
+        to: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if callback is not None or kwargs or namespace not in self.rooms:
+            await super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, to=to,
+                               **kwargs)  # fmt: skip
+            return
+        args = list(data) if isinstance(data, tuple) else [] if data is None else [data]
+        encoded = self.server.packet_class(packet.EVENT, namespace=namespace, data=[event, *args]).encode()
+        messages = [
+            eio_packet.Packet(eio_packet.MESSAGE, part)
+            for part in (encoded if isinstance(encoded, list) else [encoded])
+        ]
+        skipped = set(skip_sid) if isinstance(skip_sid, list) else {skip_sid}
+        server: BoundedServer = self.server
+        for sid, eio_sid in self.get_participants(namespace, to or room):
+            if sid in skipped:
+                continue
+            queue = server.queue_of(eio_sid)
+            if queue is not None:
+                for message in messages:
+                    queue.put_nowait(message)
+
+
 class BoundedServer(socketio.AsyncServer):  # type: ignore[misc]
     def __init__(self, *, client_queue_max: int, **options: Any) -> None:
-        super().__init__(serializer=BoundedPacket, **options)
+        super().__init__(serializer=BoundedPacket, client_manager=RoomManager(), **options)
         self._client_queue_max = client_queue_max
         self._closing: set[asyncio.Task[None]] = set()
         # Told why each connection was closed here (``slow_reader``, ``bad_packet``): for the metrics.
@@ -59,6 +95,10 @@ class BoundedServer(socketio.AsyncServer):  # type: ignore[misc]
         """Every emit (to a room or one client) comes through here."""
         if self._keeps_up(eio_sid):
             await super()._send_eio_packet(eio_sid, eio_pkt)
+
+    def queue_of(self, eio_sid: str) -> asyncio.Queue[Any] | None:
+        """The send queue of a client that keeps up (None for one gone or just disconnected as a slow reader)."""
+        return self.eio.sockets[eio_sid].queue if self._keeps_up(eio_sid) else None
 
     def _keeps_up(self, eio_sid: str) -> bool:
         socket = self.eio.sockets.get(eio_sid)
