@@ -3,6 +3,7 @@ its gRPC protocol (no Google service is reachable from here: ``make test-cloud``
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import grpc
@@ -74,6 +75,27 @@ async def test_streams_are_replaced_before_googles_limit_without_losing_or_repea
     ends = [f.end for f in heard.finals]
     assert ends == sorted(ends), "times run on across streams"
     assert 33.0 < ends[-1] <= 35.5
+
+
+async def test_a_pause_opens_no_stream_that_google_would_end_for_waiting(
+    engine: Engine, speech: SpeechCorpus
+) -> None:
+    frames = frames_of(speech.path("jfk.wav"))
+    async with FakeSpeech(engine) as fake:
+        fake.idle_timeout_s = 0.5
+        recognizer = google(fake)
+        stream = recognizer.open_stream(StreamOptions("en-US"))
+        for frame in frames[:45]:
+            await stream.feed(frame)
+        await stream.flush()
+        # The presenter pauses for longer than Google waits for audio on a stream.
+        await asyncio.sleep(1.0)
+        heard = await recognise(stream, frames[45:])
+        await recognizer.close()
+    assert heard.failure is None
+    assert fake.received.idle_streams == 0
+    assert len(fake.received.configs) == 2, "the stream after the pause opened with its first audio"
+    assert word_error_rate(speech.reference("jfk.wav"), heard.text) <= 0.25
 
 
 @pytest.mark.parametrize(

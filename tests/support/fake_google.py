@@ -33,6 +33,7 @@ class Received:
     audio_bytes: list[int] = field(default_factory=list)  # per stream
     largest_request: int = 0
     bad_requests: list[str] = field(default_factory=list)
+    idle_streams: int = 0
 
 
 class FakeSpeech:
@@ -41,6 +42,8 @@ class FakeSpeech:
         self.received = Received()
         self.fail_after_s: float | None = None
         self.fail_code = grpc.StatusCode.UNAVAILABLE
+        # Like Google, end a stream that waits this long for its first audio (None: wait for ever).
+        self.idle_timeout_s: float | None = None
         self._audio_seconds = 0.0
         self._server = grpc.aio.server()
         handler = grpc.method_handlers_generic_handler(
@@ -88,7 +91,23 @@ class FakeSpeech:
             await results.put(None)
 
         async def feed() -> None:
-            async for request in requests:
+            pending = aiter(requests)
+            try:
+                head = await asyncio.wait_for(anext(pending), self.idle_timeout_s)
+            except StopAsyncIteration:
+                await stream.finish()
+                return
+            except TimeoutError:
+                self.received.idle_streams += 1
+                await results.put(None)
+                return
+
+            async def rest() -> AsyncIterator[cs.StreamingRecognizeRequest]:
+                yield head
+                async for more in pending:
+                    yield more
+
+            async for request in rest():
                 size = len(request.audio)
                 self.received.largest_request = max(self.received.largest_request, size)
                 if request.streaming_config or request.recognizer:
@@ -108,6 +127,10 @@ class FakeSpeech:
                     yield response(event)
             if self.fail_after_s is not None and self._audio_seconds >= self.fail_after_s:
                 await context.abort(self.fail_code, "the fake service fails on purpose")
+            if self.received.idle_streams:
+                await context.abort(
+                    grpc.StatusCode.OUT_OF_RANGE, "Audio Timeout Error: no audio for too long"
+                )
         finally:
             for task in (reader, feeder):
                 task.cancel()

@@ -8,6 +8,7 @@ stream starves. ``backlog`` (work waiting per worker) is the load that streams s
 
 from __future__ import annotations
 
+import atexit
 import heapq
 import itertools
 import threading
@@ -31,6 +32,9 @@ class DecodeScheduler:
         ]
         for thread in self._threads:
             thread.start()
+        # A decode still running while the interpreter exits dies inside CTranslate2 ("terminate called without
+        # an active exception"): at exit, the threads finish their work first.
+        atexit.register(self.shutdown)
 
     @property
     def backlog(self) -> float:
@@ -47,12 +51,17 @@ class DecodeScheduler:
         return future
 
     def shutdown(self) -> None:
+        """Work waiting is cancelled; work running finishes, and the threads end."""
         with self._ready:
             self._closed = True
             for *_, future, _work, _args in self._queue:
                 future.cancel()
             self._queue.clear()
             self._ready.notify_all()
+        for thread in self._threads:
+            if thread is not threading.current_thread():
+                thread.join()
+        atexit.unregister(self.shutdown)
 
     def _serve(self) -> None:
         while True:

@@ -219,8 +219,6 @@ class GoogleStream:
     async def _run(self) -> None:
         try:
             while (segment := await self._segments.get()) is not None:
-                if segment.closed and not segment.samples:
-                    continue
                 await self._recognize(segment)
             self._captions.end()
         except asyncio.CancelledError:
@@ -231,12 +229,18 @@ class GoogleStream:
             self._captions.fail(reason)
 
     async def _recognize(self, segment: _Segment) -> None:
+        # Opened at its first audio, not before: Google ends a stream that waits long for audio (a pause).
+        first = await segment.requests.get()
+        if first is None:
+            return
         language, terms = self._options.language, self._terms
 
         async def requests() -> AsyncIterator[cs.StreamingRecognizeRequest]:
             yield self._recognizer.config_request(language, terms)
-            while (chunk := await segment.requests.get()) is not None:
+            chunk: bytes | None = first
+            while chunk is not None:
                 yield cs.StreamingRecognizeRequest(audio=chunk)
+                chunk = await segment.requests.get()
 
         async for response in self._recognizer.recognize(requests()):
             interim: list[str] = []
