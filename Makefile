@@ -63,6 +63,7 @@ bench: setup
 	$(BIN)/python -m tests.bench.engine
 	$(BIN)/python -m tests.bench.server
 	$(BIN)/python -m tests.bench.scaleout
+	$(BIN)/python -m tests.bench.rooms
 	$(BIN)/python -m tests.bench.abuse
 	$(BIN)/python -m tests.bench.vocabulary
 	$(BIN)/python -m tests.bench.charts

@@ -140,8 +140,10 @@ class Settings(BaseSettings):
     claim_interval_s: float = Field(
         default=0.25, gt=0, le=10.0, description="How often transcribers look for rooms without an owner."
     )
+    # Measured: the largest number of rooms one 2-core machine (tiny.en int8) transcribes at once with final
+    # captions p95 <= 1.5 s at their viewers (``python -m tests.bench.rooms``; re-measure on other hardware).
     max_rooms: int = Field(
-        default=8,
+        default=12,
         ge=0,
         description="Rooms one transcriber (or captions serve) transcribes at once; more get `capacity`. "
         "0 = no limit.",

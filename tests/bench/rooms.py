@@ -4,8 +4,9 @@ Each presenter streams its own programme in real time over Socket.IO, starts sta
 viewer per room: the recordings of ``../shared/audio`` one after the other with a second's pause, each room
 starting at a different recording (so at any moment the rooms say different things, and no recording is
 streamed N times at once). Latency is measured at the viewers: arrival minus the end of the caption's words in
-the room's audio. For N = 1, 2, 4, 8, 12, 16, 24 (until final p95 passes 3 s) it prints final p50/p95, partial
-p50, mean WER against what was said, the server's CPU per room, and the largest N with final p95 <= 1.5 s:
+the room's audio. For N = 1, 2, 4, 8, 12, 16, 24 (until final p95 passes 3 s; ``ROOMS_COUNTS`` picks others) it prints final p50/p95, partial
+p50, mean WER against what was said (next to offline faster-whisper's WER on the same programmes: the target
+is within 2 points of it), the server's CPU per room, and the largest N with final p95 <= 1.5 s:
 the number ``CAPTIONS_MAX_ROOMS`` should be on this machine (re-run it on yours to size transcribers).
 """
 
@@ -23,12 +24,16 @@ from typing import Any
 import numpy as np
 import socketio
 
+from captions.asr.model import load_model
+from captions.asr.offline import transcribe_offline
+from captions.asr.words import join_words
 from captions.audio.pcm import Audio, float32_to_pcm16, load_audio, split_frames
 from captions.protocol import SAMPLE_RATE
+from captions.settings import Settings
 from tests.bench.server import cpu_of, create_room, percentiles, running_server, save_results
 from tests.support.speech import SpeechCorpus, corpus_for_bench, word_error_rate
 
-COUNTS = (1, 2, 4, 8, 12, 16, 24)
+COUNTS = tuple(int(n) for n in os.environ.get("ROOMS_COUNTS", "1,2,4,8,12,16,24").split(","))
 STAGGER_S = 0.5
 PROGRAMME_S = float(os.environ.get("ROOMS_PROGRAMME_S", "45"))
 GOOD_P95_S = 1.5
@@ -57,8 +62,21 @@ class Row:
     final_p95: float
     partial_p50: float
     mean_wer: float
+    offline_wer: float
     cpu_per_room: float
     finals: int
+
+
+def offline_wers(programmes: list[Programme]) -> list[float]:
+    """Offline faster-whisper (whole programme, beam 5) on each programme: the accuracy floor."""
+    settings = Settings()
+    model = load_model(settings)
+    return [
+        word_error_rate(
+            p.said, " ".join(join_words(words) for words in transcribe_offline(model, settings, p.audio))
+        )
+        for p in programmes
+    ]
 
 
 def programmes(corpus: SpeechCorpus, count: int) -> list[Programme]:
@@ -106,7 +124,7 @@ async def stream_room(url: str, room: Room, delay: float) -> None:
     await viewer.disconnect()
 
 
-async def run(url: str, pid: int, count: int, corpus: SpeechCorpus) -> Row:
+async def run(url: str, pid: int, count: int, corpus: SpeechCorpus, offline: list[float]) -> Row:
     rooms = [Room(programme) for programme in programmes(corpus, count)]
     cpu_before, started = cpu_of(pid), time.monotonic()
     await asyncio.gather(*(stream_room(url, room, index * STAGGER_S) for index, room in enumerate(rooms)))
@@ -130,6 +148,7 @@ async def run(url: str, pid: int, count: int, corpus: SpeechCorpus) -> Row:
         final_p95=percentiles(finals)[1],
         partial_p50=percentiles(partials)[0],
         mean_wer=round(float(np.mean(wers)), 3),
+        offline_wer=round(float(np.mean(offline[:count])), 3),
         cpu_per_room=round(cpu / count, 3),
         finals=len(finals),
     )
@@ -137,6 +156,8 @@ async def run(url: str, pid: int, count: int, corpus: SpeechCorpus) -> Row:
 
 def main() -> int:
     corpus = corpus_for_bench()
+    print("  offline faster-whisper on every programme ...", file=sys.stderr, flush=True)
+    offline = offline_wers(programmes(corpus, max(COUNTS)))
     rows: list[Row] = []
     for count in COUNTS:
         print(f"  {count} rooms at once ...", file=sys.stderr, flush=True)
@@ -144,18 +165,18 @@ def main() -> int:
             tempfile.TemporaryDirectory() as data,
             running_server(Path(data), SERVER_ENV) as (url, server),
         ):
-            rows.append(asyncio.run(run(url, server.pid, count, corpus)))
+            rows.append(asyncio.run(run(url, server.pid, count, corpus, offline)))
         if rows[-1].final_p95 > GIVE_UP_P95_S:
             break
     print(
         f"\nRooms at once through one `captions serve` ({os.cpu_count()} cores, tiny.en int8), latency at viewers:"
     )
     print(
-        f"{'rooms':>5} {'final p50':>10} {'final p95':>10} {'partial p50':>12} {'mean WER':>9} {'CPU/room':>9}"
+        f"{'rooms':>5} {'final p50':>10} {'final p95':>10} {'partial p50':>12} {'mean WER':>9} {'offline':>8} {'CPU/room':>9}"
     )
     for row in rows:
         print(f"{row.rooms:5d} {row.final_p50:9.2f}s {row.final_p95:9.2f}s {row.partial_p50:11.2f}s "
-              f"{row.mean_wer:9.3f} {row.cpu_per_room:8.2f}c")  # fmt: skip
+              f"{row.mean_wer:9.3f} {row.offline_wer:8.3f} {row.cpu_per_room:8.2f}c")  # fmt: skip
     fitting = [row.rooms for row in rows if row.final_p95 <= GOOD_P95_S]
     best = max(fitting, default=0)
     print(f"\nlargest N with final p95 <= {GOOD_P95_S} s: {best} (CAPTIONS_MAX_ROOMS for this machine)")

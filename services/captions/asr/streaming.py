@@ -33,6 +33,9 @@ from captions.settings import Settings
 PRE_ROLL_S = 0.5
 # A decode made this long after the last speech already heard the whole utterance: an endpoint reuses it.
 REUSE_AFTER_SPEECH_S = 0.1
+# Silence after speech from which a decode is made at once (not a step later): long enough that the gaps between
+# words rarely trigger it, short enough that the decode is done before a pause becomes an endpoint.
+SPEECH_STOPPED_S = 0.2
 # Past this, an utterance with nothing agreed is committed as heard (Whisper's window is 30 s).
 FORCE_COMMIT_S = 24.0
 HYSTERESIS = 0.15
@@ -110,10 +113,8 @@ class StreamingRecognizer:
     @property
     def urgent(self) -> bool:
         """The next push commits captions or costs little: outside speech it only runs the voice detector, and
-        an utterance whose trailing silence is half an endpoint long is about to end (its final decode)."""
-        if not self._in_utterance:
-            return True
-        return self._fed - self._last_speech_end >= self._endpoint_samples // 2
+        once speech has stopped its decode is the one the utterance's final will be made of."""
+        return not self._in_utterance or self._speech_stopped
 
     @property
     def buffered_seconds(self) -> float:
@@ -167,12 +168,18 @@ class StreamingRecognizer:
         return self._speech_now
 
     def _due_for_decode(self) -> bool:
-        """Enough new audio, enough to decode, and speech since the last decode (pauses cost nothing)."""
-        return (
-            self._fed - self._last_decode_fed >= self._step_samples()
-            and len(self._buffer) >= self._settings.first_decode_s * SAMPLE_RATE
-            and self._last_speech_end > self._last_decode_fed
-        )
+        """Enough to decode, speech since the last decode (pauses cost nothing), and either enough new audio or
+        the speech has just stopped: a decode then hears the whole utterance, so if the pause becomes an endpoint
+        its final needs no decode of its own (the endpoint reuses this one)."""
+        if len(self._buffer) < self._settings.first_decode_s * SAMPLE_RATE:
+            return False
+        if self._last_speech_end <= self._last_decode_fed:
+            return False
+        return self._fed - self._last_decode_fed >= self._step_samples() or self._speech_stopped
+
+    @property
+    def _speech_stopped(self) -> bool:
+        return self._fed - self._last_speech_end >= SPEECH_STOPPED_S * SAMPLE_RATE
 
     def _step_samples(self) -> int:
         """``step_s`` when the machine keeps up (latency first); longer as work queues up (throughput), so
