@@ -98,6 +98,7 @@ def server_config(app: ASGIApp, settings: Settings, log_level: str = "warning") 
         access_log=False,
         proxy_headers=False,
         server_header=False,
+        ws="websockets-sansio",
         ws_max_size=settings.max_frame_bytes * 4 + 4096,
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
