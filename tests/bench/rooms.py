@@ -19,18 +19,16 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-import socketio
 
 from captions.asr.model import load_model
 from captions.asr.offline import transcribe_offline
 from captions.asr.words import join_words
-from captions.audio.pcm import Audio, float32_to_pcm16, load_audio, split_frames
+from captions.audio.pcm import Audio, load_audio
 from captions.protocol import SAMPLE_RATE
 from captions.settings import Settings
-from tests.bench.server import cpu_of, create_room, percentiles, running_server, save_results
+from tests.bench.server import Heard, cpu_of, live_room, percentiles, running_server, save_results
 from tests.support.speech import SpeechCorpus, corpus_for_bench, word_error_rate
 
 COUNTS = tuple(int(n) for n in os.environ.get("ROOMS_COUNTS", "1,2,4,8,12,16,24").split(","))
@@ -51,8 +49,7 @@ class Programme:
 @dataclass
 class Room:
     programme: Programme
-    arrivals: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
-    clock_zero: float = 0.0
+    heard: Heard = field(default_factory=Heard)
 
 
 @dataclass
@@ -98,50 +95,24 @@ def programmes(corpus: SpeechCorpus, count: int) -> list[Programme]:
     return out
 
 
-async def stream_room(url: str, room: Room, delay: float) -> None:
-    created = await asyncio.to_thread(create_room, url)
-    viewer = socketio.AsyncClient(reconnection=False)
-    viewer.on("caption", lambda c: room.arrivals.append((time.monotonic(), c)))
-    await viewer.connect(url, auth={"room": created["id"], "role": "viewer"}, transports=["websocket"])
-    presenter = socketio.AsyncClient(reconnection=False)
-    await presenter.connect(
-        url,
-        auth={"room": created["id"], "role": "presenter", "key": created["presenter_key"]},
-        transports=["websocket"],
-    )
-    await asyncio.sleep(delay)
-    room.clock_zero = time.monotonic()
-    for index, frame in enumerate(split_frames(room.programme.audio, 0.1)):
-        await asyncio.sleep(max(0.0, room.clock_zero + (index + 1) * 0.1 - time.monotonic()))
-        await presenter.emit("audio", {"seq": index, "pcm": float32_to_pcm16(frame)})
-    await presenter.emit("stop")
-    deadline = time.monotonic() + 30
-    ended = asyncio.Event()
-    viewer.on("status", lambda s: ended.set() if s["session"] == "ended" else None)
-    while not ended.is_set() and time.monotonic() < deadline:
-        await asyncio.wait([asyncio.create_task(ended.wait())], timeout=0.5)
-    await presenter.disconnect()
-    await viewer.disconnect()
-
-
 async def run(url: str, pid: int, count: int, corpus: SpeechCorpus, offline: list[float]) -> Row:
     rooms = [Room(programme) for programme in programmes(corpus, count)]
     cpu_before, started = cpu_of(pid), time.monotonic()
-    await asyncio.gather(*(stream_room(url, room, index * STAGGER_S) for index, room in enumerate(rooms)))
+    await asyncio.gather(
+        *(
+            live_room(url, room.programme.audio, index * STAGGER_S, room.heard)
+            for index, room in enumerate(rooms)
+        )
+    )
     cpu = (cpu_of(pid) - cpu_before) / (time.monotonic() - started)
-    finals: list[float] = []
-    partials: list[float] = []
-    wers: list[float] = []
-    for room in rooms:
-        texts = []
-        for at, caption in room.arrivals:
-            latency = at - room.clock_zero - caption["end"]
-            if caption["kind"] == "final":
-                finals.append(latency)
-                texts.append(caption["text"])
-            elif caption["kind"] == "partial" and caption["text"]:
-                partials.append(latency)
-        wers.append(word_error_rate(room.programme.said, " ".join(texts)))
+    finals = [latency for room in rooms for latency in room.heard.latencies("final")]
+    partials = [latency for room in rooms for latency in room.heard.latencies("partial")]
+    wers = [
+        word_error_rate(
+            room.programme.said, " ".join(c["text"] for _, c in room.heard.arrivals if c["kind"] == "final")
+        )
+        for room in rooms
+    ]
     return Row(
         rooms=count,
         final_p50=percentiles(finals)[0],

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -68,30 +69,27 @@ def running_server(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/healthz").status_code == 200:
-                    break
-            time.sleep(0.1)
+    with serving(process, port) as url:
         yield url, process
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @contextlib.contextmanager
 def running_floor() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "tests.bench.floor", str(port)])
-    url = f"http://127.0.0.1:{port}"
+    with serving(process, port) as url:
+        yield url, process
+
+
+@contextlib.contextmanager
+def serving(process: subprocess.Popen[bytes], port: int) -> Iterator[str]:
+    """The server's URL once it accepts connections (at most 30 s); the process is stopped afterwards."""
     try:
         for _ in range(300):
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 break
             time.sleep(0.1)
-        yield url, process
+        yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -119,11 +117,27 @@ def percentiles(values: list[float]) -> tuple[float, float, float]:
     return tuple(round(float(np.percentile(values, q)), 3) for q in (50, 95, 99))  # type: ignore[return-value]
 
 
-async def viewer_latency(url: str, audio: np.ndarray) -> list[float]:
-    room = create_room(url)
-    arrivals: list[tuple[float, dict[str, Any]]] = []
+@dataclass
+class Heard:
+    """What a room's viewer received (arrival time, caption), and when the presenter's audio started."""
+
+    clock_zero: float = 0.0
+    arrivals: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
+
+    def latencies(self, kind: str) -> list[float]:
+        """Arrival minus the end of the caption's words in the audio, of every non-empty caption of ``kind``."""
+        return [at - self.clock_zero - c["end"] for at, c in self.arrivals if c["kind"] == kind and c["text"]]
+
+
+async def live_room(url: str, audio: np.ndarray, delay: float = 0.0, heard: Heard | None = None) -> Heard:
+    """A new room with one viewer; after ``delay`` its presenter streams ``audio`` in real time, then stops.
+    Returns what the viewer received until the session ended (at most 30 s after Stop)."""
+    heard = heard if heard is not None else Heard()
+    room = await asyncio.to_thread(create_room, url)
+    ended = asyncio.Event()
     viewer = socketio.AsyncClient(reconnection=False)
-    viewer.on("caption", lambda c: arrivals.append((time.monotonic(), c)))
+    viewer.on("caption", lambda c: heard.arrivals.append((time.monotonic(), c)))
+    viewer.on("status", lambda status: ended.set() if status["session"] == "ended" else None)
     await viewer.connect(url, auth={"room": room["id"], "role": "viewer"}, transports=["websocket"])
     presenter = socketio.AsyncClient(reconnection=False)
     await presenter.connect(
@@ -131,15 +145,17 @@ async def viewer_latency(url: str, audio: np.ndarray) -> list[float]:
         auth={"room": room["id"], "role": "presenter", "key": room["presenter_key"]},
         transports=["websocket"],
     )
-    clock_zero = time.monotonic()
+    await asyncio.sleep(delay)
+    heard.clock_zero = time.monotonic()
     for index, frame in enumerate(split_frames(audio, 0.1)):
-        await asyncio.sleep(max(0.0, clock_zero + (index + 1) * 0.1 - time.monotonic()))
+        await asyncio.sleep(max(0.0, heard.clock_zero + (index + 1) * 0.1 - time.monotonic()))
         await presenter.emit("audio", {"seq": index, "pcm": float32_to_pcm16(frame)})
     await presenter.emit("stop")
-    await asyncio.sleep(3.0)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(ended.wait(), 30)
     await presenter.disconnect()
     await viewer.disconnect()
-    return [at - clock_zero - c["end"] for at, c in arrivals if c["kind"] == "final"]
+    return heard
 
 
 async def fan_out(
@@ -205,7 +221,7 @@ def main() -> int:
 
     with running_server(RESULTS / "server-bench-data") as (url, process):
         print("  viewer latency through the server ...", file=sys.stderr, flush=True)
-        at_viewer = asyncio.run(viewer_latency(url, audio))
+        at_viewer = asyncio.run(live_room(url, audio)).latencies("final")
         fan = []
         for viewers in FANOUT_VIEWERS:
             print(f"  fan-out to {viewers} viewers ...", file=sys.stderr, flush=True)

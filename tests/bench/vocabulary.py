@@ -28,7 +28,7 @@ from captions.asr.engine import Engine
 from captions.audio.pcm import Audio, load_audio
 from captions.protocol import SAMPLE_RATE
 from captions.settings import Settings
-from captions.simulation import simulate
+from captions.simulation import TimedEvent, simulate
 from tests.bench.engine import RESULTS
 from tests.support.speech import corpus_for_bench, word_error_rate
 
@@ -93,10 +93,9 @@ def talk_audio() -> Audio:
 async def transcribe(engine: Engine, audio: Audio, terms: Sequence[str]) -> str:
     finals: list[str] = []
 
-    def keep(item: object) -> None:
-        event = item.event  # type: ignore[attr-defined]
-        if event.kind == "final":
-            finals.append(event.text)
+    def keep(item: TimedEvent) -> None:
+        if item.event.kind == "final":
+            finals.append(item.event.text)
 
     await simulate(engine, audio, realtime=False, on_event=keep, vocabulary=terms)
     return " ".join(finals)

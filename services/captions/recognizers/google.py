@@ -81,6 +81,7 @@ class GoogleRecognizer:
 
     def __init__(self, settings: Settings, client: SpeechAsyncClient | None = None) -> None:
         self._settings = settings
+        self.stream_s = settings.google_stream_s  # a stream is replaced after this much audio
         self._client = client or google_client(settings)
         self.recognizer_path = (
             f"projects/{settings.google_project}/locations/{settings.google_location}"
@@ -168,8 +169,8 @@ class GoogleStream:
         if self._finished or not frame:
             return
         segment = self._current
-        due = segment.samples / SAMPLE_RATE >= self._recognizer._settings.google_stream_s
-        overdue = segment.samples / SAMPLE_RATE >= self._recognizer._settings.google_stream_s + ROTATE_GRACE_S
+        heard = segment.samples / SAMPLE_RATE
+        due, overdue = heard >= self._recognizer.stream_s, heard >= self._recognizer.stream_s + ROTATE_GRACE_S
         if ((due or self._rotate_soon) and is_quiet(frame)) or overdue:
             segment = self._rotate()
         for offset in range(0, len(frame), MAX_REQUEST_BYTES):

@@ -148,7 +148,7 @@ class TranscriberWorker:
         resume = Resume(
             at=message.at,
             committed_end=stored[-1].end if stored else 0.0,
-            prompt=" ".join(record.text for record in stored),
+            prompt=" ".join(final.text for final in stored),
         )
         recognizer: RecognizerStream | None = None
         if self._recognizers is not None:
