@@ -162,6 +162,32 @@ def test_buffer_stays_bounded_in_continuous_speech(engine: Engine, speech: Speec
     assert word_error_rate(reference, final_text(events)) <= 0.2
 
 
+def test_a_loaded_stream_does_not_caption_what_whisper_wrote_without_hearing(
+    engine: Engine, speech: SpeechCorpus
+) -> None:
+    """Under load a stream decodes every 1.2 s (three times ``step_s``). Over the pause after "ask what you can
+    do for your country" Whisper then wrote the sentence again with no duration for any of its words, and the
+    endpoint made it final: "... your country. I ask what you can do for your country." Such words are not
+    in the audio and must not reach a caption."""
+    names = [
+        "1089-134686-0001.flac",
+        "1089-134691-0000.flac",
+        "1089-134691-0001.flac",
+        "jfk.wav",
+        "spk1_snt1.wav",
+    ]
+    pause = np.zeros(SAMPLE_RATE, np.float32)
+    audio = np.concatenate([part for name in names for part in (load_audio(speech.path(name)), pause)])
+    recognizer = StreamingRecognizer(engine.decoder(), Settings(step_s=1.2))
+    events: list[CaptionEvent] = []
+    for frame in split_frames(audio, 0.1):
+        events += recognizer.push(frame)
+    events += recognizer.finish()
+    said = final_text(events)
+    assert normalise(said).count("ask what you can do for your country") == 1, said
+    assert word_error_rate(" ".join(speech.reference(name) for name in names), said) <= 0.1, said
+
+
 async def test_a_stream_resumed_from_a_settled_point_neither_repeats_nor_skips(
     engine: Engine, speech: SpeechCorpus
 ) -> None:

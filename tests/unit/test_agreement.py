@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from captions.asr.agreement import LocalAgreement
-from captions.asr.words import Word, repeats_itself
+from captions.asr.words import Word, heard_part, repeats_itself
 
 
 def words(*spec: tuple[str, float]) -> list[Word]:
@@ -123,3 +123,20 @@ def test_after_an_utterance_every_word_of_the_next_is_new_however_early_it_is_ti
     agreement.commit_all([Word(" sauce.", 9.0, 10.9, 0.9)])  # Whisper stretched the last word into the pause
     agreement.restart(10.4)
     assert [w.key for w in agreement.fresh(words(("and", 10.35), ("so", 10.7)))] == ["and", "so"]
+
+
+def test_words_placed_nowhere_in_the_audio_end_the_hypothesis() -> None:
+    said = words(("your", 23.67), ("country.", 23.93))
+    unheard = [Word(f" {text}", 24.03, 24.03, 0.9) for text in ("I", "ask", "what", "you")]
+    again = [Word(" country.", 24.03, 24.17, 1.0)]
+    assert heard_part(said + unheard + again) == said
+
+
+def test_a_word_or_two_without_duration_are_kept() -> None:
+    hypothesis = [
+        *words(("the", 0.0)),
+        Word(" a", 0.3, 0.3, 0.9),
+        Word(" I", 0.3, 0.3, 0.9),
+        *words(("dog", 0.4)),
+    ]
+    assert heard_part(hypothesis) == hypothesis

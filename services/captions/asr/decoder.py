@@ -16,7 +16,7 @@ from faster_whisper import WhisperModel
 from faster_whisper.tokenizer import Tokenizer
 from faster_whisper.transcribe import TranscriptionOptions, get_compression_ratio, get_ctranslate2_storage
 
-from captions.asr.words import Word, normalise, repeats_itself
+from captions.asr.words import Word, heard_part, normalise, repeats_itself
 from captions.audio.pcm import Audio
 from captions.protocol import SAMPLE_RATE
 from captions.settings import Settings
@@ -157,16 +157,18 @@ class WindowDecoder:
             options.append_punctuations,
             last_speech_timestamp=0.0,
         )
-        return [
-            Word(
-                text=w["word"],
-                start=float(w["start"]),
-                end=float(w["end"]),
-                probability=float(w["probability"]),
-            )
-            for segment in segments
-            for w in segment.get("words", [])
-        ]
+        return heard_part(
+            [
+                Word(
+                    text=w["word"],
+                    start=float(w["start"]),
+                    end=float(w["end"]),
+                    probability=float(w["probability"]),
+                )
+                for segment in segments
+                for w in segment.get("words", [])
+            ]
+        )
 
     def _segments(self, tokens: list[int], content_frames: int) -> list[dict[str, Any]]:
         """Whisper's timestamp segments, keeping the unfinished last one that offline decoding drops."""

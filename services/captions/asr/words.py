@@ -8,6 +8,10 @@ from dataclasses import dataclass
 _NOT_WORD = re.compile(r"[^\w']+")
 _TRAILING_PUNCTUATION = re.compile(r"[^\w'\s]\s*$")
 _SENTENCE_START = re.compile(r"(?<=[.?!]\s)[a-z]")
+# Words the aligner could place nowhere in the audio come out with no duration, all at one instant; a few in a
+# row are text Whisper wrote without hearing it (a sentence from the prompt said again at the window's end).
+UNPLACED_S = 0.02
+UNPLACED_RUN = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +63,18 @@ def context_prompt(words: list[Word], limit: int) -> str:
     else:
         text = text[:1].upper() + text[1:]
     return _SENTENCE_START.sub(lambda match: match.group(0).upper(), text)
+
+
+def heard_part(words: list[Word]) -> list[Word]:
+    """``words`` up to the first run of ``UNPLACED_RUN`` words with no duration: what follows such a run is not
+    in the audio either (Whisper's "... your country. I ask what you can do for your country." over the pause
+    after "your country", nine words at 24.03 s). One short word alone is common and kept."""
+    run = 0
+    for index, word in enumerate(words):
+        run = run + 1 if word.end - word.start < UNPLACED_S else 0
+        if run == UNPLACED_RUN:
+            return words[: index + 1 - run]
+    return words
 
 
 def repeats_itself(keys: list[str]) -> bool:
