@@ -59,14 +59,12 @@ test: setup lint typecheck web-test $(WEB_BUILD)
 test-cloud: setup
 	$(BIN)/pytest tests/cloud -m cloud -rs
 
+# Every benchmark runs, each printing its targets; make fails at the end, naming those that missed one.
+BENCHES = engine server scaleout rooms abuse vocabulary
 bench: setup
-	$(BIN)/python -m tests.bench.engine
-	$(BIN)/python -m tests.bench.server
-	$(BIN)/python -m tests.bench.scaleout
-	$(BIN)/python -m tests.bench.rooms
-	$(BIN)/python -m tests.bench.abuse
-	$(BIN)/python -m tests.bench.vocabulary
-	$(BIN)/python -m tests.bench.charts
+	@missed=""; for bench in $(BENCHES); do $(BIN)/python -m tests.bench.$$bench || missed="$$missed $$bench"; done; \
+	$(BIN)/python -m tests.bench.charts; \
+	if [ -n "$$missed" ]; then echo "bench: targets missed in:$$missed"; exit 1; fi
 
 # The README's pictures: the browser test of a whole talk, saving its screenshots into docs/images.
 screenshots: setup $(WEB_BUILD) $(BROWSER_DEPS)

@@ -167,7 +167,7 @@ def main() -> int:
         + "\n"
     )
     print(f"\nwritten to {out.relative_to(RESULTS.parents[1])}")
-    return 0
+    return 0 if all(ok for *_, ok in targets(target)) else 1
 
 
 if __name__ == "__main__":

@@ -1,8 +1,12 @@
 """The floor of fan-out: bare python-socketio on uvicorn, doing only what a room's delivery needs (join a room,
-emit each caption to it), answering the same clients as ``captions serve``. The server benchmark runs it beside
-the product in the same run and reports the product's delivery latency as a ratio of this floor's.
+emit each caption to it), answering the same clients as ``captions serve``. The benchmarks run it beside the
+product in the same run and report the product's delivery latency as a ratio of this floor's.
 
-``python -m tests.bench.floor PORT`` serves until killed.
+It serves WebSockets with the same uvicorn implementation as the product (``websockets-sansio``), so the ratio
+measures what the product's own path costs, not a choice of library. Given a Redis URL it runs as one node of
+several, through python-socketio's own ``AsyncRedisManager``: the floor for gateways that share rooms on Redis.
+
+``python -m tests.bench.floor PORT [REDIS_URL]`` serves until killed.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ import socketio
 import uvicorn
 
 
-def floor_app() -> socketio.ASGIApp:
-    server = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins=[])
+def floor_app(redis_url: str | None = None) -> socketio.ASGIApp:
+    manager = socketio.AsyncRedisManager(redis_url) if redis_url else None
+    server = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins=[], client_manager=manager)
     rooms: dict[str, str] = {}
 
     @server.event  # type: ignore[untyped-decorator]
@@ -37,4 +42,11 @@ def floor_app() -> socketio.ASGIApp:
 
 
 if __name__ == "__main__":
-    uvicorn.run(floor_app(), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
+    uvicorn.run(
+        floor_app(sys.argv[2] if len(sys.argv) > 2 else None),
+        host="127.0.0.1",
+        port=int(sys.argv[1]),
+        log_level="warning",
+        access_log=False,
+        ws="websockets-sansio",
+    )

@@ -151,10 +151,33 @@ def main() -> int:
     fitting = [row.rooms for row in rows if row.final_p95 <= GOOD_P95_S]
     best = max(fitting, default=0)
     print(f"\nlargest N with final p95 <= {GOOD_P95_S} s: {best} (CAPTIONS_MAX_ROOMS for this machine)")
+    checks = targets({row.rooms: row for row in rows})
+    print(f"\n{'target (issue #17)':34} {'measured':>10} {'target':>8}  result")
+    for what, measured, goal, ok in checks:
+        print(f"{what:34} {measured:>10} {goal:>8}  {'PASS' if ok else 'MISS'}")
     save_results(
         "rooms.json", {"rows": [asdict(row) for row in rows], "max_rooms": best, "cores": os.cpu_count()}
     )
-    return 0
+    return 0 if all(ok for *_, ok in checks) else 1
+
+
+def targets(by_rooms: dict[int, Row]) -> list[tuple[str, str, str, bool]]:
+    """The issue's targets for the counts that were run."""
+    checks: list[tuple[str, str, str, bool]] = []
+    if one := by_rooms.get(1):
+        checks += [
+            ("1 room: final p50", f"{one.final_p50:.2f} s", "<= 0.5 s", one.final_p50 <= 0.5),
+            ("1 room: final p95", f"{one.final_p95:.2f} s", "<= 1.2 s", one.final_p95 <= 1.2),
+            ("1 room: partial p50", f"{one.partial_p50:.2f} s", "<= 0.25 s", one.partial_p50 <= 0.25),
+            ("1 room: CPU per room", f"{one.cpu_per_room:.2f}", "<= 0.25", one.cpu_per_room <= 0.25),
+        ]
+    if twelve := by_rooms.get(12):
+        gap = twelve.mean_wer - twelve.offline_wer
+        checks += [
+            ("12 rooms: final p95", f"{twelve.final_p95:.2f} s", "<= 1.5 s", twelve.final_p95 <= GOOD_P95_S),
+            ("12 rooms: mean WER - offline", f"{gap * 100:+.1f} pt", "<= +2 pt", gap <= 0.02),
+        ]
+    return checks
 
 
 if __name__ == "__main__":

@@ -4,10 +4,12 @@
    Socket.IO to ``captions serve`` in its own process), next to the engine alone on the same file: the gateway
    may add at most 50 ms at p50. Latency here is per caption event: arrival minus the end of its words.
 2. Fan-out: one room, 1 / 100 / 500 / 1000 viewers in separate processes; the presenter sends browser-text
-   captions stamped with their send time; delivery latency p50/p99 and the server's CPU. Each count is also
-   run against the floor (``floor.py``: bare python-socketio on uvicorn doing only join-room and
-   emit-to-room) with the same clients, one after the other in the same run; the table gives the ratio of the
-   p99s. Target (issue #17): p99 at most 1.0x the floor's at 1000 viewers.
+   captions stamped with their send time; delivery latency p50/p99 and the server's CPU. Each count is run
+   against the product and the floor (``floor.py``: bare python-socketio on uvicorn doing only join-room and
+   emit-to-room) with the same clients, alternately, ``FANOUT_ROUNDS`` times (default 3): the viewer
+   processes share the machine's cores with the server, so one run's p99 moves by a third from run to run; the
+   table gives the median of each round's ratio of the p99s. Target (issue #17): at most 1.0x the floor's at
+   1000 viewers.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ FANOUT_VIEWERS = (1, 100, 500, 1000)
 VIEWER_PROCESSES = 4
 MESSAGES = 40
 MESSAGE_INTERVAL_S = 0.25
+FANOUT_ROUNDS = int(os.environ.get("FANOUT_ROUNDS", "3"))
 
 
 def cpu_of(pid: int) -> float:
@@ -74,9 +77,11 @@ def running_server(
 
 
 @contextlib.contextmanager
-def running_floor() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def running_floor(redis_url: str | None = None) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "tests.bench.floor", str(port)])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.bench.floor", str(port), *([redis_url] if redis_url else [])]
+    )
     with serving(process, port) as url:
         yield url, process
 
@@ -208,6 +213,51 @@ async def fan_out(
     }
 
 
+@dataclass(frozen=True)
+class Deployment:
+    """Where a fan-out goes: the presenter's server, the servers viewers spread over, the processes that do the
+    work (their CPU is counted), and the room (None: created through the product's API)."""
+
+    url: str
+    pids: list[int]
+    viewer_urls: list[str] | None = None
+    room: dict[str, Any] | None = None
+
+
+FLOOR_ROOM = {"id": "floor-room", "presenter_key": "none"}
+
+
+def against_floor(product: Deployment, floor: Deployment, viewers: int) -> dict[str, Any]:
+    """Product and floor taking turns ``FANOUT_ROUNDS`` times with the same clients; the median round."""
+    rounds: list[tuple[float, dict[str, Any], dict[str, Any]]] = []
+    for _ in range(FANOUT_ROUNDS):
+        ours = asyncio.run(fan_out(product.url, product.pids, viewers, product.viewer_urls, product.room))
+        bare = asyncio.run(fan_out(floor.url, floor.pids, viewers, floor.viewer_urls, floor.room))
+        rounds.append((ours["p99_s"] / bare["p99_s"], ours, bare))
+    rounds.sort(key=lambda round_: round_[0])
+    ratio, ours, bare = rounds[len(rounds) // 2]
+    return {
+        **ours,
+        "floor": bare,
+        "p99_ratio": round(ratio, 2),
+        "p99_ratios": [round(r[0], 2) for r in rounds],
+    }
+
+
+def fan_out_table(rows: list[dict[str, Any]]) -> None:
+    print(f"{'viewers':>8} {'delivered':>10} {'p50 ms':>8} {'p99 ms':>8} {'CPU':>6} | {'floor p50':>9} {'p99':>6} "
+          f"{'CPU':>6} | {'p99 ratio (each round)':>24}")  # fmt: skip
+    for row in rows:
+        bare = row["floor"]
+        each = ", ".join(f"{r:.2f}" for r in row["p99_ratios"])
+        print(
+            f"{row['viewers']:8d} {row['delivered']:>5}/{row['expected']:<5}"
+            f"{row['p50_s'] * 1000:8.0f} {row['p99_s'] * 1000:8.0f} {row['server_cpu_cores']:5.2f}c | "
+            f"{bare['p50_s'] * 1000:9.0f} {bare['p99_s'] * 1000:6.0f} {bare['server_cpu_cores']:5.2f}c | "
+            f"{row['p99_ratio']:8.2f}x ({each})"
+        )
+
+
 def main() -> int:
     corpus = corpus_for_bench()
     audio = load_audio(corpus.path("talk.wav"))
@@ -219,19 +269,18 @@ def main() -> int:
     engine.close()
     del engine
 
-    with running_server(RESULTS / "server-bench-data") as (url, process):
+    with (
+        running_server(RESULTS / "server-bench-data") as (url, process),
+        running_floor() as (floor_url, floor_process),
+    ):
         print("  viewer latency through the server ...", file=sys.stderr, flush=True)
         at_viewer = asyncio.run(live_room(url, audio)).latencies("final")
+        product = Deployment(url, [process.pid])
+        floor = Deployment(floor_url, [floor_process.pid], room=FLOOR_ROOM)
         fan = []
         for viewers in FANOUT_VIEWERS:
-            print(f"  fan-out to {viewers} viewers ...", file=sys.stderr, flush=True)
-            fan.append(asyncio.run(fan_out(url, [process.pid], viewers)))
-    floor = []
-    with running_floor() as (floor_url, floor_process):
-        for viewers in FANOUT_VIEWERS:
-            print(f"  floor: bare python-socketio to {viewers} viewers ...", file=sys.stderr, flush=True)
-            room = {"id": "floor-room", "presenter_key": "none"}
-            floor.append(asyncio.run(fan_out(floor_url, [floor_process.pid], viewers, room=room)))
+            print(f"  fan-out to {viewers} viewers, product and floor ...", file=sys.stderr, flush=True)
+            fan.append(against_floor(product, floor, viewers))
 
     engine_p = percentiles(engine_only)
     viewer_p = percentiles(at_viewer)
@@ -240,26 +289,20 @@ def main() -> int:
     print(f"{'path':28} {'p50 s':>7} {'p95 s':>7}")
     print(f"{'engine alone':28} {engine_p[0]:7.3f} {engine_p[1]:7.3f}")
     print(f"{'viewer via server':28} {viewer_p[0]:7.3f} {viewer_p[1]:7.3f}")
+    adds_little = added <= 0.05
     print(
-        f"gateway adds {added * 1000:+.0f} ms at p50 (target <= 50 ms): {'PASS' if added <= 0.05 else 'MISS'}"
+        f"gateway adds {added * 1000:+.0f} ms at p50 (target <= 50 ms): {'PASS' if adds_little else 'MISS'}"
     )
     print("\nFan-out, one room, viewers in separate processes (text captions, 4/s), and the floor (bare")
-    print("python-socketio: join-room + emit-to-room) with the same clients in the same run:")
-    print(f"{'viewers':>8} {'delivered':>10} {'p50 ms':>8} {'p99 ms':>8} {'CPU':>6} | {'floor p50':>9} {'p99':>6} "
-          f"{'CPU':>6} | {'p99 ratio':>9}")  # fmt: skip
-    for row, bare in zip(fan, floor, strict=True):
-        row["floor"] = bare
-        row["p99_ratio"] = round(row["p99_s"] / bare["p99_s"], 2) if bare["p99_s"] else None
-        print(
-            f"{row['viewers']:8d} {row['delivered']:>5}/{row['expected']:<5}"
-            f"{row['p50_s'] * 1000:8.0f} {row['p99_s'] * 1000:8.0f} {row['server_cpu_cores']:5.2f}c | "
-            f"{bare['p50_s'] * 1000:9.0f} {bare['p99_s'] * 1000:6.0f} {bare['server_cpu_cores']:5.2f}c | "
-            f"{row['p99_ratio']:8.2f}x"
-        )
+    print(
+        f"python-socketio: join-room + emit-to-room) with the same clients, taking turns {FANOUT_ROUNDS} times"
+    )
+    print("(the median round shown):")
+    fan_out_table(fan)
     top = fan[-1]
-    ratio = top["p99_ratio"] or float("inf")
-    print(f"1000 viewers p99 {top['p99_s'] * 1000:.0f} ms = {ratio:.2f}x the floor's (target <= 1.0x): "
-          f"{'PASS' if ratio <= 1.0 else 'MISS'}")  # fmt: skip
+    at_floor = top["p99_ratio"] <= 1.0
+    print(f"1000 viewers p99 {top['p99_s'] * 1000:.0f} ms = {top['p99_ratio']:.2f}x the floor's (target <= 1.0x): "
+          f"{'PASS' if at_floor else 'MISS'}")  # fmt: skip
     save_results(
         "server.json",
         {
@@ -269,7 +312,7 @@ def main() -> int:
             "fan_out": fan,
         },
     )
-    return 0
+    return 0 if adds_little and at_floor else 1
 
 
 def save_results(name: str, results: dict[str, Any]) -> None:
