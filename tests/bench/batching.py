@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 from faster_whisper import WhisperModel
-from threadpoolctl import threadpool_limits
 from faster_whisper.tokenizer import Tokenizer
 from faster_whisper.transcribe import get_ctranslate2_storage
+from threadpoolctl import threadpool_limits
 
 from captions.asr.model import load_model
 from captions.audio.pcm import Audio, load_audio
