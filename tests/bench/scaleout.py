@@ -19,11 +19,11 @@ from typing import Any
 from tests.bench.server import (
     BENCH_ENV,
     FANOUT_ROUNDS,
-    FLOOR_ROOM,
     Deployment,
     against_floor,
     create_room,
     fan_out_table,
+    floor_room,
     running_floor,
     save_results,
 )
@@ -49,7 +49,9 @@ def two_gateways(folder: Path, redis: RedisServer) -> Iterator[Deployment]:
         for process in processes:
             process.start()
         a, b = processes[0], processes[1]
-        yield Deployment(a.url, [p.pid for p in processes], [a.url, b.url], create_room(a.url))
+        yield Deployment(
+            a.url, [p.pid for p in processes], lambda organiser: create_room(a.url, organiser), [a.url, b.url]
+        )
     finally:
         for process in processes:
             process.stop()
@@ -58,7 +60,7 @@ def two_gateways(folder: Path, redis: RedisServer) -> Iterator[Deployment]:
 @contextlib.contextmanager
 def two_floors(redis: RedisServer) -> Iterator[Deployment]:
     with running_floor(redis.url) as (a, a_process), running_floor(redis.url) as (b, b_process):
-        yield Deployment(a, [a_process.pid, b_process.pid], [a, b], FLOOR_ROOM)
+        yield Deployment(a, [a_process.pid, b_process.pid], floor_room, [a, b])
 
 
 def main() -> int:

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +49,7 @@ VIEWER_PROCESSES = 4
 MESSAGES = 40
 MESSAGE_INTERVAL_S = 0.25
 FANOUT_ROUNDS = int(os.environ.get("FANOUT_ROUNDS", "3"))
+ROUNDS = itertools.count(1)  # numbers each round's room (and the address that creates it)
 
 
 def cpu_of(pid: int) -> float:
@@ -109,10 +112,10 @@ def spawn_viewers(url: str, room_id: str, count: int, network: int) -> subproces
     )
 
 
-def create_room(url: str) -> dict[str, Any]:
-    room: dict[str, Any] = httpx.post(
-        f"{url}/api/rooms", json={"title": "bench"}, headers={"X-Forwarded-For": "192.0.2.10"}
-    ).json()
+def create_room(url: str, organiser: int = 0) -> dict[str, Any]:
+    """A new room, created from the organiser's own address (room creation per address is limited)."""
+    headers = {"X-Forwarded-For": f"192.0.2.{10 + organiser % 240}"}
+    room: dict[str, Any] = httpx.post(f"{url}/api/rooms", json={"title": "bench"}, headers=headers).json()
     return room
 
 
@@ -215,24 +218,28 @@ async def fan_out(
 
 @dataclass(frozen=True)
 class Deployment:
-    """Where a fan-out goes: the presenter's server, the servers viewers spread over, the processes that do the
-    work (their CPU is counted), and the room (None: created through the product's API)."""
+    """Where a fan-out goes: the presenter's server, the processes that do the work (their CPU is counted), a
+    new room for each round (a room's new viewers are sent its earlier captions, which would count as late),
+    and the servers viewers spread over (default: the presenter's)."""
 
     url: str
     pids: list[int]
+    new_room: Callable[[int], dict[str, Any]]
     viewer_urls: list[str] | None = None
-    room: dict[str, Any] | None = None
 
 
-FLOOR_ROOM = {"id": "floor-room", "presenter_key": "none"}
+def floor_room(round_: int) -> dict[str, Any]:
+    """The floor keeps no captions: a room name is all a round needs."""
+    return {"id": f"floor-room-{round_}", "presenter_key": "none"}
 
 
 def against_floor(product: Deployment, floor: Deployment, viewers: int) -> dict[str, Any]:
     """Product and floor taking turns ``FANOUT_ROUNDS`` times with the same clients; the median round."""
     rounds: list[tuple[float, dict[str, Any], dict[str, Any]]] = []
     for _ in range(FANOUT_ROUNDS):
-        ours = asyncio.run(fan_out(product.url, product.pids, viewers, product.viewer_urls, product.room))
-        bare = asyncio.run(fan_out(floor.url, floor.pids, viewers, floor.viewer_urls, floor.room))
+        room, floor_room_ = product.new_room(next(ROUNDS)), floor.new_room(next(ROUNDS))
+        ours = asyncio.run(fan_out(product.url, product.pids, viewers, product.viewer_urls, room))
+        bare = asyncio.run(fan_out(floor.url, floor.pids, viewers, floor.viewer_urls, floor_room_))
         rounds.append((ours["p99_s"] / bare["p99_s"], ours, bare))
     rounds.sort(key=lambda round_: round_[0])
     ratio, ours, bare = rounds[len(rounds) // 2]
@@ -269,14 +276,16 @@ def main() -> int:
     engine.close()
     del engine
 
+    # A fresh store each run: rooms left live by an interrupted run would hold transcription slots.
     with (
-        running_server(RESULTS / "server-bench-data") as (url, process),
+        tempfile.TemporaryDirectory() as data,
+        running_server(Path(data)) as (url, process),
         running_floor() as (floor_url, floor_process),
     ):
         print("  viewer latency through the server ...", file=sys.stderr, flush=True)
         at_viewer = asyncio.run(live_room(url, audio)).latencies("final")
-        product = Deployment(url, [process.pid])
-        floor = Deployment(floor_url, [floor_process.pid], room=FLOOR_ROOM)
+        product = Deployment(url, [process.pid], lambda organiser: create_room(url, organiser))
+        floor = Deployment(floor_url, [floor_process.pid], floor_room)
         fan = []
         for viewers in FANOUT_VIEWERS:
             print(f"  fan-out to {viewers} viewers, product and floor ...", file=sys.stderr, flush=True)
