@@ -49,12 +49,6 @@ class Settings(BaseSettings):
     window_floor_s: float = Field(default=8.0, ge=1.0, le=30.0, description="Shortest encoder window.")
     window_tail_s: float = Field(default=2.0, ge=0.0, le=10.0, description="Silence padded after the audio.")
     endpoint_silence_s: float = Field(default=0.5, ge=0.1, le=5.0, description="Pause that ends a sentence.")
-    sentence_end_silence_s: float = Field(
-        default=0.3,
-        ge=0.1,
-        le=5.0,
-        description="Shorter pause that ends a sentence when the decode made in it ends with . ? or !",
-    )
     vad_threshold: float = Field(default=0.5, gt=0.0, lt=1.0)
     max_buffer_s: float = Field(
         default=12.0, ge=2.0, le=28.0, description="Trim audio behind committed text."

@@ -145,21 +145,6 @@ async def test_a_pause_ends_the_sentence_and_silence_stays_empty(
     assert "morning" in normalise(" ".join(e.text for e in after))
 
 
-def test_a_sentence_end_is_final_after_a_shorter_pause(engine: Engine, speech: SpeechCorpus) -> None:
-    """A pause after a decode that ends with a full stop settles the sentence after ``sentence_end_silence_s``;
-    it need not wait for ``endpoint_silence_s`` (here made long, so the difference cannot be missed)."""
-    settings = Settings(endpoint_silence_s=1.2, sentence_end_silence_s=0.3)
-    recognizer = StreamingRecognizer(engine.decoder(), settings)
-    audio = np.concatenate([load_audio(speech.path("spk1_snt1.wav")), np.zeros(2 * SAMPLE_RATE, np.float32)])
-    events: list[CaptionEvent] = []
-    for frame in split_frames(audio, 0.1):
-        events += recognizer.push(frame)
-    last = finals(events)[-1]
-    assert last.text.endswith("."), last.text
-    assert last.audio_position - last.end < 0.7, "the sentence end waited for the long pause"
-    assert word_error_rate(speech.reference("spk1_snt1.wav"), final_text(events)) <= 0.15
-
-
 def test_buffer_stays_bounded_in_continuous_speech(engine: Engine, speech: SpeechCorpus) -> None:
     settings = Settings(max_buffer_s=6.0)
     recognizer = StreamingRecognizer(engine.decoder(), settings)

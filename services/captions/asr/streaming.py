@@ -6,8 +6,7 @@ Policy, per stream:
 - During an utterance the buffer is decoded every ``step_s`` of new audio; LocalAgreement-2 commits the words
   two consecutive hypotheses agree on, the rest is the partial.
 - A pause of ``endpoint_silence_s`` ends the utterance: one last decode, everything is committed at once, and
-  the buffer restarts after the pause. So sentence ends do not wait for agreement. A pause of
-  ``sentence_end_silence_s`` does when the decode made as speech stopped ends with a sentence end.
+  the buffer restarts after the pause. So sentence ends do not wait for agreement.
 - Long utterances are trimmed behind committed words once the buffer passes ``max_buffer_s``; the text before
   the buffer is given to Whisper as a prompt. Cost does not grow with the length of the talk.
 
@@ -141,7 +140,7 @@ class StreamingRecognizer:
                     self._in_utterance = True
                     self._trim_to(max(self._buffer_start, window_start - round(PRE_ROLL_S * SAMPLE_RATE)))
                     self._last_decode_fed = window_start
-            elif self._in_utterance and self._pause_ends_utterance(window_end - self._last_speech_end):
+            elif self._in_utterance and window_end - self._last_speech_end >= self._endpoint_samples:
                 events += self._end_utterance(window_end)
         if not self._in_utterance:
             self._trim_to(max(self._buffer_start, self._fed - round(PRE_ROLL_S * SAMPLE_RATE)))
@@ -157,23 +156,9 @@ class StreamingRecognizer:
 
     # --- policy ------------------------------------------------------------------------------------------
 
-    def _pause_ends_utterance(self, silence: int) -> bool:
-        """A pause of ``endpoint_silence_s`` ends an utterance; a shorter one does when the decode that heard the
-        whole utterance ended it with a sentence end (latency where the talk gives a reason for it)."""
-        if silence >= self._settings.endpoint_silence_s * SAMPLE_RATE:
-            return True
-        return silence >= self._settings.sentence_end_silence_s * SAMPLE_RATE and self._heard_sentence_end
-
     @property
-    def _heard_whole_utterance(self) -> bool:
-        """The last hypothesis made heard all the speech so far. Only a hypothesis actually made (not a decode
-        that looped and was skipped) counts: reusing an older one lost every word spoken after it."""
-        return self._hypothesis_fed >= self._last_speech_end + REUSE_AFTER_SPEECH_S * SAMPLE_RATE
-
-    @property
-    def _heard_sentence_end(self) -> bool:
-        hypothesis = self._last_hypothesis
-        return self._heard_whole_utterance and bool(hypothesis) and ends_sentence(hypothesis[-1].text)
+    def _endpoint_samples(self) -> int:
+        return round(self._settings.endpoint_silence_s * SAMPLE_RATE)
 
     def _is_speech(self, probability: float) -> bool:
         threshold = self._settings.vad_threshold
@@ -230,10 +215,10 @@ class StreamingRecognizer:
         return events
 
     def _end_utterance(self, end_sample: int) -> list[CaptionEvent]:
-        if self._heard_whole_utterance:
-            hypothesis = self._last_hypothesis
-        else:
-            hypothesis = self._decode(end_sample, final=True).words
+        # Only a hypothesis that was made (not a decode that looped and was skipped) can stand for the utterance:
+        # reusing an older one lost every word spoken after it.
+        heard_all = self._hypothesis_fed >= self._last_speech_end + REUSE_AFTER_SPEECH_S * SAMPLE_RATE
+        hypothesis = self._last_hypothesis if heard_all else self._decode(end_sample, final=True).words
         events = self._emit(self._agreement.commit_all(hypothesis), [])
         self._in_utterance = False
         self._last_hypothesis = []
