@@ -85,7 +85,7 @@ def run(url: str, pid: int, abusers: bool) -> dict[str, Any]:
         )
         assert crowd.stdout is not None
         assert crowd.stdout.readline().strip() == "ready"
-    result = asyncio.run(fan_out(url, [pid], VIEWERS, room=room))
+    result = asyncio.run(fan_out(url, [pid], VIEWERS, room))
     if crowd is not None:
         out, _ = crowd.communicate("", timeout=300)
         result["abusers"] = json.loads(out.strip().splitlines()[-1])

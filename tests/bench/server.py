@@ -49,7 +49,6 @@ VIEWER_PROCESSES = 4
 MESSAGES = 40
 MESSAGE_INTERVAL_S = 0.25
 FANOUT_ROUNDS = int(os.environ.get("FANOUT_ROUNDS", "3"))
-ROUNDS = itertools.count(1)  # numbers each round's room (and the address that creates it)
 
 
 def cpu_of(pid: int) -> float:
@@ -170,11 +169,10 @@ async def fan_out(
     url: str,
     server_pids: list[int],
     viewers: int,
+    room: dict[str, Any],
     viewer_urls: list[str] | None = None,
-    room: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The presenter on ``url``; viewer processes spread over ``viewer_urls`` (default: ``url``)."""
-    room = room or create_room(url)
     per_process = [
         viewers // VIEWER_PROCESSES + (i < viewers % VIEWER_PROCESSES) for i in range(VIEWER_PROCESSES)
     ]
@@ -226,6 +224,7 @@ class Deployment:
     pids: list[int]
     new_room: Callable[[int], dict[str, Any]]
     viewer_urls: list[str] | None = None
+    rounds: Iterator[int] = field(default_factory=lambda: itertools.count(1))  # numbers each round's room
 
 
 def floor_room(round_: int) -> dict[str, Any]:
@@ -237,9 +236,9 @@ def against_floor(product: Deployment, floor: Deployment, viewers: int) -> dict[
     """Product and floor taking turns ``FANOUT_ROUNDS`` times with the same clients; the median round."""
     rounds: list[tuple[float, dict[str, Any], dict[str, Any]]] = []
     for _ in range(FANOUT_ROUNDS):
-        room, floor_room_ = product.new_room(next(ROUNDS)), floor.new_room(next(ROUNDS))
-        ours = asyncio.run(fan_out(product.url, product.pids, viewers, product.viewer_urls, room))
-        bare = asyncio.run(fan_out(floor.url, floor.pids, viewers, floor.viewer_urls, floor_room_))
+        room, floor_room_ = product.new_room(next(product.rounds)), floor.new_room(next(floor.rounds))
+        ours = asyncio.run(fan_out(product.url, product.pids, viewers, room, product.viewer_urls))
+        bare = asyncio.run(fan_out(floor.url, floor.pids, viewers, floor_room_, floor.viewer_urls))
         rounds.append((ours["p99_s"] / bare["p99_s"], ours, bare))
     rounds.sort(key=lambda round_: round_[0])
     ratio, ours, bare = rounds[len(rounds) // 2]
