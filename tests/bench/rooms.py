@@ -139,8 +139,10 @@ def main() -> int:
             rows.append(asyncio.run(run(url, server.pid, count, corpus, offline)))
         if rows[-1].final_p95 > GIVE_UP_P95_S:
             break
+    settings = Settings()
     print(
-        f"\nRooms at once through one `captions serve` ({os.cpu_count()} cores, tiny.en int8), latency at viewers:"
+        f"\nRooms at once through one `captions serve` ({os.cpu_count()} cores, {settings.model or 'tiny.en'}"
+        f" {settings.compute_type} on {settings.device}), latency at viewers:"
     )
     print(
         f"{'rooms':>5} {'final p50':>10} {'final p95':>10} {'partial p50':>12} {'mean WER':>9} {'offline':>8} {'CPU/room':>9}"
