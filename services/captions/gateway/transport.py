@@ -45,11 +45,12 @@ class RoomManager(socketio.AsyncManager):  # type: ignore[misc]
         skip_sid: str | list[str] | None = None,
         callback: Any = None,
         to: str | None = None,
+        ignore_queue: bool = False,  # python-socketio passes it on every emit; it means nothing without a queue
         **kwargs: Any,
     ) -> None:
         if callback is not None or kwargs or namespace not in self.rooms:
             await super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, to=to,
-                               **kwargs)  # fmt: skip
+                               ignore_queue=ignore_queue, **kwargs)  # fmt: skip
             return
         args = list(data) if isinstance(data, tuple) else [] if data is None else [data]
         encoded = self.server.packet_class(packet.EVENT, namespace=namespace, data=[event, *args]).encode()

@@ -1,0 +1,36 @@
+"""A room's events reach its viewers without work per viewer beyond one queue put each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import socketio
+
+from tests.support.harness import Server, presenter, viewer
+
+
+async def test_a_caption_is_encoded_once_and_queued_for_every_viewer_without_a_task_each(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # python-socketio's own room emit makes a task per recipient: most of what a caption to a thousand
+    # viewers cost. The gateway's emit must never fall back to it for captions.
+    per_recipient: list[str] = []
+    library_emit = socketio.AsyncManager.emit
+
+    async def counted(manager: Any, event: str, *args: Any, **kwargs: Any) -> None:
+        per_recipient.append(event)
+        await library_emit(manager, event, *args, **kwargs)
+
+    monkeypatch.setattr(socketio.AsyncManager, "emit", counted)
+    room = await server.create_room()
+    speaker = await presenter(server, room).connect()
+    audience = [await viewer(server, room["id"]).connect() for _ in range(3)]
+    for index in range(5):
+        await speaker.emit("text", {"kind": "final", "text": f"Caption number {index}."})
+    for member in audience:
+        await member.wait_for(lambda member=member: len(member.finals) == 5)  # type: ignore[misc]
+        assert [c["text"] for c in member.finals] == [f"Caption number {i}." for i in range(5)]
+    assert "caption" not in per_recipient, per_recipient
+    for client in (speaker, *audience):
+        await client.disconnect()
