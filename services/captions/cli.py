@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import get_args
 
 from captions.allocator import settle_allocator
+from captions.collector import settle_collector
 from captions.exports import Cue, TranscriptFormat, render
 from captions.settings import Settings
 
@@ -87,6 +88,7 @@ def _web_server(args: argparse.Namespace, *, scale_out: bool) -> int:
 
     settings = _server_settings(args)
     settle_allocator(settings.malloc_arenas)
+    settle_collector(settings.gc_young_objects)
     if scale_out and not settings.redis_url:
         print("captions: the gateway needs Redis: set REDIS_URL", file=sys.stderr)
         return 2
@@ -106,6 +108,7 @@ def _transcriber(args: argparse.Namespace) -> int:
 
     settings = _server_settings(args)
     settle_allocator(settings.malloc_arenas)
+    settle_collector(settings.gc_young_objects)
     if not settings.redis_url:
         print("captions: the transcriber needs Redis: set REDIS_URL", file=sys.stderr)
         return 2

@@ -124,6 +124,12 @@ class Settings(BaseSettings):
         description="glibc malloc arenas of a server process (fixed thresholds with it): memory stays flat "
         "over a long day; 0 = glibc's defaults.",
     )
+    gc_young_objects: int = Field(
+        default=50_000,
+        ge=0,
+        description="Net new container objects between Python's young-generation collections in a server "
+        "process: a broadcast to thousands of viewers runs without a collection pause; 0 = Python's 700.",
+    )
 
     # --- scale-out (captions gateway / captions transcriber) ------------------------------------------------
     redis_url: str = Field(
