@@ -66,7 +66,8 @@ def two_floors(redis: RedisServer) -> Iterator[Deployment]:
 def main() -> int:
     print(f"  2 gateways and 2 bare servers, {GATEWAY_VIEWERS} viewers ...", file=sys.stderr, flush=True)
     with tempfile.TemporaryDirectory() as folder:
-        redis = RedisServer(Path(folder) / "redis").start()
+        # Redis as the deployment runs it (docker-compose.yml: append-only, fsynced every second).
+        redis = RedisServer(Path(folder) / "redis", fsync="everysec").start()
         try:
             with two_gateways(Path(folder), redis) as product, two_floors(redis) as floor:
                 row: dict[str, Any] = against_floor(product, floor, GATEWAY_VIEWERS)

@@ -34,10 +34,10 @@ def wait_until(ready: Callable[[], bool], what: str, within_s: float) -> None:
 
 
 class RedisServer:
-    """redis-server on a free port with its data in ``folder``; append-only file fsynced on every write, as a
-    deployment that must not lose live rooms across a restart would run it."""
+    """redis-server on a free port with its data in ``folder``, append-only. ``fsync`` "always" (the tests: a
+    restart loses nothing) or "everysec" (as ``docker-compose.yml`` runs it: a restart loses up to a second)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, fsync: str = "always") -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             raise FileNotFoundError("redis-server")
@@ -45,6 +45,7 @@ class RedisServer:
         self.folder = folder
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.fsync = fsync
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> RedisServer:
@@ -56,7 +57,7 @@ class RedisServer:
                 "--bind", "127.0.0.1",
                 "--dir", str(self.folder),
                 "--appendonly", "yes",
-                "--appendfsync", "always",
+                "--appendfsync", self.fsync,
                 "--save", "",
                 "--logfile", str(self.folder / "redis.log"),
             ],
