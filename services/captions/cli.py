@@ -87,8 +87,7 @@ def _web_server(args: argparse.Namespace, *, scale_out: bool) -> int:
     from captions.composition import gateway_app, serve_app, server_config
 
     settings = _server_settings(args)
-    settle_allocator(settings.malloc_arenas)
-    settle_collector(settings.gc_young_objects)
+    _settle_memory(settings)
     if scale_out and not settings.redis_url:
         print("captions: the gateway needs Redis: set REDIS_URL", file=sys.stderr)
         return 2
@@ -107,14 +106,19 @@ def _transcriber(args: argparse.Namespace) -> int:
     from captions.transcriber.service import run_transcriber
 
     settings = _server_settings(args)
-    settle_allocator(settings.malloc_arenas)
-    settle_collector(settings.gc_young_objects)
+    _settle_memory(settings)
     if not settings.redis_url:
         print("captions: the transcriber needs Redis: set REDIS_URL", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     asyncio.run(run_transcriber(settings))
     return 0
+
+
+def _settle_memory(settings: Settings) -> None:
+    """A long-running server's allocator and cycle collector, set before it starts threads or connections."""
+    settle_allocator(settings.malloc_arenas)
+    settle_collector(settings.gc_young_objects)
 
 
 def _server_settings(args: argparse.Namespace) -> Settings:

@@ -7,7 +7,11 @@ from typing import Any
 import pytest
 import socketio
 
-from tests.support.harness import Server, presenter, viewer
+from tests.support.harness import Client, Server, presenter, viewer
+
+
+async def every_caption_reached(member: Client, count: int) -> None:
+    await member.wait_for(lambda: len(member.finals) == count)
 
 
 async def test_a_caption_is_encoded_once_and_queued_for_every_viewer_without_a_task_each(
@@ -29,7 +33,7 @@ async def test_a_caption_is_encoded_once_and_queued_for_every_viewer_without_a_t
     for index in range(5):
         await speaker.emit("text", {"kind": "final", "text": f"Caption number {index}."})
     for member in audience:
-        await member.wait_for(lambda member=member: len(member.finals) == 5)  # type: ignore[misc]
+        await every_caption_reached(member, 5)
         assert [c["text"] for c in member.finals] == [f"Caption number {i}." for i in range(5)]
     assert "caption" not in per_recipient, per_recipient
     for client in (speaker, *audience):

@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 import httpx
 import redis
@@ -37,7 +38,7 @@ class RedisServer:
     """redis-server on a free port with its data in ``folder``, append-only. ``fsync`` "always" (the tests: a
     restart loses nothing) or "everysec" (as ``docker-compose.yml`` runs it: a restart loses up to a second)."""
 
-    def __init__(self, folder: Path, fsync: str = "always") -> None:
+    def __init__(self, folder: Path, fsync: Literal["always", "everysec"] = "always") -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             raise FileNotFoundError("redis-server")

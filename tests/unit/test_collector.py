@@ -17,13 +17,22 @@ PROBE = textwrap.dedent(
 
     async def main():
         queues = [asyncio.Queue() for _ in range(VIEWERS)]
+        waiting = 0
 
         async def writer(queue):
-            while await asyncio.wait_for(queue.get(), 60) is not None:
-                pass
+            nonlocal waiting
+            while True:
+                waiting += 1
+                message = await asyncio.wait_for(queue.get(), 60)
+                waiting -= 1
+                if message is None:
+                    return
+
+        def all_sent():
+            return waiting == VIEWERS and not any(queue.qsize() for queue in queues)
 
         writers = [asyncio.create_task(writer(queue)) for queue in queues]
-        while any(not queue._getters for queue in queues):
+        while not all_sent():
             await asyncio.sleep(0)
         gc.collect()
         started = []
@@ -31,7 +40,7 @@ PROBE = textwrap.dedent(
         for _ in range(CAPTIONS):
             for queue in queues:
                 queue.put_nowait("caption")
-            while any(queue.qsize() or not queue._getters for queue in queues):
+            while not all_sent():
                 await asyncio.sleep(0)
         gc.callbacks.clear()
         for queue in queues:
