@@ -144,7 +144,10 @@ class Settings(BaseSettings):
         default=3.0, ge=0.5, le=60.0, description="A dead transcriber's rooms move after this long."
     )
     claim_interval_s: float = Field(
-        default=0.25, gt=0, le=10.0, description="How often transcribers look for rooms without an owner."
+        default=0.25,
+        gt=0,
+        le=10.0,
+        description="How often transcribers look for rooms without an owner (offered rooms are taken at once).",
     )
     # Measured: the largest number of rooms one 2-core machine (tiny.en int8) transcribes at once with final
     # captions p95 <= 1.5 s at their viewers (``python -m tests.bench.rooms``; re-measure on other hardware).

@@ -140,3 +140,19 @@ async def test_handled_input_is_not_given_again_to_the_next_owner(settings: Sett
     assert [m.text for m in await take(second_inputs, 1, within_s=5)] == ["c"], "nothing handled comes back"
     for bus in (gateway, second):
         await bus.close()
+
+
+async def test_an_offered_room_is_taken_at_once_not_at_the_next_look(settings: Settings) -> None:
+    """Transcribers look for rooms nobody owns only once a minute here: a new session's room is admitted
+    because its gateway offers it, and the transcriber answers the offer."""
+    rarely = settings.model_copy(update={"claim_interval_s": 60.0, "admission_wait_s": 5.0})
+    gateway, transcriber = await open_bus(rarely, "gw"), await open_bus(rarely, "tr")
+    inputs = transcriber.inputs()
+    for room_id in ("room-1", "room-2"):  # the second after the transcriber surely made its first look
+        taking = asyncio.ensure_future(take(inputs, 1))
+        assert await gateway.admit(room_id), f"{room_id} admitted within admission_wait_s"
+        await gateway.send_input(RoomInput(room_id, "s1", "start"))
+        assert [m.room_id for m in await taking] == [room_id]
+    assert sorted(transcriber.owned_rooms) == ["room-1", "room-2"]
+    for bus in (gateway, transcriber):
+        await bus.close()

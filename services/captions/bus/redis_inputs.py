@@ -8,6 +8,11 @@ the room over must re-read (XAUTOCLAIM). Each entry carries its session time (``
 clock continues where the old one's stopped. Rooms with input are listed in the set ``captions:rooms``, where
 transcribers look for rooms whose lease nobody holds.
 
+A new session does not wait for that look: the gateway announces its room on ``captions:offers`` (pub/sub, a
+wake-up only; the periodic look still finds whatever a lost message or a dead transcriber left), and the
+transcriber that takes it pushes to ``captions:admitted:{room}``, where the gateway waits (BLPOP). The first
+caption of a talk then waits for two round trips, not for two polling intervals.
+
 Redis must keep its data across restarts (``appendonly yes``): streams and leases are the state of live rooms.
 """
 
@@ -33,6 +38,7 @@ from captions.settings import Settings
 log = logging.getLogger(__name__)
 
 ROOMS = "captions:rooms"
+OFFERS = "captions:offers"
 GROUP = "transcribers"
 READ_COUNT = 200
 # Inputs read from Redis and not yet taken by the transcriber at most: past it, room readers wait and the
@@ -62,8 +68,6 @@ if redis.call('xlen', KEYS[2]) == 0 then
 end
 return 0
 """
-# How often a gateway waiting to admit a room looks whether a transcriber took it.
-ADMIT_POLL_S = 0.1
 # A finished room whose stream is empty is forgotten; one that already has new input stays with its owner.
 _FORGET_IF_EMPTY = """
 if redis.call('xlen', KEYS[1]) > 0 then return 0 end
@@ -80,6 +84,10 @@ def audio_key(room_id: str) -> str:
 
 def lease_key(room_id: str) -> str:
     return f"captions:lease:{room_id}"
+
+
+def admitted_key(room_id: str) -> str:
+    return f"captions:admitted:{room_id}"
 
 
 @dataclass
@@ -147,14 +155,28 @@ class RedisRoomInputs:
         await self._retrying("send room input", send)
 
     async def admit(self, room_id: str) -> bool:
-        lease = lease_key(room_id)
+        lease, admitted = lease_key(room_id), admitted_key(room_id)
         if await self._retrying("look for the room's transcriber", lambda: self._redis.exists(lease)):
             return True
-        await self._retrying("offer the room to transcribers", lambda: self._redis.sadd(ROOMS, room_id))
+
+        async def offer() -> None:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.delete(admitted)  # an answer to an earlier offer
+                pipe.sadd(ROOMS, room_id)
+                pipe.publish(OFFERS, room_id)
+                await pipe.execute()
+
+        await self._retrying("offer the room to transcribers", offer)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._settings.admission_wait_s
-        while loop.time() < deadline:
-            await asyncio.sleep(ADMIT_POLL_S)
+        while (left := deadline - loop.time()) > 0:
+
+            async def answer(wait_s: float = min(left, BLOCK_MS / 1000)) -> Any:
+                return await self._redis.blpop([admitted], timeout=wait_s)
+
+            if await self._retrying("wait for the room's transcriber", answer):
+                return True
+            # Taken by a periodic look before the offer (its answer went with the earlier one).
             if await self._retrying("look for the room's transcriber", lambda: self._redis.exists(lease)):
                 return True
         taken = await self._retrying(
@@ -230,25 +252,44 @@ class RedisRoomInputs:
         await self._retrying("acknowledge settled audio", acknowledge)
 
     async def _claim_rooms(self) -> None:
+        """Look for rooms nobody owns every ``claim_interval_s``, and at once when a gateway offers one."""
+        offers = self._redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            while not self._closed:
+                try:
+                    if not offers.subscribed:
+                        await offers.subscribe(OFFERS)
+                    await self._claim_unowned()
+                    # Any message is a reason to look; several queued ones are answered by one look.
+                    if await offers.get_message(timeout=self._settings.claim_interval_s):
+                        while await offers.get_message(timeout=0):
+                            pass
+                except UNAVAILABLE as error:
+                    log.warning("claiming rooms: Redis unavailable (%s)", error)
+                    await offers.aclose()
+                    await asyncio.sleep(self._settings.claim_interval_s)
+        finally:
+            await offers.aclose()
+
+    async def _claim_unowned(self) -> None:
         lease_ms = round(self._settings.lease_s * 1000)
-        while not self._closed:
-            try:
-                rooms = sorted(r.decode() for r in await self._redis.smembers(ROOMS))
-                holders = await self._redis.mget([lease_key(r) for r in rooms]) if rooms else []
-                for room_id, holder in zip(rooms, holders, strict=True):
-                    if holder is not None or room_id in self._owned:
-                        continue
-                    limit = self._settings.max_rooms
-                    if limit and len(self._owned) >= limit:
-                        break
-                    await asyncio.sleep(CLAIM_STAGGER_S * len(self._owned))
-                    if await self._redis.set(lease_key(room_id), self.name, nx=True, px=lease_ms):
-                        log.info("%s: took room %s", self.name, room_id)
-                        owned = self._owned[room_id] = _OwnedRoom(room_id)
-                        owned.reader = asyncio.create_task(self._read_room(owned))
-            except UNAVAILABLE as error:
-                log.warning("claiming rooms: Redis unavailable (%s)", error)
-            await asyncio.sleep(self._settings.claim_interval_s)
+        rooms = sorted(r.decode() for r in await self._redis.smembers(ROOMS))
+        holders = await self._redis.mget([lease_key(r) for r in rooms]) if rooms else []
+        for room_id, holder in zip(rooms, holders, strict=True):
+            if holder is not None or room_id in self._owned:
+                continue
+            limit = self._settings.max_rooms
+            if limit and len(self._owned) >= limit:
+                break
+            await asyncio.sleep(CLAIM_STAGGER_S * len(self._owned))
+            if await self._redis.set(lease_key(room_id), self.name, nx=True, px=lease_ms):
+                log.info("%s: took room %s", self.name, room_id)
+                owned = self._owned[room_id] = _OwnedRoom(room_id)
+                owned.reader = asyncio.create_task(self._read_room(owned))
+                async with self._redis.pipeline(transaction=True) as pipe:
+                    pipe.rpush(admitted_key(room_id), self.name)
+                    pipe.pexpire(admitted_key(room_id), round(self._settings.admission_wait_s * 1000))
+                    await pipe.execute()
 
     async def _renew_leases(self) -> None:
         lease_ms = round(self._settings.lease_s * 1000)
