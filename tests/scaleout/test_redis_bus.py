@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -11,6 +12,7 @@ from captions.bus.events import RoomEvent
 from captions.bus.inputs import RoomInput
 from captions.bus.redis_events import RedisRoomEvents
 from captions.bus.redis_inputs import RedisRoomInputs, lease_key
+from captions.bus.redis_offers import LOAD, LoadBoard, alive_key
 from captions.protocol import Lag
 from captions.redis_client import Retrying, connect
 from captions.settings import Settings
@@ -155,4 +157,42 @@ async def test_an_offered_room_is_taken_at_once_not_at_the_next_look(settings: S
         assert [m.room_id for m in await taking] == [room_id]
     assert sorted(transcriber.owned_rooms) == ["room-1", "room-2"]
     for bus in (gateway, transcriber):
+        await bus.close()
+
+
+async def test_transcribers_rank_by_rooms_owned_and_dead_ones_leave_the_board(settings: Settings) -> None:
+    redis = connect(settings)
+    boards = {name: LoadBoard(redis, name, alive_ms=60_000) for name in ("tr-a", "tr-b", "tr-c", "tr-d")}
+    for name, rooms in (("tr-a", 2), ("tr-b", 0), ("tr-c", 1), ("tr-d", 0)):
+        await boards[name].announce(rooms)
+    await redis.delete(alive_key("tr-d"))  # what a killed transcriber leaves once its liveness expires
+    assert await boards["tr-a"].rank(2) == 2, "tr-b and tr-c own fewer rooms; tr-d is dead"
+    assert await boards["tr-b"].rank(0) == 0
+    assert await boards["tr-c"].rank(0) == 1, "a tie goes by name"
+    assert await redis.zrange(LOAD, 0, -1) == [b"tr-b", b"tr-c", b"tr-a"]
+    await redis.aclose()
+
+
+async def test_a_new_room_goes_to_the_least_loaded_transcriber(settings: Settings) -> None:
+    gateway, busy, idle = [await open_bus(settings, name) for name in ("gw", "tr-busy", "tr-idle")]
+    busy_inputs = busy.inputs()
+    for room_id in ("room-1", "room-2"):
+        taking = asyncio.ensure_future(take(busy_inputs, 1))
+        assert await gateway.admit(room_id)
+        await gateway.send_input(RoomInput(room_id, "s1", "start"))
+        await taking
+    redis = connect(settings)
+    await redis.config_set("notify-keyspace-events", "Kz")  # Redis tells when the board of loads changes
+    board: Any = redis.pubsub()  # redis-py leaves its pub/sub methods untyped
+    await board.subscribe(f"__keyspace@0__:{LOAD}")
+    taking = asyncio.ensure_future(take(idle.inputs(), 1))
+    while await redis.zscore(LOAD, "tr-idle") is None:  # on the board once it reads rooms
+        await board.get_message(timeout=5)
+    await board.aclose()
+    assert await gateway.admit("room-3")
+    await gateway.send_input(RoomInput("room-3", "s1", "start"))
+    assert [m.room_id for m in await taking] == ["room-3"]
+    assert sorted(busy.owned_rooms) == ["room-1", "room-2"]
+    await redis.aclose()
+    for bus in (gateway, busy, idle):
         await bus.close()

@@ -8,10 +8,7 @@ the room over must re-read (XAUTOCLAIM). Each entry carries its session time (``
 clock continues where the old one's stopped. Rooms with input are listed in the set ``captions:rooms``, where
 transcribers look for rooms whose lease nobody holds.
 
-A new session does not wait for that look: the gateway announces its room on ``captions:offers`` (pub/sub, a
-wake-up only; the periodic look still finds whatever a lost message or a dead transcriber left), and the
-transcriber that takes it pushes to ``captions:admitted:{room}``, where the gateway waits (BLPOP). The first
-caption of a talk then waits for two round trips, not for two polling intervals.
+A new session does not wait for that look: its gateway offers the room (``redis_offers.py``).
 
 Redis must keep its data across restarts (``appendonly yes``): streams and leases are the state of live rooms.
 """
@@ -20,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import math
 from collections import deque
@@ -31,6 +29,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
 from captions.bus.inputs import InputKind, RoomInput
+from captions.bus.redis_offers import CLAIM_STAGGER_S, OFFERS, LoadBoard, answer, offer, wait_for_answer
 from captions.protocol import BYTES_PER_SAMPLE, SAMPLE_RATE
 from captions.redis_client import BLOCK_MS, RETRY_PAUSE_S, UNAVAILABLE, Retrying
 from captions.settings import Settings
@@ -38,15 +37,11 @@ from captions.settings import Settings
 log = logging.getLogger(__name__)
 
 ROOMS = "captions:rooms"
-OFFERS = "captions:offers"
 GROUP = "transcribers"
 READ_COUNT = 200
 # Inputs read from Redis and not yet taken by the transcriber at most: past it, room readers wait and the
 # input stays in Redis (capped there by ``redis_audio_maxlen``).
 MAX_QUEUED_INPUTS = 10_000
-# A transcriber that already owns rooms waits this long per room before claiming another: the least loaded
-# transcriber gets a new room.
-CLAIM_STAGGER_S = 0.05
 
 # A lease that expired while Redis was down (nobody else took it) is simply kept.
 _RENEW = """
@@ -86,10 +81,6 @@ def lease_key(room_id: str) -> str:
     return f"captions:lease:{room_id}"
 
 
-def admitted_key(room_id: str) -> str:
-    return f"captions:admitted:{room_id}"
-
-
 @dataclass
 class _Delivered:
     entry_id: bytes
@@ -120,6 +111,7 @@ class RedisRoomInputs:
         self._forget = client.register_script(_FORGET_IF_EMPTY)
         self._release = client.register_script(_RELEASE)
         self._withdraw = client.register_script(_WITHDRAW_IF_UNOWNED)
+        self._board = LoadBoard(client, name, round(settings.lease_s * 1000))
         self._closed = False
 
     @property
@@ -155,26 +147,15 @@ class RedisRoomInputs:
         await self._retrying("send room input", send)
 
     async def admit(self, room_id: str) -> bool:
-        lease, admitted = lease_key(room_id), admitted_key(room_id)
+        lease = lease_key(room_id)
         if await self._retrying("look for the room's transcriber", lambda: self._redis.exists(lease)):
             return True
-
-        async def offer() -> None:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.delete(admitted)  # an answer to an earlier offer
-                pipe.sadd(ROOMS, room_id)
-                pipe.publish(OFFERS, room_id)
-                await pipe.execute()
-
-        await self._retrying("offer the room to transcribers", offer)
+        await self._retrying("offer the room to transcribers", lambda: offer(self._redis, ROOMS, room_id))
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._settings.admission_wait_s
         while (left := deadline - loop.time()) > 0:
-
-            async def answer(wait_s: float = min(left, BLOCK_MS / 1000)) -> Any:
-                return await self._redis.blpop([admitted], timeout=wait_s)
-
-            if await self._retrying("wait for the room's transcriber", answer):
+            waiting = functools.partial(wait_for_answer, self._redis, room_id, min(left, BLOCK_MS / 1000))
+            if await self._retrying("wait for the room's transcriber", waiting):
                 return True
             # Taken by a periodic look before the offer (its answer went with the earlier one).
             if await self._retrying("look for the room's transcriber", lambda: self._redis.exists(lease)):
@@ -259,6 +240,7 @@ class RedisRoomInputs:
                 try:
                     if not offers.subscribed:
                         await offers.subscribe(OFFERS)
+                        await self._board.announce(len(self._owned))
                     await self._claim_unowned()
                     # Any message is a reason to look; several queued ones are answered by one look.
                     if await offers.get_message(timeout=self._settings.claim_interval_s):
@@ -281,20 +263,20 @@ class RedisRoomInputs:
             limit = self._settings.max_rooms
             if limit and len(self._owned) >= limit:
                 break
-            await asyncio.sleep(CLAIM_STAGGER_S * len(self._owned))
+            await asyncio.sleep(CLAIM_STAGGER_S * await self._board.rank(len(self._owned)))
             if await self._redis.set(lease_key(room_id), self.name, nx=True, px=lease_ms):
                 log.info("%s: took room %s", self.name, room_id)
                 owned = self._owned[room_id] = _OwnedRoom(room_id)
                 owned.reader = asyncio.create_task(self._read_room(owned))
-                async with self._redis.pipeline(transaction=True) as pipe:
-                    pipe.rpush(admitted_key(room_id), self.name)
-                    pipe.pexpire(admitted_key(room_id), round(self._settings.admission_wait_s * 1000))
-                    await pipe.execute()
+                await self._board.announce(len(self._owned))
+                await answer(self._redis, room_id, self.name, round(self._settings.admission_wait_s * 1000))
 
     async def _renew_leases(self) -> None:
         lease_ms = round(self._settings.lease_s * 1000)
         while not self._closed:
             await asyncio.sleep(self._settings.lease_s / 3)
+            with contextlib.suppress(*UNAVAILABLE):
+                await self._board.announce(len(self._owned))
             for room_id in list(self._owned):
                 try:
                     kept = await self._renew(keys=[lease_key(room_id)], args=[self.name, lease_ms])
@@ -370,6 +352,9 @@ class RedisRoomInputs:
             self._drop(room_id)
             with contextlib.suppress(*UNAVAILABLE):
                 await self._release(keys=[lease_key(room_id)], args=[self.name])
+        if self._tasks:  # it read rooms: its entry on the board of loads goes
+            with contextlib.suppress(*UNAVAILABLE):
+                await self._board.leave()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
