@@ -1,6 +1,7 @@
 """The floor of fan-out: bare python-socketio on uvicorn, doing only what a room's delivery needs (join a room,
-emit each caption to it), answering the same clients as ``captions serve``. The benchmarks run it beside the
-product in the same run and report the product's delivery latency as a ratio of this floor's.
+emit each caption to it; a presenter's Start is answered, to it alone), answering the same clients as
+``captions serve``. The benchmarks run it beside the product in the same run and report the product's delivery
+latency as a ratio of this floor's.
 
 It serves WebSockets with the same uvicorn implementation as the product (``websockets-sansio``), so the ratio
 measures what the product's own path costs, not a choice of library. Given a Redis URL it runs as one node of
@@ -31,6 +32,10 @@ def floor_app(redis_url: str | None = None) -> socketio.ASGIApp:
     @server.event  # type: ignore[untyped-decorator]
     async def disconnect(sid: str, reason: Any = None) -> None:
         rooms.pop(sid, None)
+
+    @server.event  # type: ignore[untyped-decorator]
+    async def start(sid: str) -> None:
+        await server.emit("status", {"session": "live"}, to=sid)
 
     @server.event  # type: ignore[untyped-decorator]
     async def text(sid: str, data: dict[str, Any]) -> None:
