@@ -20,6 +20,13 @@ def test_a_term_is_heard_however_whisper_spelled_it() -> None:
     assert heard_terms(TERMS, said("the heart date in Reddis")) == ["Redis"]
 
 
+def test_a_hypothesis_that_ends_inside_a_term_is_heard_saying_it() -> None:
+    """The audio ended while the term was being said: its start is enough, and only at the hypothesis's end."""
+    assert heard_terms(TERMS, said("we deployed it on Cuba, neat...")) == ["Kubernetes"]
+    assert heard_terms(TERMS, said("we deployed it on Cuba, neat and tidy servers")) == []
+    assert heard_terms(TERMS, said("we deployed it on Cuba")) == [], "too little of it to tell"
+
+
 def test_ordinary_speech_comes_near_no_term() -> None:
     ordinary = "and so my fellow Americans ask not what your country can do for you now then"
     assert heard_terms(TERMS, said(ordinary)) == [], "a short term must be close: 'now' is not OAuth"

@@ -41,6 +41,13 @@ def heard_terms(terms: Iterable[str], words: Sequence[Word]) -> list[str]:
         for start in range(len(spoken)):
             for end in range(start + 1, min(len(spoken), start + width) + 1):
                 stretch = "".join(spoken[start:end])
+                if (
+                    end == len(spoken)
+                    and SHORT < len(stretch) < len(target)
+                    and _cut_off(target, stretch, needed)
+                ):
+                    found.append(term)
+                    break
                 if abs(len(stretch) - len(target)) > max(2, len(target) // 3):
                     continue
                 matcher.set_seq2(stretch)
@@ -51,3 +58,9 @@ def heard_terms(terms: Iterable[str], words: Sequence[Word]) -> list[str]:
                 continue
             break
     return found
+
+
+def _cut_off(target: str, stretch: str, needed: float) -> bool:
+    """A hypothesis ends where the audio does, often inside a word: its last words may be the start of a term
+    ("Cuba, neat..." while "Kubernetes" is being said)."""
+    return SequenceMatcher(None, target[: len(stretch)], stretch, autojunk=False).ratio() >= needed
