@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from ctranslate2 import StorageView
 from faster_whisper import WhisperModel
 from faster_whisper.tokenizer import Tokenizer
 from faster_whisper.transcribe import TranscriptionOptions, get_compression_ratio, get_ctranslate2_storage
@@ -35,6 +36,7 @@ class DecodeResult:
 
     words: list[Word]
     looped: bool = False
+    prompt_dropped: bool = False  # the prompt made the decoder loop; the words come from a decode without it
 
 
 class WindowDecoder:
@@ -66,18 +68,28 @@ class WindowDecoder:
             return DecodeResult([])
         features = self._model.feature_extractor(audio, padding=160)
         content_frames = features.shape[-1] - 1
-        short = self._window_frames(content_frames)
-        words = self._decode_window(features, content_frames, short, prompt, hotwords)
+        short = self._encode(features, content_frames, self._window_frames(content_frames))
+        words = self._decode_window(short, content_frames, prompt, hotwords)
         if words is None and prompt:
             # Nearly every loop on a short window follows a prompt (the talk's own recurring sentences invite
-            # Whisper to go on repeating): the same window without it is the cheap second try.
-            words = self._decode_window(features, content_frames, short, "", hotwords)
+            # Whisper to go on repeating): the same window without it is the cheap second try, and it reuses
+            # the window's encoding (a third of a decode's cost).
+            words = self._decode_window(short, content_frames, "", hotwords)
+            if words is not None:
+                return DecodeResult(self._shift(words, offset_s), prompt_dropped=True)
         if words is not None:
             return DecodeResult(self._shift(words, offset_s))
         if not retry_loops:
             return DecodeResult([], looped=True)
-        words = self._decode_window(features, content_frames, FULL_WINDOW_FRAMES, prompt, hotwords) or []
+        full = self._encode(features, content_frames, FULL_WINDOW_FRAMES)
+        words = self._decode_window(full, content_frames, prompt, hotwords, full_window=True) or []
         return DecodeResult(self._shift(words, offset_s))
+
+    def _encode(self, features: np.ndarray[Any, Any], content_frames: int, window_frames: int) -> StorageView:
+        padded = np.zeros((features.shape[0], window_frames), np.float32)
+        usable = min(content_frames, window_frames)
+        padded[:, :usable] = features[:, :usable]
+        return self._model.model.encode(get_ctranslate2_storage(padded[None]))
 
     def _window_frames(self, content_frames: int) -> int:
         floor = round(self._settings.window_floor_s * FRAMES_PER_SECOND)
@@ -117,19 +129,16 @@ class WindowDecoder:
 
     def _decode_window(
         self,
-        features: np.ndarray[Any, Any],
+        encoder_output: StorageView,
         content_frames: int,
-        window_frames: int,
         prompt: str,
         hotwords: str = "",
+        *,
+        full_window: bool = False,
     ) -> list[Word] | None:
         """Words, or None when the output looks like a decoder loop (so the caller can retry wider)."""
         model, tokenizer = self._model, self._tokenizer
         options = self._options(prompt, content_frames)
-        padded = np.zeros((features.shape[0], window_frames), np.float32)
-        usable = min(content_frames, window_frames)
-        padded[:, :usable] = features[:, :usable]
-        encoder_output = model.model.encode(get_ctranslate2_storage(padded[None]))
 
         prompt_tokens = tokenizer.encode(" " + prompt.strip()) if prompt else []
         prompt_ids = model.get_prompt(tokenizer, prompt_tokens, hotwords=hotwords or None)
@@ -146,7 +155,7 @@ class WindowDecoder:
             normalise(text).split()
         )
         if looped or get_compression_ratio(text) > options.compression_ratio_threshold:
-            return None if window_frames < FULL_WINDOW_FRAMES else []
+            return [] if full_window else None
         segments = self._segments(tokens, content_frames)
         model.add_word_timestamps(
             [segments],

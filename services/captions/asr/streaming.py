@@ -96,6 +96,9 @@ class StreamingRecognizer:
         self._hypothesis_fed = 0  # audio the last usable hypothesis heard (a looped decode gives none)
         self._agreement = LocalAgreement()
         self._history: list[Word] = []  # committed words that left the buffer: the prompt
+        # The prompt made this buffer's decodes loop: it would again at the next step (the same text before
+        # nearly the same audio), so the buffer is decoded without it until it ends or is trimmed.
+        self._prompt_loops = False
         if resume:
             self._agreement.committed_end = resume.committed_end
             if resume.prompt:
@@ -190,9 +193,10 @@ class StreamingRecognizer:
 
     def _decode(self, end_sample: int, *, final: bool) -> DecodeResult:
         audio = self._buffer[: end_sample - self._buffer_start]
-        prompt = context_prompt(self._history, self._settings.prompt_chars)
+        prompt = "" if self._prompt_loops else context_prompt(self._history, self._settings.prompt_chars)
         offset = self._buffer_start / SAMPLE_RATE
         result = self._decoder.decode(audio, offset, prompt, retry_loops=final, hotwords=self._hotwords)
+        self._prompt_loops = self._prompt_loops or result.prompt_dropped
         if self._hotwords or not self._vocabulary or not heard_terms(self._vocabulary, result.words):
             return result
         self._hotwords = hotwords(self._vocabulary)
@@ -238,6 +242,7 @@ class StreamingRecognizer:
         drop = min(max(0, sample - self._buffer_start), len(self._buffer))
         if not drop:
             return
+        self._prompt_loops = False
         self._buffer = self._buffer[drop:]
         self._buffer_start += drop
         start_s = self._buffer_start / SAMPLE_RATE
