@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     beam_size: int = Field(default=1, ge=1, le=10)
 
     # --- streaming policy ----------------------------------------------------------------------------------
-    step_s: float = Field(default=0.4, gt=0.05, le=5.0, description="New audio between two decodes.")
+    step_s: float = Field(default=0.3, gt=0.05, le=5.0, description="New audio between two decodes.")
     first_decode_s: float = Field(
         default=1.5, ge=0.5, le=10.0, description="Audio an utterance needs before its first decode."
     )
@@ -50,9 +50,7 @@ class Settings(BaseSettings):
     window_tail_s: float = Field(default=2.0, ge=0.0, le=10.0, description="Silence padded after the audio.")
     endpoint_silence_s: float = Field(default=0.5, ge=0.1, le=5.0, description="Pause that ends a sentence.")
     vad_threshold: float = Field(default=0.5, gt=0.0, lt=1.0)
-    max_buffer_s: float = Field(
-        default=12.0, ge=2.0, le=28.0, description="Trim audio behind committed text."
-    )
+    max_buffer_s: float = Field(default=8.0, ge=2.0, le=28.0, description="Trim audio behind committed text.")
     prompt_chars: int = Field(default=200, ge=0, le=800, description="Committed text given as context.")
     no_speech_threshold: float = 0.6
     log_prob_threshold: float = -1.0

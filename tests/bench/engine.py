@@ -155,7 +155,7 @@ def main() -> int:
         json.dumps(
             {
                 "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "settings": settings.model_dump(),
+                "settings": settings.model_dump(mode="json"),
                 "files": [asdict(r) for r in rows],
                 "targets": [
                     {"metric": m, "measured": v, "target": g, "met": ok} for m, v, g, ok in targets(target)

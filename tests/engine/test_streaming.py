@@ -225,4 +225,6 @@ async def test_a_resumed_stream_starts_a_sentence_where_the_stored_text_ended_on
     resumed = finals([e async for e in session.events()])
     assert resumed
     assert resumed[0].start >= 60.0
-    assert resumed[0].text.startswith("At"), [e.text for e in resumed]
+    said = [e.text for e in resumed]
+    assert resumed[0].text[:1].isupper(), said
+    assert word_error_rate(speech.reference("spk1_snt3.wav"), " ".join(said)) <= 0.2, said
