@@ -70,15 +70,14 @@ class WindowDecoder:
         content_frames = features.shape[-1] - 1
         short = self._encode(features, content_frames, self._window_frames(content_frames))
         words = self._decode_window(short, content_frames, prompt, hotwords)
-        if words is None and prompt:
+        prompt_dropped = words is None and bool(prompt)
+        if prompt_dropped:
             # Nearly every loop on a short window follows a prompt (the talk's own recurring sentences invite
             # Whisper to go on repeating): the same window without it is the cheap second try, and it reuses
             # the window's encoding (a third of a decode's cost).
             words = self._decode_window(short, content_frames, "", hotwords)
-            if words is not None:
-                return DecodeResult(self._shift(words, offset_s), prompt_dropped=True)
         if words is not None:
-            return DecodeResult(self._shift(words, offset_s))
+            return DecodeResult(self._shift(words, offset_s), prompt_dropped=prompt_dropped)
         if not retry_loops:
             return DecodeResult([], looped=True)
         full = self._encode(features, content_frames, FULL_WINDOW_FRAMES)
