@@ -283,6 +283,7 @@ async def test_connections_per_address_are_capped(target: AbuseTarget, address: 
 async def test_a_reconnect_storm_is_refused_at_the_handshake(target: AbuseTarget, address: Address) -> None:
     room = await target.create_room(address())
     storm, statuses = address(), []
+    started = time.monotonic()
     for _ in range(40):  # twice the burst, faster than the rate
         try:
             ws = await open_socket(target.url, storm)
@@ -291,8 +292,9 @@ async def test_a_reconnect_storm_is_refused_at_the_handshake(target: AbuseTarget
             continue
         await join(ws, {"room": room["id"], "role": "viewer"})
         await ws.close()
-    assert len(statuses) >= 10
-    assert set(statuses) == {403}, "closed before the WebSocket was accepted"
+    allowed = 20 + 5 * (time.monotonic() - started)  # the burst plus the refill, however slow the machine
+    assert len(statuses) >= 40 - allowed - 1, f"{len(statuses)} of 40 refused"
+    assert set(statuses) == {403}, "some were refused, all closed before the WebSocket was accepted"
     async with target.http(storm) as http:
         poll = await http.get("/socket.io/", params={"EIO": "4", "transport": "polling"})
     assert (poll.status_code, poll.json()["code"]) == (429, "rate_limited")
