@@ -100,6 +100,9 @@ def server_config(app: ASGIApp, settings: Settings, log_level: str = "warning") 
         server_header=False,
         ws="websockets-sansio",
         ws_max_size=settings.max_frame_bytes * 4 + 4096,
+        # Compression would be per connection: every caption deflated once per viewer, and a zlib state held
+        # by each of thousands of sockets, for messages of a few hundred bytes that barely shrink.
+        ws_per_message_deflate=False,
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
         h11_max_incomplete_event_size=64 * 1024,

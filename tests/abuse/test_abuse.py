@@ -280,6 +280,17 @@ async def test_connections_per_address_are_capped(target: AbuseTarget, address: 
         await ws.close()
 
 
+async def test_websocket_messages_are_not_deflated_per_connection(target: AbuseTarget, address: Address) -> None:
+    """A client that offers permessage-deflate (browsers always do) is answered without it: compression would
+    cost a zlib state per socket and a deflate per viewer of every caption, and a storm of joins pays for both."""
+    ws = await open_socket(target.url, address())
+    try:
+        assert ws.response is not None
+        assert "Sec-WebSocket-Extensions" not in ws.response.headers
+    finally:
+        await ws.close()
+
+
 async def test_a_reconnect_storm_is_refused_at_the_handshake(target: AbuseTarget, address: Address) -> None:
     room = await target.create_room(address())
     storm, statuses = address(), []
