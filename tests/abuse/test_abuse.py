@@ -280,7 +280,9 @@ async def test_connections_per_address_are_capped(target: AbuseTarget, address: 
         await ws.close()
 
 
-async def test_websocket_messages_are_not_deflated_per_connection(target: AbuseTarget, address: Address) -> None:
+async def test_websocket_messages_are_not_deflated_per_connection(
+    target: AbuseTarget, address: Address
+) -> None:
     """A client that offers permessage-deflate (browsers always do) is answered without it: compression would
     cost a zlib state per socket and a deflate per viewer of every caption, and a storm of joins pays for both."""
     ws = await open_socket(target.url, address())
