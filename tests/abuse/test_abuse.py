@@ -15,6 +15,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from captions.asr.engine import Engine
+from captions.gateway.app import CALM_CONNECT_BURST
 from captions.settings import Settings
 from tests.abuse.conftest import ADMISSION_WAIT_S, PUBLIC_URL
 from tests.support.abuse import AbuseTarget
@@ -390,6 +391,47 @@ async def test_exported_cue_text_is_escaped(target: AbuseTarget, address: Addres
     assert vtt.count("-->") == 1
     assert srt.count("-->") == 1
     assert "<i>" not in srt
+
+
+async def test_a_storm_from_many_addresses_meets_the_process_connect_limit(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Each address stays under its own rate; the busy ones together meet the process's, before any handshake,
+    while a person on their own address still gets in."""
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        web_dir=tmp_path / "none",
+        trusted_proxies=["127.0.0.1"],
+        process_connect_rate=0.001,  # no refill while the test runs: the burst is the whole allowance
+        process_connect_burst=3,
+    )
+    async with Server(settings, engine) as server:
+        room = await server.create_room()
+
+        async def joins(address: str) -> bool | int:
+            """True when let in, else the handshake's HTTP status."""
+            try:
+                ws = await open_socket(server.url, address)
+            except InvalidStatus as refused:
+                return refused.response.status_code
+            accepted = (await join(ws, {"room": room["id"], "role": "viewer"})).startswith("40")
+            await ws.close()
+            return accepted
+
+        first, second = "203.0.113.1", "203.0.113.2"
+        calm = [await joins(address) for address in (first, second) for _ in range(CALM_CONNECT_BURST)]
+        assert calm == [True] * len(calm), "an address's first connections never wait for the process"
+        busy = [await joins(first) for _ in range(3)]
+        assert busy == [True] * 3, "then the process's burst"
+        assert await joins(first) == 403, "closed before the WebSocket was accepted"
+        assert await joins(second) == 403, "busy addresses share the process's rate"
+        async with httpx.AsyncClient(base_url=server.url, headers={"X-Forwarded-For": second}) as http:
+            poll = await http.get("/socket.io/", params={"EIO": "4", "transport": "polling"})
+            page = await http.get("/api/rooms/" + room["id"])
+        assert (poll.status_code, poll.json()["code"]) == (429, "rate_limited")
+        assert "too many new connections" in poll.json()["detail"]
+        assert page.status_code == 200, "only new connections are limited"
+        assert await joins("203.0.113.9") is True, "a person on their own address still gets in"
 
 
 async def test_rooms_beyond_max_rooms_get_capacity_and_others_go_on(engine: Engine, tmp_path: Path) -> None:

@@ -155,10 +155,19 @@ def create_app(settings: Settings, backends: BackendsFactory) -> ASGIApp:
     return ClientAddress(gate, trusted_networks(settings.trusted_proxies))
 
 
+# An address that connects no more than this is a person (or a few behind one router): it never waits for the
+# process-wide connect rate, which only the addresses that connect a lot (a venue's NAT, a storm) share.
+CALM_CONNECT_RATE = 1.0
+CALM_CONNECT_BURST = 10
+
+
 def _gate_rules(settings: Settings) -> tuple[GateRule, ...]:
     return (
         GateRule("connect", settings.connect_rate, settings.connect_burst, opens_a_connection,
                  "too many connections from your address; try again shortly"),
+        GateRule("connect:process", settings.process_connect_rate, settings.process_connect_burst,
+                 opens_a_connection, "the server is taking too many new connections; try again shortly",
+                 per_address=False, exempt_within=(CALM_CONNECT_RATE, CALM_CONNECT_BURST)),
         GateRule("rooms", settings.rooms_per_hour / 3600, settings.rooms_burst, creates_a_room,
                  f"at most {settings.rooms_per_hour:g} new rooms an hour from one address"),
     )  # fmt: skip

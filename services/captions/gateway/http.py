@@ -12,6 +12,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from captions.limits.base import Limiter, address_key
+from captions.limits.memory import MemoryLimiter
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -65,24 +66,31 @@ class ClientAddress:
 
 @dataclass(frozen=True)
 class GateRule:
-    """Requests ``matches`` picks count against the bucket ``kind`` of their address."""
+    """Requests ``matches`` picks count against the bucket ``kind`` of their address, or, for a rule that is
+    not ``per_address``, against one bucket of this process (what its one event loop can take, whoever asks)."""
 
     kind: str
     rate: float
     burst: float
     matches: Callable[[Scope], bool]
     title: str
+    per_address: bool = True
+    # (rate, burst) within which an address is not counted against a process-wide rule: people joining from
+    # their own address always get in, and only addresses that connect a lot share the process's rate.
+    exempt_within: tuple[float, float] | None = None
 
 
 class RequestGate:
-    """Per-address rates checked before anything else is done for a request: a new Socket.IO connection is
-    refused before its WebSocket is accepted (or its long-polling session made), a room-creation flood before
-    its body is parsed. Abuse then costs one bucket check, never a handshake or a request handled.
-    ``limiter`` is set once the app's backends are up."""
+    """Rates checked before anything else is done for a request: a new Socket.IO connection is refused before
+    its WebSocket is accepted (or its long-polling session made), a room-creation flood before its body is
+    parsed. Abuse then costs a bucket check or two, never a handshake or a request handled. Per-address buckets
+    are in ``limiter`` (shared by the gateways when it is Redis; set once the app's backends are up); per-process
+    ones in this process's memory."""
 
     def __init__(self, app: ASGIApp, rules: tuple[GateRule, ...]) -> None:
         self._app = app
         self._rules = rules
+        self._process = MemoryLimiter()
         self.limiter: Limiter | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -90,11 +98,16 @@ class RequestGate:
             for rule in self._rules:
                 if not rule.matches(scope):
                     continue
-                client = scope.get("client")
-                address = str(client[0]) if client else "unknown"
-                wait = await self.limiter.take(address_key(rule.kind, address), rule.rate, rule.burst)
+                if rule.per_address:
+                    wait = await self.limiter.take(
+                        address_key(rule.kind, _address(scope)), rule.rate, rule.burst
+                    )
+                elif await self._exempt(rule, scope):
+                    continue
+                else:
+                    wait = await self._process.take(rule.kind, rule.rate, rule.burst)
                 if not wait:
-                    break
+                    continue
                 if scope["type"] == "websocket":
                     await send({"type": "websocket.close", "code": 1008, "reason": "rate_limited"})
                 else:
@@ -102,6 +115,17 @@ class RequestGate:
                     await _send_problem(send, 429, "Too many requests", rule.title, "rate_limited", retry)
                 return
         await self._app(scope, receive, send)
+
+    async def _exempt(self, rule: GateRule, scope: Scope) -> bool:
+        if rule.exempt_within is None:
+            return False
+        rate, burst = rule.exempt_within
+        return not await self._process.take(address_key(rule.kind, _address(scope)), rate, burst)
+
+
+def _address(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
 
 
 def opens_a_connection(scope: Scope) -> bool:
