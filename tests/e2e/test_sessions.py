@@ -71,10 +71,10 @@ async def test_event_floods_are_limited_for_presenters_and_viewers(
         speaker = await presenter(server, room).connect()
         audience = await viewer(server, room["id"]).connect()
         burst = server.settings.event_burst
-        for _ in range(burst + 20):
+        sent = burst + 20
+        for _ in range(sent):
             await speaker.emit("correct", {"id": "nope:0", "text": "x"})
             await audience.emit("launch-missiles")
-        sent = burst + 20
         for client, accepted in ((speaker, "unknown_caption"), (audience, "unknown_event")):
             await client.wait_for(lambda c=client: len(c.errors) == sent)  # type: ignore[misc]
             codes = [e["code"] for e in client.errors]
