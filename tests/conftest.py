@@ -10,7 +10,8 @@ import pytest
 
 from captions.asr.engine import Engine
 from captions.settings import Settings
-from tests.support.processes import RedisServer
+from tests.support.processes import RedisCluster, RedisServer
+from tests.support.redis import redis_settings_for
 from tests.support.speech import SHIPPED_AUDIO_DIR, SpeechCorpus, find_corpus
 
 # Where the tests find recordings: test infrastructure, not a setting of the product.
@@ -72,3 +73,38 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     server = RedisServer(tmp_path / "redis").start()
     yield server
     server.stop()
+
+
+def _needs_redis() -> None:
+    if shutil.which("redis-server") is None or shutil.which("redis-cli") is None:
+        pytest.skip("redis-server is not installed (make test installs it with apt-get)")
+
+
+@pytest.fixture(scope="session")
+def shared_redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisCluster]:
+    _needs_redis()
+    cluster = RedisCluster(tmp_path_factory.mktemp("redis-cluster")).start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def redis_cluster(shared_redis_cluster: RedisCluster) -> RedisCluster:
+    """A real Redis Cluster (3 masters, 3 replicas), shared by the tests that do not break it: empty for each."""
+    shared_redis_cluster.flush()
+    return shared_redis_cluster
+
+
+@pytest.fixture
+def own_redis_cluster(tmp_path: Path) -> Iterator[RedisCluster]:
+    """A real Redis Cluster of the test's own: for tests that fail over, kill or reshard its nodes."""
+    _needs_redis()
+    cluster = RedisCluster(tmp_path / "redis-cluster").start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["redis", "cluster"])
+def redis_settings(request: pytest.FixtureRequest) -> Settings:
+    """Settings on a real single Redis, then on a real Redis Cluster."""
+    return redis_settings_for(request, request.param)

@@ -10,6 +10,8 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import ClusterDownError, SlotNotCoveredError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -17,16 +19,37 @@ from captions.settings import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
+# A cluster whose node failed answers CLUSTERDOWN / TRYAGAIN or leaves a slot uncovered until its replica is
+# promoted (seconds): as unavailable as a single Redis restarting.
+UNAVAILABLE = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    ConnectionError,
+    OSError,
+    ClusterDownError,
+    TryAgainError,
+    SlotNotCoveredError,
+)
+RedisClient = aioredis.Redis | RedisCluster
 # Blocking reads wait this long; the socket timeout must be longer.
 BLOCK_MS = 500
 # A blocking read loop that lost Redis tries again after this long (it has no caller to give up for).
 RETRY_PAUSE_S = 0.5
 
 
-def connect(settings: Settings) -> aioredis.Redis:
+def connect(settings: Settings) -> RedisClient:
+    """One Redis, or a Redis Cluster reached through ``redis_url`` as a seed node (``redis_cluster``)."""
     if not settings.redis_url:
         raise ValueError("set REDIS_URL (or CAPTIONS_REDIS_URL) for the gateway and transcriber services")
+    if settings.redis_cluster:
+        return RedisCluster.from_url(
+            settings.redis_url,
+            socket_connect_timeout=2,
+            socket_timeout=BLOCK_MS / 1000 + 5,
+            health_check_interval=10,
+            # Every pub/sub connection and blocking read holds a connection of its node.
+            max_connections=1000,
+        )
     return aioredis.Redis.from_url(
         settings.redis_url,
         socket_connect_timeout=2,
@@ -63,3 +86,10 @@ class Retrying:
                 log.warning("%s: Redis unavailable (%s); retrying", what, error)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 1.0)
+
+
+def stream_id(entry_id: bytes | str) -> tuple[int, int]:
+    """A stream entry id as a pair that orders as Redis orders them."""
+    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    milliseconds, _, sequence = text.partition("-")
+    return int(milliseconds), int(sequence or 0)

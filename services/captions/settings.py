@@ -135,6 +135,23 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("CAPTIONS_REDIS_URL", "REDIS_URL", "redis_url"),
         description="Redis for the scale-out services (redis://...); required by gateway and transcriber.",
     )
+    redis_cluster: bool = Field(
+        default=False,
+        description="CAPTIONS_REDIS_URL is a seed node of a Redis Cluster: every Redis user speaks the cluster "
+        "protocol (follows MOVED/ASK, failovers, resharding).",
+    )
+    redis_events_age_s: float = Field(
+        default=120.0,
+        ge=60.0,
+        description="A room's events kept in Redis at least this long (a gateway that stalls or a failover "
+        "fills its gap from them); the room's event stream expires this long after its last event.",
+    )
+    unsubscribe_grace_s: float = Field(
+        default=10.0,
+        ge=0,
+        description="A gateway keeps reading a room this long after its last client there left (a reconnect "
+        "costs no resubscribe).",
+    )
     instance_name: str = Field(
         default="", description="This process's name in Redis (leases, consumers); empty = host-pid."
     )
@@ -165,7 +182,7 @@ class Settings(BaseSettings):
         default=60.0, ge=0, description="How long to wait for Redis to come back before giving up on a call."
     )
     redis_events_maxlen: int = Field(
-        default=10_000, ge=100, description="Room events kept in Redis for gateways that reconnect."
+        default=10_000, ge=100, description="Events kept per room in Redis at most (beside the age bound)."
     )
     lag_skip_partials_s: float = Field(
         default=2.0, ge=0, description="Transcription this far behind real time stops sending partials."

@@ -13,18 +13,17 @@ from captions.limits.memory import MemoryLimiter
 from captions.limits.redis import RedisLimiter
 from captions.redis_client import connect
 from captions.settings import Settings
-from tests.support.processes import RedisServer
+from tests.support.redis import redis_settings_for
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "cluster"])
 async def gateways(request: pytest.FixtureRequest) -> AsyncIterator[Sequence[Limiter]]:
     """Two gateways' limiters: one shared object in one process, two Redis clients in scale-out."""
     if request.param == "memory":
         shared = MemoryLimiter()
         yield [shared, shared]
         return
-    server: RedisServer = request.getfixturevalue("redis_server")
-    settings = Settings(redis_url=server.url)
+    settings = redis_settings_for(request, request.param)
     clients = [connect(settings) for _ in range(2)]
     yield [RedisLimiter(client, f"gw-{n}", ttl_s=15) for n, client in enumerate(clients)]
     for client in clients:
@@ -64,8 +63,8 @@ async def test_slots_are_shared_and_come_back_when_released(gateways: Sequence[L
     assert not await second.hold("connections:addr:x", "sid-4", limit=2)
 
 
-async def test_slots_of_a_gateway_that_died_free_themselves(redis_server: RedisServer) -> None:
-    settings = Settings(redis_url=redis_server.url)
+async def test_slots_of_a_gateway_that_died_free_themselves(redis_settings: Settings) -> None:
+    settings = redis_settings
     alive_client, dead_client = connect(settings), connect(settings)
     alive = RedisLimiter(alive_client, "alive", ttl_s=1.0)
     dead = RedisLimiter(dead_client, "dead", ttl_s=1.0)

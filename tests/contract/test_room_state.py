@@ -15,7 +15,7 @@ from captions.roomstate.redis import RedisRoomState
 from captions.roomstate.stored import StoredRoomState
 from captions.settings import Settings
 from captions.store.base import RoomRecord, SessionRecord, Store
-from tests.support.processes import RedisServer
+from tests.support.redis import redis_settings_for
 from tests.support.stores import StoreKind, open_test_store
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -40,15 +40,14 @@ class Shared:
         return session
 
 
-@pytest.fixture(params=["sqlite", "mongo", "redis"])
+@pytest.fixture(params=["sqlite", "mongo", "redis", "cluster"])
 async def shared(request: pytest.FixtureRequest) -> AsyncIterator[Shared]:
     kind: StoreKind = "mongo" if request.param == "mongo" else "sqlite"
     async with open_test_store(kind, request.getfixturevalue("tmp_path")) as store:
-        if request.param != "redis":
+        if request.param not in ("redis", "cluster"):
             yield Shared(StoredRoomState(store), store)
             return
-        server: RedisServer = request.getfixturevalue("redis_server")
-        settings = Settings(redis_url=server.url)
+        settings = redis_settings_for(request, request.param)
         client = connect(settings)
         state = RedisRoomState(client, "gw-a", settings, Retrying(settings.redis_retry_s))
         await state.heartbeat()
@@ -113,8 +112,8 @@ async def test_presence_is_this_gateways_share(shared: Shared) -> None:
     assert await state.presence("room") == Presence(False, 2)
 
 
-async def test_presence_sums_gateways_and_forgets_a_silent_one(redis_server: RedisServer) -> None:
-    settings = Settings(redis_url=redis_server.url, presence_ttl_s=1.0)
+async def test_presence_sums_gateways_and_forgets_a_silent_one(redis_settings: Settings) -> None:
+    settings = redis_settings.model_copy(update={"presence_ttl_s": 1.0})
     client = connect(settings)
     retrying = Retrying(settings.redis_retry_s)
     a, b = (

@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
 import redis
@@ -38,15 +38,22 @@ class RedisServer:
     """redis-server on a free port with its data in ``folder``, append-only. ``fsync`` "always" (the tests: a
     restart loses nothing) or "everysec" (as ``docker-compose.yml`` runs it: a restart loses up to a second)."""
 
-    def __init__(self, folder: Path, fsync: Literal["always", "everysec"] = "always") -> None:
+    def __init__(
+        self,
+        folder: Path,
+        fsync: Literal["always", "everysec"] = "always",
+        port: int = 0,
+        extra: tuple[str, ...] = (),
+    ) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             raise FileNotFoundError("redis-server")
         self.binary = binary
         self.folder = folder
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.fsync = fsync
+        self._extra = extra
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> RedisServer:
@@ -61,6 +68,7 @@ class RedisServer:
                 "--appendfsync", self.fsync,
                 "--save", "",
                 "--logfile", str(self.folder / "redis.log"),
+                *self._extra,
             ],
         )  # fmt: skip
         wait_until(self._answers, "redis-server", 10)
@@ -72,9 +80,20 @@ class RedisServer:
         except redis.exceptions.ConnectionError:
             return False
 
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
     def stop(self) -> None:
         if self._process is not None:
             self._process.terminate()
+            self._process.wait(timeout=10)
+            self._process = None
+
+    def kill(self) -> None:
+        """kill -9: whatever was not replicated yet is gone with it."""
+        if self._process is not None:
+            self._process.kill()
             self._process.wait(timeout=10)
             self._process = None
 
@@ -82,6 +101,170 @@ class RedisServer:
         self.stop()
         time.sleep(down_s)
         self.start()
+
+
+def cluster_port() -> int:
+    """A free port whose cluster bus port (port + 10000) is free too."""
+    while True:
+        port = free_port()
+        if port + 10_000 < 65_536:
+            with socket.socket() as probe:
+                try:
+                    probe.bind(("127.0.0.1", port + 10_000))
+                except OSError:
+                    continue
+            return port
+
+
+class RedisCluster:
+    """A real Redis Cluster of Debian's redis-server: ``masters`` masters with one replica each on loopback
+    ports, made with ``redis-cli --cluster create``. A node that stops answering for ``node_timeout_ms`` is failed
+    over to its replica. Stopped by the PIDs it started."""
+
+    def __init__(self, folder: Path, masters: int = 3, node_timeout_ms: int = 1000) -> None:
+        self.folder = folder
+        self.nodes = [self._node(folder / f"node-{index}", node_timeout_ms) for index in range(masters * 2)]
+        self.url = self.nodes[0].url
+
+    @staticmethod
+    def _node(folder: Path, node_timeout_ms: int) -> RedisServer:
+        options = (
+            "--cluster-enabled", "yes",
+            "--cluster-config-file", str(folder / "nodes.conf"),
+            "--cluster-node-timeout", str(node_timeout_ms),
+            # A replica takes over however long it was cut off: the tests kill masters on purpose.
+            "--cluster-replica-validity-factor", "0",
+            "--cluster-allow-pubsubshard-when-down", "yes",
+        )  # fmt: skip
+        return RedisServer(folder, port=cluster_port(), extra=options)
+
+    def start(self) -> RedisCluster:
+        for node in self.nodes:
+            node.start()
+        subprocess.run(
+            ["redis-cli", "--cluster", "create", *(f"127.0.0.1:{node.port}" for node in self.nodes),
+             "--cluster-replicas", "1", "--cluster-yes"],
+            check=True,
+            capture_output=True,
+        )  # fmt: skip
+        wait_until(lambda: self._agreed(self.nodes), "redis cluster", 30)
+        return self
+
+    @staticmethod
+    def client(node: RedisServer) -> Any:  # redis-py leaves execute_command untyped
+        return redis.Redis(
+            port=node.port, socket_connect_timeout=0.5, socket_timeout=5, decode_responses=True
+        )
+
+    def living(self) -> list[RedisServer]:
+        return [node for node in self.nodes if node.running]
+
+    def _agreed(self, nodes: list[RedisServer]) -> bool:
+        """Every node says the cluster is ok and sees a master for every slot range, and they agree on which."""
+        try:
+            views = []
+            for node in nodes:
+                client = self.client(node)
+                if client.execute_command("CLUSTER INFO")["cluster_state"] != "ok":
+                    return False
+                views.append(_masters_by_range(client.execute_command("CLUSTER NODES")))
+            return all(
+                view == views[0] and sum(end - start + 1 for start, end in view) == 16384 for view in views
+            )
+        except redis.exceptions.RedisError:
+            return False
+
+    def _nodes(self) -> dict[str, dict[str, Any]]:
+        nodes: dict[str, dict[str, Any]] = self.client(self.living()[0]).execute_command("CLUSTER NODES")
+        return nodes
+
+    def _node_at(self, address: str) -> RedisServer:
+        port = int(address.rsplit(":", 1)[1].split("@")[0])
+        return next(node for node in self.nodes if node.port == port)
+
+    def slot_of(self, key: str) -> int:
+        return int(self.client(self.living()[0]).execute_command("CLUSTER KEYSLOT", key))
+
+    def master_of(self, slot: int) -> RedisServer:
+        for address, node in self._nodes().items():
+            serves = any(int(span[0]) <= slot <= int(span[-1]) for span in node["slots"])
+            if serves and "master" in node["flags"] and "fail" not in node["flags"]:
+                return self._node_at(address)
+        raise LookupError(f"no master serves slot {slot}")
+
+    def replica_of(self, master: RedisServer) -> RedisServer:
+        nodes = self._nodes()
+        master_id = next(n["node_id"] for a, n in nodes.items() if self._node_at(a) is master)
+        for address, node in nodes.items():
+            if node["master_id"] == master_id and "fail" not in node["flags"]:
+                return self._node_at(address)
+        raise LookupError(f"no replica of 127.0.0.1:{master.port}")
+
+    def wait_for_new_master(self, slot: int, old: RedisServer, within_s: float = 30) -> RedisServer:
+        """Until every living node agrees that a node other than ``old`` serves ``slot``."""
+
+        def moved() -> bool:
+            try:
+                return self.master_of(slot) is not old and self._agreed(
+                    [n for n in self.living() if n is not old]
+                )
+            except (LookupError, redis.exceptions.RedisError):
+                return False
+
+        wait_until(moved, f"a new master of slot {slot}", within_s)
+        return self.master_of(slot)
+
+    def fail_over(self, slot: int) -> RedisServer:
+        """``CLUSTER FAILOVER`` on the replica of the master serving ``slot`` (no write is lost)."""
+        old = self.master_of(slot)
+        self.client(self.replica_of(old)).execute_command("CLUSTER FAILOVER")
+        return self.wait_for_new_master(slot, old)
+
+    def kill_master(self, slot: int) -> RedisServer:
+        """kill -9 of the master serving ``slot``; its replica is promoted when the cluster sees it gone."""
+        old = self.master_of(slot)
+        old.kill()
+        return self.wait_for_new_master(slot, old)
+
+    def migrate(self, slot: int) -> RedisServer:
+        """Move ``slot`` (and its keys) to another master, as ``redis-cli --cluster reshard`` does."""
+        old = self.master_of(slot)
+        nodes = self._nodes()
+        ids = {self._node_at(a): n["node_id"] for a, n in nodes.items()}
+        masters = [
+            self._node_at(a) for a, n in nodes.items() if "master" in n["flags"] and "fail" not in n["flags"]
+        ]
+        target = next(node for node in masters if node is not old)
+        source_client, target_client = self.client(old), self.client(target)
+        target_client.execute_command("CLUSTER SETSLOT", slot, "IMPORTING", ids[old])
+        source_client.execute_command("CLUSTER SETSLOT", slot, "MIGRATING", ids[target])
+        while keys := source_client.execute_command("CLUSTER GETKEYSINSLOT", slot, 100):
+            source_client.execute_command("MIGRATE", "127.0.0.1", target.port, "", 0, 5000, "KEYS", *keys)
+        for node in (target, old, *[node for node in masters if node not in (target, old)]):
+            self.client(node).execute_command("CLUSTER SETSLOT", slot, "NODE", ids[target])
+        return self.wait_for_new_master(slot, old)
+
+    def flush(self) -> None:
+        """Every key and script gone (between tests sharing one cluster)."""
+        for node in self.living():
+            client = self.client(node)
+            if client.execute_command("ROLE")[0] == "master":
+                client.flushall()
+                client.script_flush()
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+
+def _masters_by_range(nodes: dict[str, dict[str, Any]]) -> list[tuple[int, int]]:
+    ranges = [
+        (int(span[0]), int(span[-1]))
+        for node in nodes.values()
+        if "master" in node["flags"] and "fail" not in node["flags"]
+        for span in node["slots"]
+    ]
+    return sorted(ranges)
 
 
 class CaptionsProcess:

@@ -52,8 +52,19 @@ class RoomEvents(Protocol):
 
     async def publish(self, event: RoomEvent) -> None: ...
 
+    async def subscribe(self, room_id: str) -> None:
+        """From its return, every event of the room is delivered by ``events``, once, in order."""
+        ...
+
+    async def unsubscribe(self, room_id: str) -> None: ...
+
+    @property
+    def subscribed(self) -> frozenset[str]:
+        """The rooms this gateway receives the events of."""
+        ...
+
     def events(self) -> AsyncIterator[RoomEvent]:
-        """Every event of every room published from now on, in order, for one gateway."""
+        """The events of the subscribed rooms, each room's in order, for one gateway."""
         ...
 
     async def close(self) -> None: ...

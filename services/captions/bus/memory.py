@@ -55,15 +55,29 @@ class MemoryRoomInputs:
 
 
 class MemoryRoomEvents:
+    """The one gateway's events: a room's are kept only while it is subscribed."""
+
     def __init__(self) -> None:
+        self._rooms: set[str] = set()
         self._subscribers: list[asyncio.Queue[RoomEvent | None]] = []
 
+    @property
+    def subscribed(self) -> frozenset[str]:
+        return frozenset(self._rooms)
+
     async def publish(self, event: RoomEvent) -> None:
-        for queue in self._subscribers:
-            queue.put_nowait(event)
+        if event.room_id in self._rooms:
+            for queue in self._subscribers:
+                queue.put_nowait(event)
+
+    async def subscribe(self, room_id: str) -> None:
+        self._rooms.add(room_id)
+
+    async def unsubscribe(self, room_id: str) -> None:
+        self._rooms.discard(room_id)
 
     def events(self) -> AsyncIterator[RoomEvent]:
-        """Subscribed at once: everything published after this call is delivered."""
+        """Listening at once: every event of a subscribed room published after this call is delivered."""
         queue: asyncio.Queue[RoomEvent | None] = asyncio.Queue()
         self._subscribers.append(queue)
 

@@ -7,17 +7,15 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import redis.asyncio as aioredis
-
 from captions.bus.redis_events import RedisRoomEvents
 from captions.bus.redis_inputs import RedisRoomInputs
-from captions.redis_client import Retrying, connect, instance_name
+from captions.redis_client import RedisClient, Retrying, connect, instance_name
 from captions.settings import Settings
 
 
 @dataclass(frozen=True)
 class RedisBus:
-    client: aioredis.Redis
+    client: RedisClient
     name: str  # this process in Redis (leases, consumers, presence)
     retrying: Retrying  # shared by every Redis user of the process
     inputs: RedisRoomInputs

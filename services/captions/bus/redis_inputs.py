@@ -1,14 +1,13 @@
 """Room input on Redis: audio and control from gateways to the transcriber that owns the room.
 
-One stream per room (``captions:audio:{room}``), read by transcribers through the consumer group
-``transcribers``. A transcriber owns a room while it holds the room's lease (``captions:lease:{room}``, SET NX
-PX, renewed every third of its life). It acknowledges (and deletes) an entry only once the entry's audio is
+One stream per room (``captions:{ROOM}:audio``), read by transcribers through the consumer group
+``transcribers``. A transcriber owns a room while it holds the room's lease (``captions:{ROOM}:lease``, SET NX
+PX, renewed every third of its life). Every key of a room is in the room's slot (``redis_keys``), so each atomic
+block below is single-slot on a Redis Cluster. It acknowledges (and deletes) an entry only once the entry's audio is
 settled, i.e. transcribed and its finals stored, so the pending entries are exactly what a transcriber taking
 the room over must re-read (XAUTOCLAIM). Each entry carries its session time (``at``), so the new owner's
-clock continues where the old one's stopped. Rooms with input are listed in the set ``captions:rooms``, where
-transcribers look for rooms whose lease nobody holds.
-
-A new session does not wait for that look: its gateway offers the room (``redis_offers.py``).
+clock continues where the old one's stopped. An audio frame costs its gateway one XADD and touches no global
+key; rooms change hands through ``redis_offers.py``.
 
 Redis must keep its data across restarts (``appendonly yes``): streams and leases are the state of live rooms.
 """
@@ -25,18 +24,18 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
+from captions import redis_keys
 from captions.bus.inputs import InputKind, RoomInput
-from captions.bus.redis_offers import CLAIM_STAGGER_S, OFFERS, LoadBoard, answer, offer, wait_for_answer
+from captions.bus.redis_offers import CLAIM_STAGGER_S, LoadBoard, answer, offer, wait_for_answer
+from captions.bus.redis_subscriber import ShardedSubscriber
 from captions.protocol import BYTES_PER_SAMPLE, SAMPLE_RATE
-from captions.redis_client import BLOCK_MS, RETRY_PAUSE_S, UNAVAILABLE, Retrying
+from captions.redis_client import BLOCK_MS, RETRY_PAUSE_S, UNAVAILABLE, RedisClient, Retrying, stream_id
 from captions.settings import Settings
 
 log = logging.getLogger(__name__)
 
-ROOMS = "captions:rooms"
 GROUP = "transcribers"
 READ_COUNT = 200
 # Inputs read from Redis and not yet taken by the transcriber at most: past it, room readers wait and the
@@ -54,31 +53,27 @@ _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0
 """
-# A room nobody took in time is withdrawn, unless a transcriber took it meanwhile.
+# A room nobody took in time is withdrawn (its empty stream goes), unless a transcriber took it meanwhile.
 _WITHDRAW_IF_UNOWNED = """
 if redis.call('exists', KEYS[1]) == 1 then return 1 end
-if redis.call('xlen', KEYS[2]) == 0 then
-  redis.call('srem', KEYS[3], ARGV[1])
-  redis.call('del', KEYS[2])
-end
+if redis.call('xlen', KEYS[2]) == 0 then redis.call('del', KEYS[2]) end
 return 0
 """
 # A finished room whose stream is empty is forgotten; one that already has new input stays with its owner.
 _FORGET_IF_EMPTY = """
 if redis.call('xlen', KEYS[1]) > 0 then return 0 end
 redis.call('del', KEYS[1])
-redis.call('srem', KEYS[2], ARGV[2])
-if redis.call('get', KEYS[3]) == ARGV[1] then redis.call('del', KEYS[3]) end
+if redis.call('get', KEYS[2]) == ARGV[1] then redis.call('del', KEYS[2]) end
 return 1
 """
 
 
 def audio_key(room_id: str) -> str:
-    return f"captions:audio:{room_id}"
+    return redis_keys.audio(room_id)
 
 
 def lease_key(room_id: str) -> str:
-    return f"captions:lease:{room_id}"
+    return redis_keys.lease(room_id)
 
 
 @dataclass
@@ -98,7 +93,7 @@ class _OwnedRoom:
 
 
 class RedisRoomInputs:
-    def __init__(self, client: aioredis.Redis, settings: Settings, name: str, retrying: Retrying) -> None:
+    def __init__(self, client: RedisClient, settings: Settings, name: str, retrying: Retrying) -> None:
         # redis-py annotates its commands for sync and async clients at once (``Awaitable[T] | T``).
         self._redis: Any = client
         self._settings = settings
@@ -132,25 +127,19 @@ class RedisRoomInputs:
             "at": repr(message.at),
         }
 
-        async def send() -> None:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                # Capped: a room whose transcriber is far behind (or gone) cannot fill Redis.
-                pipe.xadd(
-                    audio_key(message.room_id),
-                    fields,
-                    maxlen=self._settings.redis_audio_maxlen,
-                    approximate=True,
-                )
-                pipe.sadd(ROOMS, message.room_id)
-                await pipe.execute()
-
-        await self._retrying("send room input", send)
+        # Capped: a room whose transcriber is far behind (or gone) cannot fill Redis.
+        await self._retrying(
+            "send room input",
+            lambda: self._redis.xadd(
+                audio_key(message.room_id), fields, maxlen=self._settings.redis_audio_maxlen, approximate=True
+            ),
+        )
 
     async def admit(self, room_id: str) -> bool:
         lease = lease_key(room_id)
         if await self._retrying("look for the room's transcriber", lambda: self._redis.exists(lease)):
             return True
-        await self._retrying("offer the room to transcribers", lambda: offer(self._redis, ROOMS, room_id))
+        await self._retrying("offer the room to transcribers", lambda: offer(self._redis, room_id))
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._settings.admission_wait_s
         while (left := deadline - loop.time()) > 0:
@@ -161,10 +150,15 @@ class RedisRoomInputs:
             if await self._retrying("look for the room's transcriber", lambda: self._redis.exists(lease)):
                 return True
         taken = await self._retrying(
-            "withdraw the room",
-            lambda: self._withdraw(keys=[lease, audio_key(room_id), ROOMS], args=[room_id]),
+            "withdraw the room", lambda: self._withdraw(keys=[lease, audio_key(room_id)], args=[])
         )
-        return bool(taken)
+        if taken:
+            return True
+        # Whoever removes the offer decides: a transcriber that took the room just now removed it first.
+        withdrawn = await self._retrying(
+            "withdraw the room", lambda: self._redis.srem(redis_keys.UNOWNED, room_id)
+        )
+        return not withdrawn
 
     # --- transcriber side ----------------------------------------------------------------------------
 
@@ -189,10 +183,10 @@ class RedisRoomInputs:
         owned = self._owned.get(message.room_id)
         if owned is None or not message.entry_id:
             return
-        through = _stream_id(message.entry_id)
+        through = stream_id(message.entry_id)
         done: list[bytes] = []
         while owned.delivered and not owned.delivered[0].audio:
-            if _stream_id(owned.delivered[0].entry_id) > through:
+            if stream_id(owned.delivered[0].entry_id) > through:
                 break
             done.append(owned.delivered.popleft().entry_id)
         if done:
@@ -205,27 +199,30 @@ class RedisRoomInputs:
             return
         forgotten = await self._retrying(
             "forget a finished room",
-            lambda: self._forget(
-                keys=[audio_key(room_id), ROOMS, lease_key(room_id)], args=[self.name, room_id]
-            ),
+            lambda: self._forget(keys=[audio_key(room_id), lease_key(room_id)], args=[self.name]),
         )
         if forgotten:
             self._drop(room_id)
+            await self._disown(room_id)
 
     async def forget(self, room_id: str) -> None:
         self._drop(room_id)
 
         async def forget() -> None:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.delete(audio_key(room_id), lease_key(room_id))
-                pipe.srem(ROOMS, room_id)
-                await pipe.execute()
+            await self._redis.delete(audio_key(room_id), lease_key(room_id))
+            await self._redis.srem(redis_keys.UNOWNED, room_id)
 
         await self._retrying("forget a deleted room", forget)
+        await self._disown(room_id)
+
+    async def _disown(self, room_id: str) -> None:
+        await self._retrying(
+            "update the rooms owned", lambda: self._redis.srem(redis_keys.owned(self.name), room_id)
+        )
 
     async def _acknowledge(self, room_id: str, entry_ids: list[bytes]) -> None:
         async def acknowledge() -> None:
-            async with self._redis.pipeline(transaction=True) as pipe:
+            async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.xack(audio_key(room_id), GROUP, *entry_ids)
                 pipe.xdel(audio_key(room_id), *entry_ids)
                 await pipe.execute()
@@ -233,43 +230,64 @@ class RedisRoomInputs:
         await self._retrying("acknowledge settled audio", acknowledge)
 
     async def _claim_rooms(self) -> None:
-        """Look for rooms nobody owns every ``claim_interval_s``, and at once when a gateway offers one."""
-        offers = self._redis.pubsub(ignore_subscribe_messages=True)
+        """Look for rooms waiting for a transcriber every ``claim_interval_s``, and at once when one is offered."""
+        offered = asyncio.Event()
+
+        async def wake(channel: str, data: bytes) -> None:
+            offered.set()
+
+        async def resubscribed(channel: str) -> None:
+            offered.set()  # an offer may have been lost meanwhile
+
+        offers = ShardedSubscriber(self._redis, wake, resubscribed)
         try:
             while not self._closed:
                 try:
-                    if not offers.subscribed:
-                        await offers.subscribe(OFFERS)
+                    if not offers.channels:
+                        await offers.subscribe(redis_keys.OFFERS)
                         await self._board.announce(len(self._owned))
+                    offered.clear()
                     await self._claim_unowned()
-                    # Any message is a reason to look; several queued ones are answered by one look.
-                    if await offers.get_message(timeout=self._settings.claim_interval_s):
-                        while await offers.get_message(timeout=0):
-                            pass
                 except UNAVAILABLE as error:
                     log.warning("claiming rooms: Redis unavailable (%s)", error)
-                    await offers.aclose()
-                    await asyncio.sleep(self._settings.claim_interval_s)
+                # Any offer is a reason to look; several at once are answered by one look.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(offered.wait(), self._settings.claim_interval_s)
         finally:
-            await offers.aclose()
+            await offers.close()
 
     async def _claim_unowned(self) -> None:
+        alive, dead = await self._board.living()
+        for name in dead:
+            if rooms := await self._board.orphan_rooms_of(name):
+                log.info(
+                    "%s: transcriber %s is gone; its rooms are offered again: %d", self.name, name, len(rooms)
+                )
+        living = {name for name, _ in alive} | {self.name}
+        waiting = sorted(room.decode() for room in await self._redis.smembers(redis_keys.UNOWNED))
         lease_ms = round(self._settings.lease_s * 1000)
-        rooms = sorted(r.decode() for r in await self._redis.smembers(ROOMS))
-        holders = await self._redis.mget([lease_key(r) for r in rooms]) if rooms else []
-        for room_id, holder in zip(rooms, holders, strict=True):
-            if holder is not None or room_id in self._owned:
+        for room_id in waiting:
+            if room_id in self._owned:
                 continue
             limit = self._settings.max_rooms
             if limit and len(self._owned) >= limit:
                 break
-            await asyncio.sleep(CLAIM_STAGGER_S * await self._board.rank(len(self._owned)))
-            if await self._redis.set(lease_key(room_id), self.name, nx=True, px=lease_ms):
-                log.info("%s: took room %s", self.name, room_id)
-                owned = self._owned[room_id] = _OwnedRoom(room_id)
-                owned.reader = asyncio.create_task(self._read_room(owned))
-                await self._board.announce(len(self._owned))
-                await answer(self._redis, room_id, self.name, round(self._settings.admission_wait_s * 1000))
+            await asyncio.sleep(CLAIM_STAGGER_S * self._board.rank(alive, len(self._owned)))
+            if not await self._redis.set(lease_key(room_id), self.name, nx=True, px=lease_ms):
+                holder = await self._redis.get(lease_key(room_id))
+                if holder is not None and holder.decode() in living:
+                    await self._redis.srem(redis_keys.UNOWNED, room_id)  # a living transcriber has it
+                continue
+            if not await self._redis.srem(redis_keys.UNOWNED, room_id):
+                # Withdrawn by its gateway (nobody came in time), or taken and released meanwhile.
+                await self._release(keys=[lease_key(room_id)], args=[self.name])
+                continue
+            log.info("%s: took room %s", self.name, room_id)
+            await self._redis.sadd(redis_keys.owned(self.name), room_id)
+            owned = self._owned[room_id] = _OwnedRoom(room_id)
+            owned.reader = asyncio.create_task(self._read_room(owned))
+            await self._board.announce(len(self._owned))
+            await answer(self._redis, room_id, self.name, round(self._settings.admission_wait_s * 1000))
 
     async def _renew_leases(self) -> None:
         lease_ms = round(self._settings.lease_s * 1000)
@@ -286,6 +304,8 @@ class RedisRoomInputs:
                 if not kept and room_id in self._owned:
                     log.warning("%s: lost the lease of room %s", self.name, room_id)
                     self._drop(room_id)
+                    with contextlib.suppress(*UNAVAILABLE):
+                        await self._redis.srem(redis_keys.owned(self.name), room_id)
                     await self._inputs.put(RoomInput(room_id, "", "release"))
 
     async def _read_room(self, owned: _OwnedRoom) -> None:
@@ -330,7 +350,7 @@ class RedisRoomInputs:
 
     async def _deliver(self, owned: _OwnedRoom, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
         for entry_id, fields in entries:
-            if not fields or _stream_id(entry_id) <= _stream_id(owned.last_id):
+            if not fields or stream_id(entry_id) <= stream_id(owned.last_id):
                 continue  # deleted meanwhile, or given again after Redis lost its last second
             message = _decode_input(owned.room_id, entry_id, fields)
             owned.last_id = entry_id
@@ -348,12 +368,16 @@ class RedisRoomInputs:
         """Stop; rooms still owned are handed over at once (their unsettled audio stays pending)."""
         self._closed = True
         self._retrying.give_up()
-        for room_id in list(self._owned):
+        handed_over = list(self._owned)
+        for room_id in handed_over:
             self._drop(room_id)
             with contextlib.suppress(*UNAVAILABLE):
                 await self._release(keys=[lease_key(room_id)], args=[self.name])
-        if self._tasks:  # it read rooms: its entry on the board of loads goes
+        if self._tasks:  # it read rooms: its rooms are offered to the others at once, and it leaves the board
             with contextlib.suppress(*UNAVAILABLE):
+                await self._board.orphan_rooms_of(self.name)
+                for room_id in handed_over:
+                    await self._redis.spublish(redis_keys.OFFERS, room_id)
                 await self._board.leave()
         for task in self._tasks:
             task.cancel()
@@ -361,12 +385,6 @@ class RedisRoomInputs:
         while self._inputs.full():  # nobody reads any more: the end marker must fit
             self._inputs.get_nowait()
         self._inputs.put_nowait(None)
-
-
-def _stream_id(entry_id: bytes | str) -> tuple[int, int]:
-    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-    milliseconds, _, sequence = text.partition("-")
-    return int(milliseconds), int(sequence or 0)
 
 
 def _decode_input(room_id: str, entry_id: bytes, fields: dict[bytes, bytes]) -> RoomInput:

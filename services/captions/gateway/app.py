@@ -40,6 +40,7 @@ from captions.gateway.http import (
     opens_a_connection,
     trusted_networks,
 )
+from captions.gateway.live import LiveRooms
 from captions.gateway.namespace import CaptionsNamespace
 from captions.gateway.problems import install_problem_handlers
 from captions.gateway.services import Services
@@ -94,9 +95,12 @@ def create_app(settings: Settings, backends: BackendsFactory) -> ASGIApp:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with backends() as used, _metrics_listener(settings, used.metrics):
-            sessions = Sessions(settings, used.store, used.state, used.inputs, used.events, used.metrics)
+            live_rooms = LiveRooms(used.events, settings.unsubscribe_grace_s)
+            sessions = Sessions(
+                settings, used.store, used.state, used.inputs, used.events, used.metrics, live_rooms
+            )
             namespace = CaptionsNamespace(
-                settings, used.store, sessions, used.events, used.metrics, used.limiter
+                settings, used.store, sessions, used.events, used.metrics, used.limiter, live_rooms
             )
             sio.register_namespace(namespace)
             sio.on_close = lambda reason: used.metrics.disconnected.labels(reason).inc()
@@ -118,6 +122,7 @@ def create_app(settings: Settings, backends: BackendsFactory) -> ASGIApp:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
                 await sessions.close()
+                await live_rooms.close()
 
     api = FastAPI(
         title="Live captions",

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from dataclasses import dataclass, field
 
+from captions.bus.events import RoomEvents
 from captions.protocol import Caption, Role
 from captions.roomstate.base import LiveSession
 from captions.store.base import RoomRecord
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -46,3 +52,70 @@ class LiveRoom:
         """Nobody here: no presenter, no viewer, and nobody still joining (a client being let in is in
         ``catching_up`` from its first moment, so the room cannot be dropped under it)."""
         return self.presenter_sid is None and not self.viewers and not self.catching_up
+
+
+class LiveRooms:
+    """The rooms this gateway serves: one per room with a client here, and this gateway's subscription to the
+    room's events, taken when its first client arrives and given back ``grace_s`` after its last one left (a
+    client that reconnects at once costs no resubscription). Events of other rooms never reach this gateway."""
+
+    def __init__(self, events: RoomEvents, grace_s: float) -> None:
+        self.rooms: dict[str, LiveRoom] = {}
+        self._events = events
+        self._grace_s = grace_s
+        self._subscriptions: dict[str, asyncio.Task[None]] = {}
+        self._leaving: dict[str, asyncio.Task[None]] = {}
+
+    def get(self, room_id: str) -> LiveRoom | None:
+        return self.rooms.get(room_id)
+
+    def enter(self, room_id: str, language: str) -> LiveRoom:
+        """The room, served from now on (no await: the caller counts its client in it before anything else)."""
+        live = self.rooms.setdefault(room_id, LiveRoom(room_id, language))
+        leaving = self._leaving.pop(room_id, None)
+        if leaving is not None:
+            leaving.cancel()
+        if room_id not in self._subscriptions:
+            self._subscriptions[room_id] = asyncio.ensure_future(self._events.subscribe(room_id))
+        return live
+
+    async def subscribed(self, room_id: str) -> None:
+        """Until every event of the room published from now on reaches this gateway."""
+        subscription = self._subscriptions.get(room_id)
+        if subscription is None:
+            return
+        try:
+            await asyncio.shield(subscription)
+        except Exception:
+            if self._subscriptions.get(room_id) is subscription:
+                del self._subscriptions[room_id]  # the next client tries again
+            raise
+
+    def leave_if_empty(self, live: LiveRoom) -> None:
+        if live.empty and self.rooms.get(live.room_id) is live:
+            self.drop(live.room_id)
+
+    def drop(self, room_id: str) -> None:
+        """Nobody is served in the room here any more."""
+        self.rooms.pop(room_id, None)
+        if room_id in self._subscriptions and room_id not in self._leaving:
+            self._leaving[room_id] = asyncio.ensure_future(self._unsubscribe_later(room_id))
+
+    async def _unsubscribe_later(self, room_id: str) -> None:
+        await asyncio.sleep(self._grace_s)
+        if room_id in self.rooms:
+            return
+        del self._leaving[room_id]
+        subscription = self._subscriptions.pop(room_id, None)
+        if subscription is not None:
+            with contextlib.suppress(Exception):
+                await subscription
+        try:
+            await self._events.unsubscribe(room_id)
+        except Exception:
+            log.exception("unsubscribing from room %s", room_id)
+
+    async def close(self) -> None:
+        for task in [*self._leaving.values(), *self._subscriptions.values()]:
+            task.cancel()
+        await asyncio.gather(*self._leaving.values(), *self._subscriptions.values(), return_exceptions=True)

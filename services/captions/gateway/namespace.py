@@ -19,7 +19,7 @@ from captions.bus.events import RoomEvent, RoomEvents, SessionEnded
 from captions.gateway.catchup import Catchup
 from captions.gateway.corrections import apply_correction, heard_text
 from captions.gateway.guard import ClientError, Guard, first_error, parse
-from captions.gateway.live import Client, LiveRoom
+from captions.gateway.live import Client, LiveRoom, LiveRooms
 from captions.gateway.sessions import AtCapacity, Sessions
 from captions.gateway.vocabulary import RoomVocabulary
 from captions.limits.base import Limiter, address_key, room_key
@@ -54,8 +54,10 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         events: RoomEvents,
         metrics: Metrics,
         limiter: Limiter,
+        live_rooms: LiveRooms,
     ) -> None:
         super().__init__("/")
+        self._live = live_rooms
         self._settings = settings
         self._limiter = limiter
         self._guard = Guard(settings, limiter, metrics, self._send_error, self.disconnect)
@@ -158,11 +160,13 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def _join(self, sid: str, role: str, record: RoomRecord, last_id: str | None) -> None:
         room_id = record.id
-        live = self._rooms.setdefault(room_id, LiveRoom(room_id, record.language))
+        live = self._live.enter(room_id, record.language)
         live.record = record
         # Before any await: from here the room counts this client. Presenters catch up too: a presenter whose
         # connection dropped must not miss its own captions.
         self._catchup.expect(live, sid)
+        # Subscribed before the catch-up reads the store: no caption falls between the two.
+        await self._live.subscribed(room_id)
         await self.enter_room(sid, room_id)
         # The shared session is read before this client counts: a welcome never goes out with a session that is
         # still being read for another client. A presenter here leads the session, so its viewers need no read
@@ -218,8 +222,7 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             self._metrics.viewers.dec()
             await self._sessions.share_presence(live)
             self._sessions.status_soon(live)
-        if live.empty:
-            self._rooms.pop(client.room_id, None)
+        self._live.leave_if_empty(live)
 
     async def _replace_presenter(self, sid: str) -> None:
         await self._send_error(sid, "presenter_replaced", "the presenter key was used on another connection")
@@ -304,7 +307,7 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def _close_room(self, live: LiveRoom) -> None:
         """The room was deleted: everyone in it here is told and disconnected."""
-        self._rooms.pop(live.room_id, None)
+        self._live.drop(live.room_id)
         for sid in [live.presenter_sid, *live.viewers]:
             if sid:
                 await self._send_error(sid, "room_deleted", "this room was deleted")

@@ -16,7 +16,7 @@ from typing import Any
 
 from captions.bus.events import RoomDeleted, RoomEvent, RoomEvents
 from captions.bus.inputs import InputKind, RoomInput, RoomInputs
-from captions.gateway.live import LiveRoom
+from captions.gateway.live import LiveRoom, LiveRooms
 from captions.metrics import Metrics
 from captions.protocol import Status
 from captions.rooms.service import new_session_id, now
@@ -41,6 +41,7 @@ class Sessions:
         inputs: RoomInputs,
         events: RoomEvents,
         metrics: Metrics,
+        live_rooms: LiveRooms,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -48,7 +49,7 @@ class Sessions:
         self._inputs = inputs
         self._events = events
         self._metrics = metrics
-        self.rooms: dict[str, LiveRoom] = {}
+        self.rooms = live_rooms.rooms
         self._tasks: set[asyncio.Task[None]] = set()
 
     # --- what is true now --------------------------------------------------------------------------------
@@ -191,6 +192,9 @@ class Sessions:
             if live is not None and live.leads:
                 continue
             session = await self._state.session(room_id)
+            if session.state == "stopping":  # ended while no gateway served the room: the store knows
+                await self.shared(room_id)
+                continue
             if session.state not in ("live", "paused") or session.last_activity >= deadline:
                 continue
             if (await self._state.presence(room_id)).presenter_connected:

@@ -30,9 +30,10 @@ class Limiter(Protocol):
         ...
 
 
+# The room id or address is a Redis hash tag: a room's buckets share the slot of its other keys on a cluster.
 def address_key(kind: str, address: str) -> str:
-    return f"{kind}:addr:{address}"
+    return f"{kind}:addr:{{{address}}}"
 
 
 def room_key(kind: str, room_id: str) -> str:
-    return f"{kind}:room:{room_id}"
+    return f"{kind}:room:{{{room_id}}}"

@@ -11,9 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import redis.asyncio as aioredis
-
-from captions.redis_client import UNAVAILABLE
+from captions.redis_client import UNAVAILABLE, RedisClient
 
 log = logging.getLogger(__name__)
 PREFIX = "captions:limit:"
@@ -44,20 +42,19 @@ redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ttl)
 return 1
 """
+# One key a call (on a cluster, different addresses' slot sets live in different slots), all its holders here.
 _RENEW = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[1])
-for i, key in ipairs(KEYS) do
-  redis.call('ZADD', key, 'XX', now + ttl, ARGV[i + 1])
-  redis.call('PEXPIRE', key, ttl)
-end
+for i = 2, #ARGV do redis.call('ZADD', KEYS[1], 'XX', now + ttl, ARGV[i]) end
+redis.call('PEXPIRE', KEYS[1], ttl)
 return 1
 """
 
 
 class RedisLimiter:
-    def __init__(self, client: aioredis.Redis, name: str, ttl_s: float) -> None:
+    def __init__(self, client: RedisClient, name: str, ttl_s: float) -> None:
         self._redis: Any = client
         self._name = name  # holders are this process's: ``name/holder``
         self._ttl_ms = max(1000, round(ttl_s * 1000))
@@ -93,9 +90,9 @@ class RedisLimiter:
             log.warning("releasing a connection slot: Redis unavailable (%s); it expires", error)
 
     async def refresh(self) -> None:
-        held = list(self._held)
-        for start in range(0, len(held), 500):
-            batch = held[start : start + 500]
-            keys = [PREFIX + key for key, _ in batch]
-            members = [f"{self._name}/{holder}" for _, holder in batch]
-            await self._renew(keys=keys, args=[self._ttl_ms, *members])
+        by_key: dict[str, list[str]] = {}
+        for key, holder in self._held:
+            by_key.setdefault(key, []).append(f"{self._name}/{holder}")
+        for key, members in by_key.items():
+            for start in range(0, len(members), 500):
+                await self._renew(keys=[PREFIX + key], args=[self._ttl_ms, *members[start : start + 500]])

@@ -1,7 +1,8 @@
 """Room state shared by gateways, in Redis: where a gateway touches Redis for anything but the bus.
 
-``captions:session:{room}`` is a hash of the room's current (or last) session; ``captions:sessions:open`` lists
-the rooms whose session is open. ``captions:presence:{room}`` holds one field per gateway
+``captions:{ROOM}:session`` is a hash of the room's current (or last) session; ``captions:sessions:open`` lists
+the rooms whose session is open (written when a session opens or ends, not per frame).
+``captions:{ROOM}:presence`` holds one field per gateway
 (``"<presenter 0|1>:<viewers>"``); ``captions:gateways`` scores each gateway by its last heartbeat, and fields of
 gateways silent for ``presence_ttl_s`` are ignored (a gateway killed with its viewers cannot say so).
 """
@@ -11,40 +12,45 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import redis.asyncio as aioredis
-
+from captions import redis_keys
 from captions.protocol import SessionState
-from captions.redis_client import Retrying
+from captions.redis_client import RedisClient, Retrying
 from captions.roomstate.base import OPEN_STATES, LiveSession, Presence
 from captions.settings import Settings
 
-GATEWAYS = "captions:gateways"
-OPEN_SESSIONS = "captions:sessions:open"
+GATEWAYS = redis_keys.GATEWAYS
+OPEN_SESSIONS = f"{redis_keys.PREFIX}:sessions:open"
 # Ends the session only if it is still the room's: a late "ended" must not end the next session.
 _END = """
 if redis.call('hget', KEYS[1], 'session_id') ~= ARGV[1] then return 0 end
 redis.call('hset', KEYS[1], 'state', 'ended')
-redis.call('srem', KEYS[2], ARGV[2])
 return 1
+"""
+# Saves the session and says what it was: the global list of open sessions changes only when that changes.
+_SAVE = """
+local was = redis.call('hmget', KEYS[1], 'session_id', 'state')
+redis.call('hset', KEYS[1], unpack(ARGV))
+return was
 """
 
 
 def session_key(room_id: str) -> str:
-    return f"captions:session:{room_id}"
+    return redis_keys.session(room_id)
 
 
 def presence_key(room_id: str) -> str:
-    return f"captions:presence:{room_id}"
+    return redis_keys.presence(room_id)
 
 
 class RedisRoomState:
-    def __init__(self, client: aioredis.Redis, name: str, settings: Settings, retrying: Retrying) -> None:
+    def __init__(self, client: RedisClient, name: str, settings: Settings, retrying: Retrying) -> None:
         # redis-py annotates its commands for sync and async clients at once (``Awaitable[T] | T``).
         self._redis: Any = client
         self._name = name
         self._ttl = settings.presence_ttl_s
         self._retrying = retrying
         self._end = client.register_script(_END)
+        self._save = client.register_script(_SAVE)
 
     async def session(self, room_id: str) -> LiveSession:
         fields: dict[bytes, bytes] = await self._retrying(
@@ -65,7 +71,7 @@ class RedisRoomState:
     async def save_session(self, room_id: str, session: LiveSession) -> None:
         if session.session_id is None:
             return
-        fields = {
+        fields: dict[str, str | int] = {
             "session_id": session.session_id,
             "state": session.state,
             "last_seq": session.last_seq,
@@ -74,22 +80,23 @@ class RedisRoomState:
             "started_at": repr(session.started_at),
         }
 
-        async def save() -> None:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.hset(session_key(room_id), mapping=fields)
-                if session.state in OPEN_STATES:
-                    pipe.sadd(OPEN_SESSIONS, room_id)
-                else:
-                    pipe.srem(OPEN_SESSIONS, room_id)
-                await pipe.execute()
-
-        await self._retrying("save a live session", save)
+        args: list[str | int] = [item for pair in fields.items() for item in pair]
+        was_id, was_state = await self._retrying(
+            "save a live session", lambda: self._save(keys=[session_key(room_id)], args=args)
+        )
+        was_open = (
+            was_id is not None and was_id.decode() == session.session_id and was_state.decode() in OPEN_STATES
+        )
+        if session.open != was_open:
+            change = self._redis.sadd if session.open else self._redis.srem
+            await self._retrying("list open sessions", lambda: change(OPEN_SESSIONS, room_id))
 
     async def end_session(self, room_id: str, session_id: str) -> bool:
         ended = await self._retrying(
-            "end a session",
-            lambda: self._end(keys=[session_key(room_id), OPEN_SESSIONS], args=[session_id, room_id]),
+            "end a session", lambda: self._end(keys=[session_key(room_id)], args=[session_id])
         )
+        if ended:
+            await self._retrying("list open sessions", lambda: self._redis.srem(OPEN_SESSIONS, room_id))
         return bool(ended)
 
     async def open_rooms(self) -> list[str]:
@@ -125,10 +132,8 @@ class RedisRoomState:
 
     async def forget(self, room_id: str) -> None:
         async def forget() -> None:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.delete(session_key(room_id), presence_key(room_id))
-                pipe.srem(OPEN_SESSIONS, room_id)
-                await pipe.execute()
+            await self._redis.delete(session_key(room_id), presence_key(room_id))
+            await self._redis.srem(OPEN_SESSIONS, room_id)
 
         await self._retrying("forget a room", forget)
 
