@@ -41,9 +41,12 @@ def connect(settings: Settings) -> RedisClient:
     """One Redis, or a Redis Cluster reached through ``redis_url`` as a seed node (``redis_cluster``)."""
     if not settings.redis_url:
         raise ValueError("set REDIS_URL (or CAPTIONS_REDIS_URL) for the gateway and transcriber services")
+    # Named, so that an operator's CLIENT LIST (and the cluster benchmark) tells which process holds a connection.
+    name = f"captions:{instance_name(settings)}"
     if settings.redis_cluster:
         return RedisCluster.from_url(
             settings.redis_url,
+            client_name=name,
             socket_connect_timeout=2,
             socket_timeout=BLOCK_MS / 1000 + 5,
             health_check_interval=10,
@@ -52,6 +55,7 @@ def connect(settings: Settings) -> RedisClient:
         )
     return aioredis.Redis.from_url(
         settings.redis_url,
+        client_name=name,
         socket_connect_timeout=2,
         socket_timeout=BLOCK_MS / 1000 + 5,
         health_check_interval=10,

@@ -1,5 +1,5 @@
-"""The transcriber when audio arrives faster than it can be recognised: lag is reported and partials give way,
-finals never do."""
+"""The transcriber when audio arrives faster than it can be recognised (lag is reported and partials give way,
+finals never do) or twice (frames resent after a gateway crash are heard once)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from captions.asr.engine import Engine
+from captions.asr.words import repeats_itself
 from captions.bus.events import RoomEvent
 from captions.bus.inputs import RoomInput
 from captions.bus.memory import MemoryRoomEvents, MemoryRoomInputs
@@ -21,7 +22,7 @@ from captions.store.base import RoomRecord, SessionRecord
 from captions.store.sqlite import SqliteStore
 from captions.transcriber.worker import TranscriberWorker
 from tests.support.harness import pcm_frames
-from tests.support.speech import SpeechCorpus, word_error_rate
+from tests.support.speech import SpeechCorpus, normalise, word_error_rate
 
 
 class OneSession(MemoryRoomInputs):
@@ -50,6 +51,7 @@ async def test_a_room_behind_real_time_reports_its_lag_skips_partials_and_keeps_
         async for event in subscription:
             events.append(event)
 
+    await published.subscribe("room")
     listening = asyncio.create_task(listen())
     running = asyncio.create_task(worker.run())
     # Audio at 20x real time: what an overloaded transcriber sees (each decode falls further behind).
@@ -73,4 +75,31 @@ async def test_a_room_behind_real_time_reports_its_lag_skips_partials_and_keeps_
     stored = await store.captions("s1")
     assert [(c.id, c.text) for c in finals] == [(r.id, r.text) for r in stored]
     assert word_error_rate(speech.reference("talk.wav"), " ".join(c.text for c in finals)) <= 0.15
+    await store.close()
+
+
+async def test_frames_resent_after_a_gateway_crash_are_not_heard_twice(
+    engine: Engine, speech: SpeechCorpus, tmp_path: Path
+) -> None:
+    """A gateway saves a session's progress once a second, not per frame: a presenter that moves to another
+    gateway after a crash resends up to a second of frames it had sent. Each frame is heard once."""
+    store = await SqliteStore.open(tmp_path / "captions.db")
+    await store.create_room(RoomRecord("room", "Resent", "en", "hash", now()))
+    await store.start_session(SessionRecord("s1", "room", now()))
+    bus = OneSession()
+    worker = TranscriberWorker(Recognizers(Settings(), LocalRecognizer(engine)), store, bus, MemoryRoomEvents(),
+                               Metrics(), lag_skip_s=1.0)  # fmt: skip
+    running = asyncio.create_task(worker.run())
+    frames = pcm_frames(speech.path("talk.wav"))
+    starts = [sum(len(pcm) for pcm in frames[:seq]) / 32_000 for seq in range(len(frames))]
+    resent = range(80, 95)  # 1.5 s in the middle of a sentence, sent again after frame 94
+    order = [*range(95), *resent, *range(95, len(frames))]
+    await bus.send_input(RoomInput("room", "s1", "start"))
+    for seq in order:
+        await bus.send_input(RoomInput("room", "s1", "audio", seq=seq, pcm=frames[seq], at=starts[seq]))
+    await bus.send_input(RoomInput("room", "s1", "stop", at=starts[-1] + 0.1))
+    await running
+    words = normalise(" ".join(caption.text for caption in await store.captions("s1"))).split()
+    assert not repeats_itself(words), " ".join(words)
+    assert word_error_rate(speech.reference("talk.wav"), " ".join(words)) <= 0.15, " ".join(words)
     await store.close()

@@ -39,6 +39,7 @@ class LiveRoom:
     # Clients being sent their catch-up: live captions wait here so each arrives once, in order.
     catching_up: dict[str, list[Caption]] = field(default_factory=dict)
     status_scheduled: bool = False
+    session_saved_at: float = 0.0  # monotonic time the session's progress was last saved during audio
     refused_until: float = 0.0  # monotonic time until which a new session is refused (no transcriber free)
     record: RoomRecord | None = None  # the stored room, read by the first client's connection
 

@@ -26,6 +26,7 @@ from captions.store.base import SessionRecord, Store
 
 log = logging.getLogger(__name__)
 VIEWERS_PER_STATUS_SECOND = 250
+SESSION_SAVE_INTERVAL_S = 1.0
 
 
 class AtCapacity(Exception):
@@ -128,7 +129,12 @@ class Sessions:
         session.last_activity = time.time()
         self._metrics.audio_seconds.inc(seconds)
         await self._send(live, "audio", seq=seq, pcm=pcm, at=at)
-        await self._state.save_session(live.room_id, session)
+        # Not per frame: a presenter that moves to another gateway after a crash resends up to this much audio,
+        # and the transcriber drops the frames it already has by their numbers.
+        moment = time.monotonic()
+        if moment - live.session_saved_at >= SESSION_SAVE_INTERVAL_S:
+            live.session_saved_at = moment
+            await self._state.save_session(live.room_id, session)
 
     async def text(self, live: LiveRoom, text: str, final: bool) -> None:
         if live.session.state != "live":

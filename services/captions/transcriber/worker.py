@@ -53,6 +53,7 @@ class RoomTranscription:
     recognizer: RecognizerStream | None
     finals: int = 0
     audio_seconds: float = 0.0
+    last_seq: int = -1  # the last frame fed: a frame resent after a gateway crashed is not fed twice
     reader: asyncio.Task[None] | None = None
     settled: float = 0.0
     # Frames fed but not settled yet; bounded by the recogniser's settled marks (one a second at least).
@@ -233,8 +234,9 @@ class TranscriberWorker:
         self._metrics.inference_rtf.set(max((room.realtime_factor for room in rooms), default=0.0))
 
     async def _audio(self, room: RoomTranscription, message: RoomInput) -> None:
-        if room.recognizer is None:
+        if room.recognizer is None or message.seq <= room.last_seq:
             return
+        room.last_seq = message.seq
         try:
             await room.recognizer.feed(message.pcm)
         except AudioFormatError:

@@ -1,0 +1,226 @@
+"""Redis Cluster benchmark (part of ``make bench``; issue #27), on a real Redis Cluster of 3 masters and 3
+replicas started here.
+
+1. **A gateway's cost against rooms it does not serve.** One ``captions gateway`` hosts one room with viewers
+   (its events published at 5 a second); 0, 100 and 1,000 other live rooms publish 5 events a second each through
+   the bus. Target: the gateway's CPU and the bytes it reads (``/proc/PID/io``, every socket: Redis and its
+   viewers) at 1,000 other rooms within 10 % of the 0-room run.
+2. **Redis commands per audio frame and per caption event**, as the nodes saw them (``MONITOR`` on every master,
+   counting the commands of the gateway's own connections, found by their client name): a presenter streams
+   real-time audio frames while a ``captions transcriber`` transcribes them. Target: at most 1 round trip per frame
+   and no global key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from redis.asyncio.cluster import RedisCluster as ClusterClient
+
+from captions.bus.events import RoomEvent
+from captions.bus.redis_events import RedisRoomEvents
+from captions.protocol import Caption
+from captions.redis_client import Retrying
+from captions.settings import Settings
+from tests.bench.server import cpu_of, save_results
+from tests.support.deployment import finals_at_least
+from tests.support.harness import create_room, pcm_frames, presenter, stream, viewer
+from tests.support.processes import CaptionsProcess, RedisCluster
+from tests.support.speech import find_corpus
+
+OTHER_ROOMS = (0, 100, 1000)
+EVENTS_PER_S = 5
+WINDOW_S = float(os.environ.get("CLUSTER_WINDOW_S", "20"))
+VIEWERS = 20
+FRAMES = 100
+TARGET_GROWTH = 0.10
+GATEWAY = "gateway-bench"
+
+
+def bytes_read(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+        if line.startswith("rchar:"):
+            return int(line.split()[1])
+    raise LookupError("rchar")
+
+
+def caption(room: str, n: int) -> RoomEvent:
+    text = f"words of caption number {n} in a room that is talking right now"
+    return RoomEvent.caption(
+        room, Caption(id=f"s:{n}", kind="final", text=text, start=n, end=n + 1, session_id="s")
+    )
+
+
+async def publish_for(events: RedisRoomEvents, rooms: list[str], seconds: float) -> int:
+    """Every room publishes ``EVENTS_PER_S`` a second, spread over each second; the number published."""
+    published, started, tick = 0, time.monotonic(), 0
+    interval = 1 / EVENTS_PER_S
+    while time.monotonic() - started < seconds:
+        await asyncio.gather(*(events.publish(caption(room, tick)) for room in rooms))
+        published += len(rooms)
+        tick += 1
+        await asyncio.sleep(max(0.0, started + tick * interval - time.monotonic()))
+    return published
+
+
+async def gateway_cost(cluster: RedisCluster, gateway: CaptionsProcess) -> list[dict[str, Any]]:
+    settings = Settings(redis_url=cluster.url, redis_cluster=True)
+    client = ClusterClient.from_url(cluster.url)
+    events = RedisRoomEvents(client, settings, Retrying(10))
+    room = await create_room(gateway)
+    viewers = [await viewer(gateway, room["id"]).connect() for _ in range(VIEWERS)]
+    rows = []
+    try:
+        for others in OTHER_ROOMS:
+            rooms = [room["id"]] + [f"other-{others}-{n}" for n in range(others)]
+            last = viewers[-1]
+            before = len(last.finals)
+            cpu, read = cpu_of(gateway.pid), bytes_read(gateway.pid)
+            published = await publish_for(events, rooms, WINDOW_S)
+            served = published // len(rooms)
+            await last.wait_for(partial(finals_at_least, before + served, last))
+            cpu, read = cpu_of(gateway.pid) - cpu, bytes_read(gateway.pid) - read
+            rows.append({"other_rooms": others, "events_per_s": round(published / WINDOW_S),
+                         "gateway_cpu_s": round(cpu, 3), "gateway_bytes_read": read})  # fmt: skip
+            print(
+                f"  {others} other rooms: gateway CPU {cpu:.2f} s, read {read / 1e6:.2f} MB", file=sys.stderr
+            )
+    finally:
+        for client_ in viewers:
+            await client_.disconnect()
+        await events.close()
+        await client.aclose()
+    return rows
+
+
+class Monitor:
+    """MONITOR on every master: the commands of connections named ``captions:NAME``."""
+
+    LINE = re.compile(r'^\S+ \[\d+ ([0-9.:]+)\] "(\w+)"(?: "([^"]*)")?')
+
+    def __init__(self, cluster: RedisCluster) -> None:
+        self._cluster = cluster
+        self.lines: list[tuple[str, str, str]] = []
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for node in self._cluster.living():
+            if self._cluster.client(node).execute_command("ROLE")[0] == "master":
+                thread = threading.Thread(target=self._watch, args=(node,), daemon=True)
+                thread.start()
+                self._threads.append(thread)
+
+    def _watch(self, node: Any) -> None:
+        client = self._cluster.client(node)
+        with client.monitor() as monitor:
+            for command in monitor.listen():
+                if self._stop.is_set():
+                    return
+                if command.get("client_type") == "lua":
+                    continue
+                args = command["command"].split(" ")
+                self.lines.append((command["client_address"] + ":" + command["client_port"], args[0].upper(),
+                                   args[1] if len(args) > 1 else ""))  # fmt: skip
+
+    def stop(self) -> None:
+        self._stop.set()
+        for node in self._cluster.living():  # a command wakes each monitor up
+            self._cluster.client(node).ping()
+
+    def of(self, name: str) -> Counter[str]:
+        addresses = set()
+        for node in self._cluster.living():
+            for connection in self._cluster.client(node).execute_command("CLIENT LIST"):
+                if connection.get("name") == f"captions:{name}":
+                    addresses.add(connection["addr"])
+        return Counter(f"{command} {key}" for address, command, key in self.lines if address in addresses)
+
+
+async def commands_per_frame(cluster: RedisCluster, gateway: CaptionsProcess) -> dict[str, Any]:
+    corpus = find_corpus()
+    if corpus is None:
+        raise SystemExit("no speech recordings found")
+    frames = pcm_frames(corpus.path("talk.wav"))[:FRAMES]
+    room = await create_room(gateway)
+    speaker = await presenter(gateway, room).connect()
+    await speaker.emit("start")
+    await speaker.wait_for(lambda: any(s["session"] == "live" for s in speaker.statuses))
+    monitor = Monitor(cluster)
+    await asyncio.to_thread(monitor.start)
+    await asyncio.sleep(0.5)  # MONITOR is on before the first frame
+    await stream(speaker, frames)
+    await asyncio.sleep(0.5)  # the last frame's commands are in
+    await asyncio.to_thread(monitor.stop)
+    seen = monitor.of(GATEWAY)
+    await speaker.disconnect()
+    total = sum(seen.values())
+    room_tag = "{" + room["id"] + "}"
+    global_keys = sorted({line for line in seen if room_tag not in line and line.split(" ")[0] not in
+                          ("EVALSHA", "PING")})  # fmt: skip
+    return {"frames": len(frames), "commands": dict(seen.most_common()), "per_frame": round(total / len(frames), 2),
+            "global_keys": global_keys}  # fmt: skip
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(temporary)
+        print("  a Redis Cluster of 3 masters and 3 replicas, one gateway ...", file=sys.stderr, flush=True)
+        cluster = RedisCluster(folder / "cluster").start()
+        env = {"REDIS_URL": cluster.url, "CAPTIONS_REDIS_CLUSTER": "true", "CAPTIONS_DATA_DIR": str(folder / "data"),
+               "CAPTIONS_WEB_DIR": str(folder / "none"), "CAPTIONS_TRUSTED_PROXIES": '["127.0.0.1"]'}  # fmt: skip
+        gateway = CaptionsProcess("gateway", env, folder, GATEWAY)
+        transcriber = CaptionsProcess("transcriber", env, folder, "transcriber-bench")
+        try:
+            gateway.start()
+            rows = asyncio.run(gateway_cost(cluster, gateway))
+            transcriber.start()
+            frames = asyncio.run(commands_per_frame(cluster, gateway))
+        finally:
+            transcriber.stop()
+            gateway.stop()
+            cluster.stop()
+    base = rows[0]
+    print("\nA gateway's cost against rooms it does not serve (one served room, "
+          f"{VIEWERS} viewers; every room {EVENTS_PER_S} events/s; {WINDOW_S:.0f} s each)")  # fmt: skip
+    print(
+        "| other rooms | events/s through the bus | gateway CPU | vs 0 | bytes read by the gateway | vs 0 |"
+    )
+    print("| --- | --- | --- | --- | --- | --- |")
+    missed = []
+    for row in rows:
+        cpu_ratio = row["gateway_cpu_s"] / max(base["gateway_cpu_s"], 1e-9)
+        read_ratio = row["gateway_bytes_read"] / max(base["gateway_bytes_read"], 1)
+        print(f"| {row['other_rooms']} | {row['events_per_s']} | {row['gateway_cpu_s']:.2f} s | {cpu_ratio:.2f}x | "
+              f"{row['gateway_bytes_read'] / 1e6:.2f} MB | {read_ratio:.2f}x |")  # fmt: skip
+        if row["other_rooms"] == max(OTHER_ROOMS) and max(cpu_ratio, read_ratio) > 1 + TARGET_GROWTH:
+            missed.append(f"gateway cost at {row['other_rooms']} other rooms: {cpu_ratio:.2f}x CPU, "
+                          f"{read_ratio:.2f}x bytes (target <= {1 + TARGET_GROWTH:.1f}x)")  # fmt: skip
+    print(
+        f"\nRedis commands of the gateway per audio frame ({frames['frames']} frames, MONITOR on every master): "
+        f"{frames['per_frame']} (target <= 1 round trip); global keys touched: {frames['global_keys'] or 'none'}"
+    )
+    for line, count in frames["commands"].items():
+        print(f"  {count:5d}  {line}")
+    if frames["per_frame"] > 1.0:
+        missed.append(f"{frames['per_frame']} commands per audio frame (target <= 1)")
+    if frames["global_keys"]:
+        missed.append(f"global keys per frame: {frames['global_keys']}")
+    save_results("cluster.json", {"gateway_cost": rows, "per_frame": frames})
+    for miss in missed:
+        print(f"MISS: {miss}")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
