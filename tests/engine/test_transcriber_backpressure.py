@@ -78,28 +78,39 @@ async def test_a_room_behind_real_time_reports_its_lag_skips_partials_and_keeps_
     await store.close()
 
 
-async def test_frames_resent_after_a_gateway_crash_are_not_heard_twice(
-    engine: Engine, speech: SpeechCorpus, tmp_path: Path
-) -> None:
-    """A gateway saves a session's progress once a second, not per frame: a presenter that moves to another
-    gateway after a crash resends up to a second of frames it had sent. Each frame is heard once."""
-    store = await SqliteStore.open(tmp_path / "captions.db")
+async def transcribe(engine: Engine, folder: Path, frames: list[bytes], order: list[int]) -> list[str]:
+    """The stored transcript's words of one session whose frames arrive in ``order`` (by number)."""
+    store = await SqliteStore.open(folder / "captions.db")
     await store.create_room(RoomRecord("room", "Resent", "en", "hash", now()))
     await store.start_session(SessionRecord("s1", "room", now()))
     bus = OneSession()
     worker = TranscriberWorker(Recognizers(Settings(), LocalRecognizer(engine)), store, bus, MemoryRoomEvents(),
                                Metrics(), lag_skip_s=1.0)  # fmt: skip
     running = asyncio.create_task(worker.run())
-    frames = pcm_frames(speech.path("talk.wav"))
     starts = [sum(len(pcm) for pcm in frames[:seq]) / 32_000 for seq in range(len(frames))]
-    resent = range(80, 95)  # 1.5 s in the middle of a sentence, sent again after frame 94
-    order = [*range(95), *resent, *range(95, len(frames))]
     await bus.send_input(RoomInput("room", "s1", "start"))
     for seq in order:
         await bus.send_input(RoomInput("room", "s1", "audio", seq=seq, pcm=frames[seq], at=starts[seq]))
     await bus.send_input(RoomInput("room", "s1", "stop", at=starts[-1] + 0.1))
     await running
     words = normalise(" ".join(caption.text for caption in await store.captions("s1"))).split()
-    assert not repeats_itself(words), " ".join(words)
-    assert word_error_rate(speech.reference("talk.wav"), " ".join(words)) <= 0.15, " ".join(words)
     await store.close()
+    return words
+
+
+async def test_frames_resent_after_a_gateway_crash_are_not_heard_twice(
+    engine: Engine, speech: SpeechCorpus, tmp_path: Path
+) -> None:
+    """A gateway saves a session's progress once a second, not per frame: a presenter that moves to another
+    gateway after a crash resends up to a second of frames it had sent. Each frame is heard once: the transcript
+    is the one of the same frames sent once."""
+    frames = pcm_frames(speech.path("talk.wav"))
+    (tmp_path / "once").mkdir()
+    (tmp_path / "resent").mkdir()
+    once = await transcribe(engine, tmp_path / "once", frames, list(range(len(frames))))
+    resent = range(80, 95)  # 1.5 s in the middle of a sentence, sent again after frame 94
+    twice = await transcribe(
+        engine, tmp_path / "resent", frames, [*range(95), *resent, *range(95, len(frames))]
+    )
+    assert not repeats_itself(twice), " ".join(twice)
+    assert word_error_rate(" ".join(once), " ".join(twice)) <= 0.05, f"{' '.join(once)}\n{' '.join(twice)}"
