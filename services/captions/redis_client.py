@@ -42,7 +42,8 @@ def connect(settings: Settings) -> RedisClient:
     if not settings.redis_url:
         raise ValueError("set REDIS_URL (or CAPTIONS_REDIS_URL) for the gateway and transcriber services")
     # Named, so that an operator's CLIENT LIST (and the cluster benchmark) tells which process holds a connection.
-    name = f"captions:{instance_name(settings)}"
+    # CLIENT SETNAME refuses spaces, and an instance name is the operator's free text.
+    name = "captions:" + "_".join(instance_name(settings).split())
     if settings.redis_cluster:
         return RedisCluster.from_url(
             settings.redis_url,
