@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 import pytest
 
+from captions import redis_keys
 from captions.bus.inputs import RoomInput, RoomInputs
 from captions.bus.memory import MemoryRoomInputs
-from captions.bus.redis_inputs import RedisRoomInputs, audio_key
+from captions.bus.redis_inputs import RedisRoomInputs
 from captions.redis_client import Retrying, connect
 from captions.settings import Settings
 from tests.support.bus import comparable, take, talk
@@ -127,7 +128,7 @@ async def test_a_rooms_input_kept_in_redis_is_capped(redis_server: RedisServer) 
     inputs = RedisRoomInputs(client, settings, "gw", Retrying(1.0))
     for seq in range(1_000):
         await inputs.send_input(RoomInput("room-x", "s1", "audio", seq=seq, pcm=bytes(320)))
-    kept = await client.xlen(audio_key("room-x"))
+    kept = await client.xlen(redis_keys.audio("room-x"))
     await inputs.close()
     await client.aclose()
     assert 100 <= kept <= 200, "trimmed near the cap (Redis trims whole nodes)"

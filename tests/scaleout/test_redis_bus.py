@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
+from captions import redis_keys
 from captions.bus.events import RoomEvent
 from captions.bus.inputs import RoomInput
 from captions.bus.redis_events import RedisRoomEvents
-from captions.bus.redis_inputs import RedisRoomInputs, lease_key
+from captions.bus.redis_inputs import RedisRoomInputs
 from captions.bus.redis_offers import LoadBoard
 from captions.protocol import Lag
 from captions.redis_client import Retrying, connect
@@ -82,7 +83,7 @@ async def test_a_transcriber_that_lost_its_lease_lets_go_of_the_room(settings: S
     await reading
     redis = connect(settings)
     await redis.set(
-        lease_key("room"), "tr-2", px=5000
+        redis_keys.lease("room"), "tr-2", px=5000
     )  # e.g. it stalled past its lease and another took over
     released = await take(inputs, 1, within_s=3)
     assert released[0].kind == "release"

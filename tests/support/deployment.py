@@ -12,8 +12,8 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster as ClusterClient
 
+from captions import redis_keys
 from captions.asr.words import repeats_itself
-from captions.bus.redis_inputs import lease_key
 from tests.support.harness import Client, create_room, pcm_frames, presenter, stored_finals, stream, viewer
 from tests.support.processes import CaptionsProcess, RedisCluster, RedisServer
 from tests.support.speech import SpeechCorpus, normalise, word_error_rate
@@ -68,7 +68,7 @@ class Deployment:
             else aioredis.Redis.from_url(self.redis.url)
         )
         try:
-            name = await client.get(lease_key(room_id))
+            name = await client.get(redis_keys.lease(room_id))
         finally:
             await client.aclose()
         assert isinstance(name, bytes), "a live room has an owner"

@@ -65,13 +65,11 @@ class RedisRoomEvents:
         self._rooms: dict[str, _Room] = {}
         self._queue: asyncio.Queue[RoomEvent | None] = asyncio.Queue(maxsize=MAX_QUEUED_EVENTS)
         self._subscriber = ShardedSubscriber(client, self._on_message, self._fill)
-        self.gaps_filled = 0  # events delivered from a room's stream instead of its channel
 
     @property
     def subscribed(self) -> frozenset[str]:
         """The rooms whose channel this gateway has subscribed to now (as Redis was told)."""
-        prefix, suffix = redis_keys.live_channel("\0").split("\0")
-        return frozenset(c[len(prefix) : -len(suffix)] for c in self._subscriber.channels)
+        return frozenset(_room_of(channel) for channel in self._subscriber.channels)
 
     async def publish(self, event: RoomEvent) -> None:
         room = event.room_id
@@ -164,7 +162,6 @@ class RedisRoomEvents:
                 lambda start=start: self._redis.xrange(key, start, "+", count=FILL_COUNT),  # type: ignore[misc]
             )
             for entry_id, fields in entries:
-                self.gaps_filled += 1
                 await self._deliver(
                     room_id,
                     room,

@@ -68,14 +68,6 @@ return 1
 """
 
 
-def audio_key(room_id: str) -> str:
-    return redis_keys.audio(room_id)
-
-
-def lease_key(room_id: str) -> str:
-    return redis_keys.lease(room_id)
-
-
 @dataclass
 class _Delivered:
     entry_id: bytes
@@ -131,12 +123,15 @@ class RedisRoomInputs:
         await self._retrying(
             "send room input",
             lambda: self._redis.xadd(
-                audio_key(message.room_id), fields, maxlen=self._settings.redis_audio_maxlen, approximate=True
+                redis_keys.audio(message.room_id),
+                fields,
+                maxlen=self._settings.redis_audio_maxlen,
+                approximate=True,
             ),
         )
 
     async def admit(self, room_id: str) -> bool:
-        lease = lease_key(room_id)
+        lease = redis_keys.lease(room_id)
         if await self._retrying("look for the room's transcriber", lambda: self._redis.exists(lease)):
             return True
         await self._retrying("offer the room to transcribers", lambda: offer(self._redis, room_id))
@@ -150,7 +145,7 @@ class RedisRoomInputs:
             if await self._retrying("look for the room's transcriber", lambda: self._redis.exists(lease)):
                 return True
         taken = await self._retrying(
-            "withdraw the room", lambda: self._withdraw(keys=[lease, audio_key(room_id)], args=[])
+            "withdraw the room", lambda: self._withdraw(keys=[lease, redis_keys.audio(room_id)], args=[])
         )
         if taken:
             return True
@@ -199,7 +194,9 @@ class RedisRoomInputs:
             return
         forgotten = await self._retrying(
             "forget a finished room",
-            lambda: self._forget(keys=[audio_key(room_id), lease_key(room_id)], args=[self.name]),
+            lambda: self._forget(
+                keys=[redis_keys.audio(room_id), redis_keys.lease(room_id)], args=[self.name]
+            ),
         )
         if forgotten:
             self._drop(room_id)
@@ -209,7 +206,7 @@ class RedisRoomInputs:
         self._drop(room_id)
 
         async def forget() -> None:
-            await self._redis.delete(audio_key(room_id), lease_key(room_id))
+            await self._redis.delete(redis_keys.audio(room_id), redis_keys.lease(room_id))
             await self._redis.srem(redis_keys.UNOWNED, room_id)
 
         await self._retrying("forget a deleted room", forget)
@@ -223,8 +220,8 @@ class RedisRoomInputs:
     async def _acknowledge(self, room_id: str, entry_ids: list[bytes]) -> None:
         async def acknowledge() -> None:
             async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.xack(audio_key(room_id), GROUP, *entry_ids)
-                pipe.xdel(audio_key(room_id), *entry_ids)
+                pipe.xack(redis_keys.audio(room_id), GROUP, *entry_ids)
+                pipe.xdel(redis_keys.audio(room_id), *entry_ids)
                 await pipe.execute()
 
         await self._retrying("acknowledge settled audio", acknowledge)
@@ -273,14 +270,14 @@ class RedisRoomInputs:
             if limit and len(self._owned) >= limit:
                 break
             await asyncio.sleep(CLAIM_STAGGER_S * self._board.rank(alive, len(self._owned)))
-            if not await self._redis.set(lease_key(room_id), self.name, nx=True, px=lease_ms):
-                holder = await self._redis.get(lease_key(room_id))
+            if not await self._redis.set(redis_keys.lease(room_id), self.name, nx=True, px=lease_ms):
+                holder = await self._redis.get(redis_keys.lease(room_id))
                 if holder is not None and holder.decode() in living:
                     await self._redis.srem(redis_keys.UNOWNED, room_id)  # a living transcriber has it
                 continue
             if not await self._redis.srem(redis_keys.UNOWNED, room_id):
                 # Withdrawn by its gateway (nobody came in time), or taken and released meanwhile.
-                await self._release(keys=[lease_key(room_id)], args=[self.name])
+                await self._release(keys=[redis_keys.lease(room_id)], args=[self.name])
                 continue
             log.info("%s: took room %s", self.name, room_id)
             await self._redis.sadd(redis_keys.owned(self.name), room_id)
@@ -297,7 +294,7 @@ class RedisRoomInputs:
                 await self._board.announce(len(self._owned))
             for room_id in list(self._owned):
                 try:
-                    kept = await self._renew(keys=[lease_key(room_id)], args=[self.name, lease_ms])
+                    kept = await self._renew(keys=[redis_keys.lease(room_id)], args=[self.name, lease_ms])
                 except UNAVAILABLE as error:
                     log.warning("renewing leases: Redis unavailable (%s)", error)
                     break
@@ -309,7 +306,7 @@ class RedisRoomInputs:
                     await self._inputs.put(RoomInput(room_id, "", "release"))
 
     async def _read_room(self, owned: _OwnedRoom) -> None:
-        key = audio_key(owned.room_id)
+        key = redis_keys.audio(owned.room_id)
         with contextlib.suppress(ResponseError):  # BUSYGROUP: the group exists
             await self._retrying(
                 "create the consumer group", lambda: self._redis.xgroup_create(key, GROUP, "0", mkstream=True)
@@ -372,7 +369,7 @@ class RedisRoomInputs:
         for room_id in handed_over:
             self._drop(room_id)
             with contextlib.suppress(*UNAVAILABLE):
-                await self._release(keys=[lease_key(room_id)], args=[self.name])
+                await self._release(keys=[redis_keys.lease(room_id)], args=[self.name])
         if self._tasks:  # it read rooms: its rooms are offered to the others at once, and it leaves the board
             with contextlib.suppress(*UNAVAILABLE):
                 await self._board.orphan_rooms_of(self.name)

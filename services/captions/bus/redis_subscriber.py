@@ -33,6 +33,7 @@ CONFIRM_WITHIN_S = 5.0
 @dataclass
 class _NodeReader:
     address: str
+    connection: aioredis.Redis  # the node's own client on a cluster; the process's client on one Redis
     pubsub: Any  # redis.asyncio.client.PubSub
     channels: set[str] = field(default_factory=set)
     task: asyncio.Task[None] | None = None
@@ -85,7 +86,8 @@ class ShardedSubscriber:
         address = await self._address_of(channel)
         reader = self._readers.get(address)
         if reader is None:
-            reader = self._readers[address] = _NodeReader(address, self._connection(address).pubsub())
+            connection = self._connection(address)
+            reader = self._readers[address] = _NodeReader(address, connection, connection.pubsub())
         confirmed = self._confirmed[channel] = asyncio.Event()
         await reader.pubsub.execute_command("SSUBSCRIBE", channel)
         reader.channels.add(channel)
@@ -142,11 +144,7 @@ class ShardedSubscriber:
         ) as error:  # ResponseError: MOVED for a channel sent to a stale node
             log.warning("room events: lost node %s (%s); subscribing again", reader.address, error)
             lost = list(reader.channels)
-            reader.channels.clear()
-            reader.task = None
-            self._readers.pop(reader.address, None)
-            with contextlib.suppress(Exception):
-                await reader.pubsub.aclose()
+            await self._close_reader(reader)
             self._move(lost)
 
     def _move(self, channels: list[str]) -> None:
@@ -184,3 +182,5 @@ class ShardedSubscriber:
             await asyncio.gather(reader.task, return_exceptions=True)
         with contextlib.suppress(Exception):
             await reader.pubsub.aclose()
+            if reader.connection is not self._client:
+                await reader.connection.aclose()

@@ -34,14 +34,6 @@ return was
 """
 
 
-def session_key(room_id: str) -> str:
-    return redis_keys.session(room_id)
-
-
-def presence_key(room_id: str) -> str:
-    return redis_keys.presence(room_id)
-
-
 class RedisRoomState:
     def __init__(self, client: RedisClient, name: str, settings: Settings, retrying: Retrying) -> None:
         # redis-py annotates its commands for sync and async clients at once (``Awaitable[T] | T``).
@@ -54,7 +46,7 @@ class RedisRoomState:
 
     async def session(self, room_id: str) -> LiveSession:
         fields: dict[bytes, bytes] = await self._retrying(
-            "read a live session", lambda: self._redis.hgetall(session_key(room_id))
+            "read a live session", lambda: self._redis.hgetall(redis_keys.session(room_id))
         )
         if not fields.get(b"session_id"):
             return LiveSession()
@@ -82,7 +74,7 @@ class RedisRoomState:
 
         args: list[str | int] = [item for pair in fields.items() for item in pair]
         was_id, was_state = await self._retrying(
-            "save a live session", lambda: self._save(keys=[session_key(room_id)], args=args)
+            "save a live session", lambda: self._save(keys=[redis_keys.session(room_id)], args=args)
         )
         was_open = (
             was_id is not None and was_id.decode() == session.session_id and was_state.decode() in OPEN_STATES
@@ -93,7 +85,7 @@ class RedisRoomState:
 
     async def end_session(self, room_id: str, session_id: str) -> bool:
         ended = await self._retrying(
-            "end a session", lambda: self._end(keys=[session_key(room_id)], args=[session_id])
+            "end a session", lambda: self._end(keys=[redis_keys.session(room_id)], args=[session_id])
         )
         if ended:
             await self._retrying("list open sessions", lambda: self._redis.srem(OPEN_SESSIONS, room_id))
@@ -104,7 +96,7 @@ class RedisRoomState:
         return sorted(member.decode() for member in members)
 
     async def set_presence(self, room_id: str, presenter: bool, viewers: int) -> None:
-        key = presence_key(room_id)
+        key = redis_keys.presence(room_id)
         if presenter or viewers:
             share = f"{int(presenter)}:{viewers}"
             await self._retrying("count viewers", lambda: self._redis.hset(key, self._name, share))
@@ -114,7 +106,7 @@ class RedisRoomState:
     async def presence(self, room_id: str) -> Presence:
         async def read() -> list[Any]:
             async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.hgetall(presence_key(room_id))
+                pipe.hgetall(redis_keys.presence(room_id))
                 pipe.zrangebyscore(GATEWAYS, time.time() - self._ttl, "+inf")
                 results: list[Any] = await pipe.execute()
                 return results
@@ -132,7 +124,7 @@ class RedisRoomState:
 
     async def forget(self, room_id: str) -> None:
         async def forget() -> None:
-            await self._redis.delete(session_key(room_id), presence_key(room_id))
+            await self._redis.delete(redis_keys.session(room_id), redis_keys.presence(room_id))
             await self._redis.srem(OPEN_SESSIONS, room_id)
 
         await self._retrying("forget a room", forget)
