@@ -38,14 +38,15 @@ def serve_app(settings: Settings, engine: Engine | None = None) -> ASGIApp:
         from captions.transcriber.worker import TranscriberWorker
 
         store = await open_store(settings)
-        inputs, events, metrics = MemoryRoomInputs(settings.max_rooms), MemoryRoomEvents(), Metrics()
+        limiter = MemoryLimiter()
+        inputs, events, metrics = MemoryRoomInputs(settings.max_rooms, limiter), MemoryRoomEvents(), Metrics()
         asr = engine if engine is not None else await asyncio.to_thread(Engine, settings)
         recognizers = Recognizers.from_settings(settings, LocalRecognizer(asr))
         worker = TranscriberWorker(recognizers, store, inputs, events, metrics, settings.lag_skip_partials_s)
         running = asyncio.create_task(worker.run())
         try:
             state = StoredRoomState(store)
-            yield Backends(store, inputs, events, state, metrics, MemoryLimiter(), recover=True)
+            yield Backends(store, inputs, events, state, metrics, limiter, recover=True)
         finally:
             await worker.close()  # every room settled: its session goes on when the server is back
             running.cancel()

@@ -13,6 +13,7 @@ from captions import redis_keys
 from captions.bus.inputs import RoomInput, RoomInputs
 from captions.bus.memory import MemoryRoomInputs
 from captions.bus.redis_inputs import RedisRoomInputs
+from captions.limits.base import Budget, room_key
 from captions.redis_client import Retrying, connect
 from captions.settings import Settings
 from tests.support.bus import comparable, take, talk
@@ -100,6 +101,27 @@ async def test_a_forgotten_room_keeps_nothing_and_can_be_admitted_again(sides: S
     again = RoomInput("room-a", "s2", "start")
     await sides.gateways[0].send_input(again)
     assert [comparable(m) for m in await take(received, 1)] == [comparable(again)]
+
+
+async def test_audio_beyond_the_rooms_budget_is_not_sent_from_any_gateway(sides: Sides) -> None:
+    """The budget is the room's, whichever gateway the frame comes through; a refused frame takes nothing."""
+    frames = [m for m in talk("room-a", "s1", 5) if m.kind == "audio"]
+    stop = RoomInput("room-a", "s1", "stop", at=0.3)
+    reading = asyncio.ensure_future(take(sides.transcriber.inputs(), 5))
+    assert await sides.gateways[0].admit("room-a")
+    budget = Budget(room_key("audio", "room-a"), rate=0.01, burst=0.3, amount=0.1)
+    for n, frame in enumerate(frames[:3]):
+        assert await sides.gateways[n % 2].send_within(frame, budget) == 0
+    wait = await sides.gateways[1].send_within(frames[3], budget)
+    assert wait > 5, "0.1 s of audio at 0.01 s a second"
+    assert await sides.gateways[0].send_within(frames[3], Budget(budget.key, 0.01, 0.3, 0.0)) == 0, (
+        "the refused frame took nothing: the bucket is still exactly empty"
+    )
+    await sides.gateways[0].send_input(stop)
+    got = await reading
+    assert [comparable(m) for m in got] == [comparable(m) for m in [*frames[:4], stop]], (
+        "the refused frame was never sent (only the one with no amount was)"
+    )
 
 
 async def test_rooms_beyond_max_rooms_are_refused_until_one_finishes(sides: Sides) -> None:

@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from captions.limits.base import Budget
+
 # ``delete``: the room was deleted: drop it and everything of it. ``release``: this transcriber lost the room
 # (its lease went to another): drop it without a word more (made by the bus itself, never sent).
 # ``vocabulary``: the room's terms changed (``text``: one per line).
@@ -38,6 +40,12 @@ class RoomInputs(Protocol):
     """Every implementation passes tests/contract/test_room_inputs.py."""
 
     async def send_input(self, message: RoomInput) -> None: ...
+
+    async def send_within(self, message: RoomInput, budget: Budget) -> float:
+        """Send ``message`` only if ``budget`` covers it, taken in the same step (a presenter's audio against the
+        room's rate: one round trip in scale-out). 0 when sent; otherwise nothing is sent or taken, and the
+        result is how many seconds until it would be."""
+        ...
 
     async def admit(self, room_id: str) -> bool:
         """A new session may start in the room: a transcriber has (or, within a bounded wait, takes) it. False

@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator
 
 from captions.bus.events import RoomEvent
 from captions.bus.inputs import RoomInput
+from captions.limits.base import Budget, Limiter
+from captions.limits.memory import MemoryLimiter
 
 _CLOSED = None
 
@@ -18,15 +20,23 @@ MAX_QUEUED_INPUTS = 10_000
 
 
 class MemoryRoomInputs:
-    """``max_rooms``: rooms the one transcriber takes at once (0: no limit)."""
+    """``max_rooms``: rooms the one transcriber takes at once (0: no limit). ``limiter``: the process's, where
+    budgets are taken."""
 
-    def __init__(self, max_rooms: int = 0) -> None:
+    def __init__(self, max_rooms: int = 0, limiter: Limiter | None = None) -> None:
+        self._limiter = limiter or MemoryLimiter()
         self._inputs: asyncio.Queue[RoomInput | None] = asyncio.Queue(maxsize=MAX_QUEUED_INPUTS)
         self._max_rooms = max_rooms
         self._rooms: set[str] = set()
 
     async def send_input(self, message: RoomInput) -> None:
         await self._inputs.put(message)
+
+    async def send_within(self, message: RoomInput, budget: Budget) -> float:
+        wait = await self._limiter.take(budget.key, budget.rate, budget.burst, budget.amount)
+        if not wait:
+            await self._inputs.put(message)
+        return wait
 
     async def admit(self, room_id: str) -> bool:
         if room_id not in self._rooms and self._max_rooms and len(self._rooms) >= self._max_rooms:

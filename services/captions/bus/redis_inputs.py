@@ -6,8 +6,8 @@ PX, renewed every third of its life). Every key of a room is in the room's slot 
 block below is single-slot on a Redis Cluster. It acknowledges (and deletes) an entry only once the entry's audio is
 settled, i.e. transcribed and its finals stored, so the pending entries are exactly what a transcriber taking
 the room over must re-read (XAUTOCLAIM). Each entry carries its session time (``at``), so the new owner's
-clock continues where the old one's stopped. An audio frame costs its gateway one XADD and touches no global
-key; rooms change hands through ``redis_offers.py``.
+clock continues where the old one's stopped. An audio frame costs its gateway one script (the room's audio
+budget, then the XADD: one round trip) and touches no global key; rooms change hands through ``redis_offers.py``.
 
 Redis must keep its data across restarts (``appendonly yes``): streams and leases are the state of live rooms.
 """
@@ -30,6 +30,9 @@ from captions import redis_keys
 from captions.bus.inputs import InputKind, RoomInput
 from captions.bus.redis_offers import CLAIM_STAGGER_S, LoadBoard, answer, offer, wait_for_answer
 from captions.bus.redis_subscriber import ShardedSubscriber
+from captions.limits.base import Budget
+from captions.limits.redis import BUCKET_LUA
+from captions.limits.redis import PREFIX as LIMIT_PREFIX
 from captions.protocol import BYTES_PER_SAMPLE, SAMPLE_RATE
 from captions.redis_client import BLOCK_MS, RETRY_PAUSE_S, UNAVAILABLE, RedisClient, Retrying, stream_id
 from captions.settings import Settings
@@ -42,6 +45,17 @@ READ_COUNT = 200
 # input stays in Redis (capped there by ``redis_audio_maxlen``).
 MAX_QUEUED_INPUTS = 10_000
 
+# The frame goes only if the room's budget covers it: the bucket and the stream are in the room's slot, and a
+# frame costs its gateway one round trip.
+_SEND_WITHIN = (
+    BUCKET_LUA
+    + """
+local wait = take(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]))
+if wait > 0 then return tostring(wait) end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', unpack(ARGV, 5))
+return '0'
+"""
+)
 # A lease that expired while Redis was down (nobody else took it) is simply kept.
 _RENEW = """
 local holder = redis.call('get', KEYS[1])
@@ -94,6 +108,7 @@ class RedisRoomInputs:
         self._inputs: asyncio.Queue[RoomInput | None] = asyncio.Queue(maxsize=MAX_QUEUED_INPUTS)
         self._tasks: list[asyncio.Task[None]] = []
         self._retrying = retrying
+        self._send_within = client.register_script(_SEND_WITHIN)
         self._renew = client.register_script(_RENEW)
         self._forget = client.register_script(_FORGET_IF_EMPTY)
         self._release = client.register_script(_RELEASE)
@@ -108,27 +123,23 @@ class RedisRoomInputs:
     # --- gateway side --------------------------------------------------------------------------------
 
     async def send_input(self, message: RoomInput) -> None:
-        fields: dict[str, Any] = {
-            "session": message.session_id,
-            "kind": message.kind,
-            "seq": message.seq,
-            "pcm": message.pcm,
-            "text": message.text,
-            "final": int(message.final),
-            "language": message.language,
-            "at": repr(message.at),
-        }
-
         # Capped: a room whose transcriber is far behind (or gone) cannot fill Redis.
         await self._retrying(
             "send room input",
             lambda: self._redis.xadd(
                 redis_keys.audio(message.room_id),
-                fields,
+                _encode_input(message),
                 maxlen=self._settings.redis_audio_maxlen,
                 approximate=True,
             ),
         )
+
+    async def send_within(self, message: RoomInput, budget: Budget) -> float:
+        fields = [item for pair in _encode_input(message).items() for item in pair]
+        args = [budget.rate, budget.burst, budget.amount, self._settings.redis_audio_maxlen, *fields]
+        keys = [LIMIT_PREFIX + budget.key, redis_keys.audio(message.room_id)]
+        wait = await self._retrying("send room input", lambda: self._send_within(keys=keys, args=args))
+        return float(wait)
 
     async def admit(self, room_id: str) -> bool:
         lease = redis_keys.lease(room_id)
@@ -382,6 +393,19 @@ class RedisRoomInputs:
         while self._inputs.full():  # nobody reads any more: the end marker must fit
             self._inputs.get_nowait()
         self._inputs.put_nowait(None)
+
+
+def _encode_input(message: RoomInput) -> dict[str, Any]:
+    return {
+        "session": message.session_id,
+        "kind": message.kind,
+        "seq": message.seq,
+        "pcm": message.pcm,
+        "text": message.text,
+        "final": int(message.final),
+        "language": message.language,
+        "at": repr(message.at),
+    }
 
 
 def _decode_input(room_id: str, entry_id: bytes, fields: dict[bytes, bytes]) -> RoomInput:

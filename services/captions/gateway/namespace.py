@@ -22,7 +22,7 @@ from captions.gateway.guard import ClientError, Guard, first_error, parse
 from captions.gateway.live import Client, LiveRoom, LiveRooms
 from captions.gateway.sessions import AtCapacity, Sessions
 from captions.gateway.vocabulary import RoomVocabulary
-from captions.limits.base import Limiter, address_key, room_key
+from captions.limits.base import Budget, Limiter, address_key, room_key
 from captions.metrics import Metrics
 from captions.protocol import (
     BYTES_PER_SAMPLE,
@@ -240,11 +240,11 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             raise ClientError("bad_frame_length", "PCM16 frames hold whole 2-byte samples")
         seconds = size / BYTES_PER_SAMPLE / SAMPLE_RATE
         settings = self._settings
-        if await self._limiter.take(
+        budget = Budget(
             room_key("audio", client.room_id), settings.audio_rate, settings.audio_burst_s, seconds
-        ):
+        )
+        if await self._sessions.frame(live, frame.seq, frame.pcm, budget):
             raise ClientError("rate_limited", "audio is arriving faster than real time; slow down")
-        await self._sessions.frame(live, frame.seq, frame.pcm, seconds)
 
     async def _start(self, client: Client, live: LiveRoom, _: None) -> None:
         await self._sessions.begin(live)

@@ -17,6 +17,7 @@ from typing import Any
 from captions.bus.events import RoomDeleted, RoomEvent, RoomEvents
 from captions.bus.inputs import InputKind, RoomInput, RoomInputs
 from captions.gateway.live import LiveRoom, LiveRooms
+from captions.limits.base import Budget
 from captions.metrics import Metrics
 from captions.protocol import Status
 from captions.rooms.service import new_session_id, now
@@ -116,25 +117,30 @@ class Sessions:
             log.warning("room %s: no transcriber has room for it (max_rooms reached)", live.room_id)
             raise AtCapacity
 
-    async def frame(self, live: LiveRoom, seq: int, pcm: bytes, seconds: float) -> None:
-        """One audio frame; frames the session already has (resent after a reconnect) are dropped."""
+    async def frame(self, live: LiveRoom, seq: int, pcm: bytes, budget: Budget) -> float:
+        """One audio frame of ``budget.amount`` seconds, if the room's audio budget covers it (0; else the
+        seconds until it would). Frames the session already has (resent after a reconnect) are dropped."""
         if live.session.state != "live":
             await self.begin(live)
         session = live.session
         if seq <= session.last_seq:
-            return
-        at = session.audio_seconds
+            return 0.0
+        assert session.session_id is not None
+        frame = RoomInput(live.room_id, session.session_id, "audio", seq=seq, pcm=pcm,
+                          language=live.language, at=session.audio_seconds)  # fmt: skip
+        if wait := await self._inputs.send_within(frame, budget):
+            return wait
         session.last_seq = seq
-        session.audio_seconds += seconds
+        session.audio_seconds += budget.amount
         session.last_activity = time.time()
-        self._metrics.audio_seconds.inc(seconds)
-        await self._send(live, "audio", seq=seq, pcm=pcm, at=at)
+        self._metrics.audio_seconds.inc(budget.amount)
         # Not per frame: a presenter that moves to another gateway after a crash resends up to this much audio,
         # and the transcriber drops the frames it already has by their numbers.
         moment = time.monotonic()
         if moment - live.session_saved_at >= SESSION_SAVE_INTERVAL_S:
             live.session_saved_at = moment
             await self._state.save_session(live.room_id, session)
+        return 0.0
 
     async def text(self, live: LiveRoom, text: str, final: bool) -> None:
         if live.session.state != "live":

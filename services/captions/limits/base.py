@@ -7,7 +7,18 @@ same counts. Keys are built here so that no secret (a presenter key, a viewer to
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What a write must find in the bucket ``key`` to be made (see ``Limiter.take``)."""
+
+    key: str
+    rate: float
+    burst: float
+    amount: float
 
 
 class Limiter(Protocol):

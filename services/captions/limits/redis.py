@@ -16,20 +16,29 @@ from captions.redis_client import UNAVAILABLE, RedisClient
 log = logging.getLogger(__name__)
 PREFIX = "captions:limit:"
 
-_TAKE = """
-local rate, burst, amount = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local kept = redis.call('HMGET', KEYS[1], 'tokens', 'at')
-local tokens = tonumber(kept[1]) or burst
-local at = tonumber(kept[2]) or now
-tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
-local wait = 0
-if tokens >= amount then tokens = tokens - amount else wait = (amount - tokens) / rate end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
-redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) / rate * 1000) + 1000)
-return tostring(wait)
+# A token bucket as a Lua function, so that a write that must be within a limit (a room's audio) can take from
+# the bucket and be made in one script: one round trip.
+BUCKET_LUA = """
+local function take(key, rate, burst, amount)
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+  local kept = redis.call('HMGET', key, 'tokens', 'at')
+  local tokens = tonumber(kept[1]) or burst
+  local at = tonumber(kept[2]) or now
+  tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
+  local wait = 0
+  if tokens >= amount then tokens = tokens - amount else wait = (amount - tokens) / rate end
+  redis.call('HSET', key, 'tokens', tostring(tokens), 'at', tostring(now))
+  redis.call('PEXPIRE', key, math.ceil((burst - tokens) / rate * 1000) + 1000)
+  return wait
+end
 """
+_TAKE = (
+    BUCKET_LUA
+    + """
+return tostring(take(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])))
+"""
+)
 _HOLD = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
