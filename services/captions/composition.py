@@ -45,7 +45,7 @@ def serve_app(settings: Settings, engine: Engine | None = None) -> ASGIApp:
         worker = TranscriberWorker(recognizers, store, inputs, events, metrics, settings.lag_skip_partials_s)
         running = asyncio.create_task(worker.run())
         try:
-            state = StoredRoomState(store)
+            state = StoredRoomState(store, settings.presenter_timeout_s)
             yield Backends(store, inputs, events, state, metrics, limiter, recover=True)
         finally:
             await worker.close()  # every room settled: its session goes on when the server is back

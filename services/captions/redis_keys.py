@@ -36,8 +36,13 @@ def session(room_id: str) -> str:
 
 
 def presence(room_id: str) -> str:
-    """Hash: each gateway's share of the room (presenter, viewers)."""
+    """Hash: each gateway's share of the room (presenter, viewers, until when it counts)."""
     return room_key(room_id, "presence")
+
+
+def status(room_id: str) -> str:
+    """String, with a TTL: a gateway will tell the room its next status (SET NX PX)."""
+    return room_key(room_id, "status")
 
 
 def events(room_id: str) -> str:
@@ -60,7 +65,7 @@ def live_channel(room_id: str) -> str:
 UNOWNED = f"{PREFIX}:unowned"  # set: rooms offered or orphaned, waiting for a transcriber
 OFFERS = f"{PREFIX}:offers"  # sharded channel: a room was offered (a wake-up; UNOWNED is the truth)
 LOAD = f"{PREFIX}:load"  # sorted set: transcribers by rooms owned
-GATEWAYS = f"{PREFIX}:gateways"  # sorted set: gateways by last heartbeat
+EXPIRY = f"{PREFIX}:sessions:expiry"  # sorted set: open sessions by when to look at them next
 
 
 def owned(name: str) -> str:

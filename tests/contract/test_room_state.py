@@ -4,6 +4,7 @@ Redis (a real redis-server)."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -45,7 +46,7 @@ async def shared(request: pytest.FixtureRequest) -> AsyncIterator[Shared]:
     kind: StoreKind = "mongo" if request.param == "mongo" else "sqlite"
     async with open_test_store(kind, request.getfixturevalue("tmp_path")) as store:
         if request.param not in ("redis", "cluster"):
-            yield Shared(StoredRoomState(store), store)
+            yield Shared(StoredRoomState(store, Settings().presenter_timeout_s), store)
             return
         settings = redis_settings_for(request, request.param)
         client = connect(settings)
@@ -64,7 +65,7 @@ async def test_a_room_without_a_session_is_idle(shared: Shared) -> None:
         -1,
         0.0,
     )
-    assert await shared.state.open_rooms() == []
+    assert await shared.state.due_rooms(10) == []
 
 
 async def test_a_saved_session_is_what_every_gateway_reads(shared: Shared) -> None:
@@ -75,7 +76,6 @@ async def test_a_saved_session_is_what_every_gateway_reads(shared: Shared) -> No
     assert (await shared.state.session("other")).session_id is None
     saved.last_seq = 99  # a gateway changing its copy changes nothing shared until it saves
     assert (await shared.state.session("room")).last_seq == 41
-    assert await shared.state.open_rooms() == ["room"]
 
 
 async def test_an_ended_session_stays_the_rooms_last_and_a_late_end_ends_nothing_newer(
@@ -86,11 +86,39 @@ async def test_an_ended_session_stays_the_rooms_last_and_a_late_end_ends_nothing
     assert await shared.state.end_session("room", "s1") is True
     ended = await shared.state.session("room")
     assert (ended.session_id, ended.state) == ("s1", "ended")
-    assert await shared.state.open_rooms() == []
+    await shared.state.recheck("room", time.time() - 1)
+    assert await shared.state.due_rooms(10) == [], "an ended session is never looked at again"
     await shared.start("room", "s2")
     assert await shared.state.end_session("room", "s1") is False, "s1 ended long ago; s2 goes on"
     assert (await shared.state.session("room")).state == "live"
-    assert await shared.state.open_rooms() == ["room"]
+    await shared.state.recheck("room", time.time() - 1)
+    assert await shared.state.due_rooms(10) == ["room"]
+
+
+async def test_an_open_session_is_due_when_its_presenter_may_have_timed_out_and_to_one_caller(
+    shared: Shared,
+) -> None:
+    await shared.start("room", "s1")
+    await shared.start("other", "s2")
+    assert await shared.state.due_rooms(10) == [], "just started: not before presenter_timeout_s"
+    await shared.state.recheck("room", time.time() - 1)
+    assert await shared.state.due_rooms(10) == ["room"]
+    assert await shared.state.due_rooms(10) == [], "given to one caller; due again only after RECHECK_S"
+    await shared.state.recheck("room", time.time() + 60)
+    assert await shared.state.due_rooms(10) == []
+    for room in ("room", "other"):
+        await shared.state.recheck(room, time.time() - 1)
+    assert await shared.state.due_rooms(1) in (["room"], ["other"]), "at most the limit"
+    assert len(await shared.state.due_rooms(10)) == 1, "and the rest later"
+
+
+async def test_a_rooms_status_turn_is_held_by_one_gateway_at_a_time(shared: Shared) -> None:
+    assert await shared.state.claim_status("room", 0.3) == 0
+    wait = await shared.state.claim_status("room", 0.3)
+    assert 0 < wait <= 0.3
+    assert await shared.state.claim_status("other", 0.3) == 0, "per room"
+    await asyncio.sleep(wait)  # the turn's end itself is what is tested
+    assert await shared.state.claim_status("room", 0.3) == 0
 
 
 async def test_forgetting_a_room_drops_its_presence(shared: Shared) -> None:
@@ -100,7 +128,8 @@ async def test_forgetting_a_room_drops_its_presence(shared: Shared) -> None:
     await shared.state.forget("room")
     assert (await shared.state.session("room")).session_id is None
     assert await shared.state.presence("room") == Presence(False, 0)
-    assert await shared.state.open_rooms() == []
+    await shared.state.recheck("room", time.time() - 1)
+    assert await shared.state.due_rooms(10) == []
 
 
 async def test_presence_is_this_gateways_share(shared: Shared) -> None:
@@ -128,4 +157,21 @@ async def test_presence_sums_gateways_and_forgets_a_silent_one(redis_settings: S
     await asyncio.sleep(1.2)
     await b.heartbeat()  # gateway a was killed: it stopped beating
     assert await b.presence("room") == Presence(False, 4)
+    await b.close()
+    assert await a.presence("room") == Presence(False, 0), "a gateway that stops takes its share along"
     await client.aclose()
+
+
+async def test_only_one_gateway_is_given_a_due_session(redis_settings: Settings) -> None:
+    clients = [connect(redis_settings) for _ in range(4)]
+    states = [
+        RedisRoomState(client, f"gw-{n}", redis_settings, Retrying(redis_settings.redis_retry_s))
+        for n, client in enumerate(clients)
+    ]
+    for n in range(20):
+        await states[0].save_session(f"room-{n}", LiveSession(f"s{n}", "live", last_activity=0.0))
+    given = await asyncio.gather(*(state.due_rooms(100) for state in states))
+    rooms = [room for rooms in given for room in rooms]
+    assert sorted(rooms) == sorted(f"room-{n}" for n in range(20)), "each once, to one gateway"
+    for client in clients:
+        await client.aclose()

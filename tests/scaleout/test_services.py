@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import time
 from collections.abc import Iterator
 from functools import partial
 from typing import Any
@@ -21,6 +22,7 @@ from captions import redis_keys
 from captions.settings import Settings
 from tests.support.deployment import (
     RECORDING,
+    STATUS_INTERVAL_S,
     Deployment,
     assert_one_clean_transcript,
     disconnected,
@@ -30,8 +32,10 @@ from tests.support.deployment import (
     talk_with_a_viewer_on_b,
     texts,
 )
-from tests.support.harness import create_room, pcm_frames, presenter, stored_finals, stream, viewer
+from tests.support.harness import Client, create_room, pcm_frames, presenter, stored_finals, stream, viewer
 from tests.support.speech import SpeechCorpus
+
+PAIRS, ARRIVAL_S = 20, 0.1
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +75,32 @@ async def test_viewers_on_both_gateways_read_the_presenter_on_one(
     assert any(c["kind"] == "partial" for c in on_b.captions), "partials cross gateways too"
     assert_one_clean_transcript(stored, speech)
     for client in (on_a, on_b, speaker):
+        await client.disconnect()
+
+
+async def test_a_rooms_viewer_count_comes_once_per_interval_whichever_gateways_its_viewers_join(
+    services: Deployment,
+) -> None:
+    """Viewers keep joining on both gateways: the room is told at most one status per interval. Each gateway
+    throttling on its own would send one per interval per gateway."""
+    a, b = services.gateways
+    room = await create_room(a)
+    watcher = await viewer(a, room["id"]).connect()
+    await watcher.wait_for(lambda: bool(watcher.statuses))
+    welcomed = len(watcher.statuses)
+    joined: list[Client] = []
+    started = time.monotonic()
+    for _ in range(PAIRS):  # a pair every ARRIVAL_S: few enough that the interval stays STATUS_INTERVAL_S
+        joined += await asyncio.gather(viewer(a, room["id"]).connect(), viewer(b, room["id"]).connect())
+        await asyncio.sleep(ARRIVAL_S)  # how viewers arrive, not a wait for anything
+    everyone = len(joined) + 1
+    await watcher.wait_for(lambda: any(s["viewers"] == everyone for s in watcher.statuses))
+    elapsed = time.monotonic() - started
+    told = len(watcher.statuses) - welcomed
+    # One per interval; one more begun (by the watcher's own arrival) before the joins, one more for a status
+    # on its way when the clock stopped. One per gateway per interval would be twice as many.
+    assert told <= elapsed / STATUS_INTERVAL_S + 3, f"{told} statuses in {elapsed:.2f} s"
+    for client in (watcher, *joined):
         await client.disconnect()
 
 

@@ -19,6 +19,7 @@ from tests.support.processes import CaptionsProcess, RedisCluster, RedisServer
 from tests.support.speech import SpeechCorpus, normalise, word_error_rate
 
 RECORDING = "talk.wav"
+STATUS_INTERVAL_S = 0.2
 # What the uninterrupted engine gets on real speech, with room for a re-decoded boundary; tuned on no file.
 MAX_WER = 0.15
 
@@ -33,7 +34,7 @@ class Deployment:
             "CAPTIONS_DATA_DIR": str(folder / "data"),
             "CAPTIONS_WEB_DIR": str(folder / "no-web-build"),
             "CAPTIONS_LEASE_S": "2",
-            "CAPTIONS_STATUS_INTERVAL_S": "0.2",
+            "CAPTIONS_STATUS_INTERVAL_S": str(STATUS_INTERVAL_S),
             "CAPTIONS_NUM_WORKERS": "1",
         }
         self.gateways = [CaptionsProcess("gateway", env, folder, f"gateway-{x}") for x in "ab"]

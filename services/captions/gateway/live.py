@@ -38,7 +38,9 @@ class LiveRoom:
     viewers: set[str] = field(default_factory=set)
     # Clients being sent their catch-up: live captions wait here so each arrives once, in order.
     catching_up: dict[str, list[Caption]] = field(default_factory=dict)
-    status_scheduled: bool = False
+    status_scheduled: bool = False  # this gateway is waiting to tell the room a status, or for another to
+    status_wanted: bool = False  # viewers came or went here since
+    viewers_in_room: int = 0  # on every gateway, as the last status said
     session_saved_at: float = 0.0  # monotonic time the session's progress was last saved during audio
     refused_until: float = 0.0  # monotonic time until which a new session is refused (no transcriber free)
     record: RoomRecord | None = None  # the stored room, read by the first client's connection

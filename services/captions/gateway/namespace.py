@@ -301,6 +301,7 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             skip = list(live.catching_up)
         elif isinstance(payload, Status):
             payload = self._sessions.never_reopened(live, payload)
+            live.viewers_in_room = payload.viewers
             if not live.leads:
                 _follow(live, payload)
         await self.emit(event.name, payload.model_dump(), room=event.room_id, skip_sid=skip or None)

@@ -27,6 +27,8 @@ from captions.store.base import SessionRecord, Store
 
 log = logging.getLogger(__name__)
 VIEWERS_PER_STATUS_SECOND = 250
+MAX_STATUS_DELAY_S = 30.0
+EXPIRY_BATCH = 200  # open sessions looked at per sweep at most
 SESSION_SAVE_INTERVAL_S = 1.0
 
 
@@ -197,19 +199,22 @@ class Sessions:
         return live
 
     async def expire_absent(self) -> None:
-        """End sessions whose presenter has been gone longer than ``presenter_timeout_s``."""
-        deadline = time.time() - self._settings.presenter_timeout_s
-        for room_id in await self._state.open_rooms():
+        """End sessions whose presenter has been gone longer than ``presenter_timeout_s``. Only the sessions
+        due for a look, each looked at by one gateway: this costs nothing per open session."""
+        timeout = self._settings.presenter_timeout_s
+        for room_id in await self._state.due_rooms(EXPIRY_BATCH):
             live = self.rooms.get(room_id)
             if live is not None and live.leads:
+                await self._state.recheck(room_id, time.time() + timeout)
                 continue
-            session = await self._state.session(room_id)
-            if session.state == "stopping":  # ended while no gateway served the room: the store knows
-                await self.shared(room_id)
-                continue
-            if session.state not in ("live", "paused") or session.last_activity >= deadline:
-                continue
+            session = await self.shared(room_id)  # one stopping while every gateway was away may end here
+            if session.state not in ("live", "paused"):
+                continue  # ended; or stopping, due again in RECHECK_S
             if (await self._state.presence(room_id)).presenter_connected:
+                await self._state.recheck(room_id, time.time() + timeout)
+                continue
+            if session.last_activity + timeout > time.time():
+                await self._state.recheck(room_id, session.last_activity + timeout)
                 continue
             log.info("room %s: no presenter since %.0f s, ending session %s", room_id,
                      time.time() - session.last_activity, session.session_id)  # fmt: skip
@@ -258,21 +263,31 @@ class Sessions:
         return status
 
     def status_soon(self, live: LiveRoom) -> None:
-        """Viewer counts change with every join; tell the room at most every ``status_interval_s``, and a big
-        room less often (one second more per ``VIEWERS_PER_STATUS_SECOND`` viewers): in a room of thousands,
-        joins and leaves never stop, and a count sent to everyone each second would cost as much as the
-        captions."""
-        if live.status_scheduled:
-            return
-        live.status_scheduled = True
-        delay = max(self._settings.status_interval_s, len(live.viewers) / VIEWERS_PER_STATUS_SECOND)
+        """Viewer counts change with every join; the room is told at most every ``status_interval_s`` by one
+        gateway, whichever gateways its viewers are on, and a big room less often (one second more per
+        ``VIEWERS_PER_STATUS_SECOND`` viewers, up to ``MAX_STATUS_DELAY_S``): in a room of thousands, joins and
+        leaves never stop, and a count sent to everyone each second would cost as much as the captions."""
+        live.status_wanted = True
+        if not live.status_scheduled:
+            live.status_scheduled = True
+            self.spawn(self._statuses(live))
 
-        async def later() -> None:
-            await asyncio.sleep(delay)
+    async def _statuses(self, live: LiveRoom) -> None:
+        """A change here is counted by the status of whichever gateway holds the room's turn: that status is
+        read when the turn ends, after this gateway shared its count."""
+        try:
+            while live.status_wanted:
+                live.status_wanted = False
+                viewers = max(len(live.viewers), live.viewers_in_room)
+                delay = min(MAX_STATUS_DELAY_S, max(self._settings.status_interval_s,
+                                                    viewers / VIEWERS_PER_STATUS_SECOND))  # fmt: skip
+                if wait := await self._state.claim_status(live.room_id, delay):
+                    await asyncio.sleep(wait)
+                    continue
+                await asyncio.sleep(delay)
+                await self.broadcast_status(live)
+        finally:
             live.status_scheduled = False
-            await self.broadcast_status(live)
-
-        self.spawn(later())
 
     def spawn(self, work: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(work)

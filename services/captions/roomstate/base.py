@@ -3,7 +3,8 @@
 The session (id, state, the presenter's last frame number, its audio time) moves with the presenter: a
 presenter that reconnects to another gateway, or to a restarted server, continues the same session and
 numbering. Presence (is a presenter connected, how many viewers) is summed over gateways; a gateway that stops
-reporting stops counting.
+reporting stops counting. Nothing here grows with every room: each open session has a time to be looked at
+again (``due_rooms``), and a room's statuses are throttled by the room, not by each gateway.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Protocol
 from captions.protocol import SessionState
 
 OPEN_STATES: tuple[SessionState, ...] = ("live", "paused", "stopping")
+# A room given out by ``due_rooms`` comes due again this long after, unless it is rechecked or ends.
+RECHECK_S = 15.0
 
 
 @dataclass
@@ -54,8 +57,20 @@ class RoomState(Protocol):
         """Mark the session ended, only if it is still the room's session; True when it was."""
         ...
 
-    async def open_rooms(self) -> list[str]:
-        """Rooms whose session is open: where a presenter may be missing for too long."""
+    async def due_rooms(self, limit: int) -> list[str]:
+        """Up to ``limit`` rooms whose session is open and due for a look (its presenter may have been gone for
+        too long). Each is given to one caller, and given again ``RECHECK_S`` later unless it is ``recheck``-ed
+        or ends: a gateway that dies while looking leaves nothing forgotten."""
+        ...
+
+    async def recheck(self, room_id: str, at: float) -> None:
+        """Look at the room's open session again at ``at`` (wall clock), not before."""
+        ...
+
+    async def claim_status(self, room_id: str, hold_s: float) -> float:
+        """This gateway tells the room its next status, ``hold_s`` from now: 0. Otherwise another gateway
+        already will, and the result is how many seconds until it does (one status per room per ``hold_s``,
+        however many gateways the room's viewers are on)."""
         ...
 
     async def set_presence(self, room_id: str, presenter: bool, viewers: int) -> None:

@@ -3,14 +3,19 @@ memory (there is one gateway, and its connections end with it)."""
 
 from __future__ import annotations
 
-from captions.roomstate.base import LiveSession, Presence
+import time
+
+from captions.roomstate.base import RECHECK_S, LiveSession, Presence
 from captions.store.base import Store
 
 
 class StoredRoomState:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, presenter_timeout_s: float) -> None:
         self._store = store
+        self._timeout = presenter_timeout_s
         self._presence: dict[str, Presence] = {}
+        self._look_at: dict[str, float] = {}  # open sessions' rooms: when to look at them next (wall clock)
+        self._status_until: dict[str, float] = {}  # rooms whose next status is on its way: until when
 
     async def session(self, room_id: str) -> LiveSession:
         record = await self._store.latest_session(room_id)
@@ -41,8 +46,30 @@ class StoredRoomState:
         latest = await self._store.latest_session(room_id)
         return latest is not None and latest.id == session_id and latest.state == "ended"
 
-    async def open_rooms(self) -> list[str]:
-        return list(dict.fromkeys(record.room_id for record in await self._store.open_sessions()))
+    async def due_rooms(self, limit: int) -> list[str]:
+        """One process: the store's open sessions, each first due ``presenter_timeout_s`` after its last
+        activity."""
+        moment = time.time()
+        first = {
+            record.room_id: record.last_activity + self._timeout
+            for record in await self._store.open_sessions()
+        }
+        self._look_at = {room: self._look_at.get(room, at) for room, at in first.items()}
+        due = sorted(room for room, at in self._look_at.items() if at <= moment)[:limit]
+        for room in due:
+            self._look_at[room] = moment + RECHECK_S
+        return due
+
+    async def recheck(self, room_id: str, at: float) -> None:
+        self._look_at[room_id] = at
+
+    async def claim_status(self, room_id: str, hold_s: float) -> float:
+        moment = time.monotonic()
+        if (until := self._status_until.get(room_id, 0.0)) > moment:
+            return until - moment
+        self._status_until = {room: at for room, at in self._status_until.items() if at > moment}
+        self._status_until[room_id] = moment + hold_s
+        return 0.0
 
     async def set_presence(self, room_id: str, presenter: bool, viewers: int) -> None:
         if presenter or viewers:
@@ -54,7 +81,8 @@ class StoredRoomState:
         return self._presence.get(room_id, Presence(False, 0))
 
     async def forget(self, room_id: str) -> None:
-        self._presence.pop(room_id, None)  # the store dropped the sessions with the room
+        self._presence.pop(room_id, None)
+        self._look_at.pop(room_id, None)  # the store dropped the sessions with the room
 
     async def heartbeat(self) -> None:
         return None
