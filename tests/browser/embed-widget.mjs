@@ -21,6 +21,8 @@ const hostUrl = `http://127.0.0.1:${host.address().port}/`;
 const browser = await launch();
 try {
   const page = await browser.newPage({ viewport: { width: 900, height: 700 } });
+  const socketUrls = [];
+  page.on("websocket", (socket) => socketUrls.push(socket.url()));
   const started = Date.now();
   await page.goto(hostUrl);
   const frameElement = await page.waitForSelector("iframe", { timeout: 5000 });
@@ -45,7 +47,7 @@ try {
   );
   await page.screenshot({ path: `${artifacts}/embed-host-page.png`, fullPage: true });
   const frameOrigin = new URL(frame.url()).origin;
-  console.log(JSON.stringify({ firstCaptionMs, text: await text(), initialHeight, resized, frameOrigin, hostUrl }));
+  console.log(JSON.stringify({ firstCaptionMs, text: await text(), initialHeight, resized, frameOrigin, hostUrl, socketUrls }));
 } finally {
   await browser.close();
   host.close();

@@ -46,6 +46,8 @@ try {
 
   const viewerContext = await browser.newContext(PHONE);
   const viewer = watch(await viewerContext.newPage());
+  result.viewerSocketUrls = [];
+  viewer.on("websocket", (socket) => result.viewerSocketUrls.push(socket.url()));
   await viewer.goto(viewerUrl);
   await viewer.waitForSelector("app-connection-badge.connected", { timeout: 10000 });
 

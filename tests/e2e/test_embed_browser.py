@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.support.browser import ARTIFACTS, browser_tools, run_node
+from tests.support.browser import ARTIFACTS, assert_routed_by_room, browser_tools, run_node
 from tests.support.harness import Server, pcm_frames, presenter, stream
 from tests.support.speech import SpeechCorpus
 
@@ -26,6 +26,7 @@ async def test_a_host_page_shows_live_captions_through_the_widget(
     # load): a benchmark's business. Here: it shows at all, within the script's wait.
     assert int(str(result["firstCaptionMs"])) > 0, result
     assert result["frameOrigin"] == server.url
+    assert_routed_by_room(result["socketUrls"], room["id"])
     resized = result["resized"]
     assert isinstance(resized, dict)
     assert resized["inner"] > 40, "the widget shows lines of text"

@@ -10,7 +10,7 @@ from captions.asr.engine import Engine
 from captions.audio.pcm import load_audio
 from captions.protocol import SAMPLE_RATE
 from captions.settings import WEB_BUILD, Settings
-from tests.support.browser import ARTIFACTS, browser_tools, run_node
+from tests.support.browser import ARTIFACTS, assert_routed_by_room, browser_tools, run_node
 from tests.support.harness import Server
 from tests.support.speech import SpeechCorpus, normalise, word_error_rate
 
@@ -40,6 +40,7 @@ async def test_presenter_speaks_and_a_phone_viewer_reads_along_through_a_reload(
     assert normalise(str(result["afterReload"])), "the reloaded viewer caught up at once"
     assert normalise(transcript) in normalise(str(result["presenterText"])), "the presenter sees its captions"
     assert result["browserRecognition"] == "Hello everyone, welcome to the keynote."
+    assert_routed_by_room(result["viewerSocketUrls"], str(result["room"]))
     assert "#token=" in str(result["privateLink"]), "a private room's link carries its token in the fragment"
     assert "private" in str(result["privateRefused"]), "without the token a private room does not open"
     assert "frame-ancestors 'none'" in str(result["appCsp"])

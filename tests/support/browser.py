@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -42,3 +43,11 @@ async def run_node(
     assert process.returncode == 0, err.decode()
     result: dict[str, object] = json.loads(out.decode().strip().splitlines()[-1])
     return result
+
+
+def assert_routed_by_room(socket_urls: object, room_id: str) -> None:
+    """Every Socket.IO connection names its room in the URL query, where a proxy can hash on it."""
+    assert isinstance(socket_urls, list)
+    assert socket_urls, "the page opened a Socket.IO connection"
+    for url in socket_urls:
+        assert parse_qs(urlsplit(str(url)).query).get("room") == [room_id], url

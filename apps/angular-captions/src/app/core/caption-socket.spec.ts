@@ -13,7 +13,7 @@ class FakeSocket implements SocketLike {
     on: (event: string, listener: () => void) => this.managerHandlers.set(event, [...(this.managerHandlers.get(event) ?? []), listener]),
   };
 
-  constructor(readonly options: { auth: (give: (auth: ConnectAuth) => void) => void }) {}
+  constructor(readonly options: { auth: (give: (auth: ConnectAuth) => void) => void; query?: Record<string, string> }) {}
 
   on(event: string, listener: (...args: any[]) => void): void {
     this.handlers.set(event, [...(this.handlers.get(event) ?? []), listener]);
@@ -61,6 +61,7 @@ describe('CaptionSocket', () => {
     service.open({ room: 'room1', role: 'viewer' });
     const socket = sockets[0];
     expect(socket.authNow()).toEqual({ room: 'room1', role: 'viewer' });
+    expect(socket.options.query).toEqual({ room: 'room1' }); // a proxy may route the room's clients by it
     socket.server('connect');
     socket.server('caption', caption('s1:0', 'final', 'Ask not'));
     socket.server('caption', caption('s1:1', 'partial', 'what your'));

@@ -95,6 +95,8 @@ export class CaptionSocket {
     const socket = this.factory(url, {
       autoConnect: false,
       transports: ['websocket'],
+      // In the handshake URL so that a proxy can send a room's clients to one gateway (nothing depends on it).
+      query: { room: auth.room },
       // Read on every (re)connection: a reconnecting client asks for what came after its last caption.
       auth: (give: (auth: ConnectAuth) => void) => give(this.currentAuth()),
     });

@@ -100,6 +100,8 @@
 
   function connect() {
     const url = new URL("/socket.io/?EIO=4&transport=websocket", location.href);
+    // A proxy may send a room's clients to one gateway by it (nothing depends on it).
+    url.searchParams.set("room", room);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     const ws = new WebSocket(url);
     let watchdog = 0;
