@@ -7,9 +7,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from captions.asr.engine import Engine
-from captions.asr.events import CaptionEvent
 from captions.audio.pcm import Audio, split_frames
 from captions.protocol import SAMPLE_RATE
+from captions.recognizers.events import CaptionEvent
 
 DEFAULT_FRAME_S = 0.1
 

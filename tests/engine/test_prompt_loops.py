@@ -10,10 +10,10 @@ import numpy as np
 
 from captions.asr.decoder import DecodeResult, WindowDecoder
 from captions.asr.engine import Engine
-from captions.asr.streaming import Resume, StreamingRecognizer
-from captions.asr.words import Word
+from captions.asr.streaming import StreamingRecognizer
 from captions.audio.pcm import Audio, load_audio, split_frames
 from captions.protocol import SAMPLE_RATE
+from captions.recognizers.events import Resume, Word
 from captions.settings import Settings
 from tests.support.speech import SpeechCorpus
 

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from captions.asr.engine import Engine
-from captions.asr.events import CaptionEvent
-from captions.asr.streaming import Resume, StreamingRecognizer
+from captions.asr.streaming import StreamingRecognizer
 from captions.asr.words import repeats_itself
 from captions.audio.pcm import AudioFormatError, float32_to_pcm16, load_audio, split_frames
 from captions.protocol import SAMPLE_RATE
+from captions.recognizers.events import CaptionEvent, Resume
 from captions.settings import Settings
 from captions.simulation import simulate
 from tests.support.speech import SpeechCorpus, normalise, word_error_rate

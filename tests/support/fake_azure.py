@@ -27,8 +27,8 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 
 from captions.asr.engine import Engine
-from captions.asr.events import CaptionEvent
 from captions.protocol import BYTES_PER_SAMPLE, SAMPLE_RATE
+from captions.recognizers.events import CaptionEvent
 
 TICKS = 10_000_000
 WAV_HEADER_BYTES = 44

@@ -20,8 +20,8 @@ import grpc
 from google.cloud.speech_v2.types import cloud_speech as cs
 
 from captions.asr.engine import Engine
-from captions.asr.events import CaptionEvent
 from captions.protocol import BYTES_PER_SAMPLE, SAMPLE_RATE
+from captions.recognizers.events import CaptionEvent
 
 SERVICE = "google.cloud.speech.v2.Speech"
 

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from captions.asr.engine import Engine
-from captions.asr.events import CaptionEvent
 from captions.recognizers.azure import AzureRecognizer
 from captions.recognizers.base import Recognizer, RecognizerFailed, RecognizerStream
+from captions.recognizers.events import CaptionEvent
 from captions.recognizers.google import GoogleRecognizer
 from captions.recognizers.local import LocalRecognizer
 from captions.settings import Settings

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from captions.asr.agreement import LocalAgreement
-from captions.asr.words import Word, heard_part, repeats_itself
+from captions.asr.words import heard_part, repeats_itself
+from captions.recognizers.events import Word
 
 
 def words(*spec: tuple[str, float]) -> list[Word]:

@@ -1,6 +1,7 @@
 """What Whisper is given as the talk so far: its own text, never cut inside a word, never a style to unlearn."""
 
-from captions.asr.words import Word, context_prompt
+from captions.asr.words import context_prompt
+from captions.recognizers.events import Word
 
 
 def talk(text: str) -> list[Word]:

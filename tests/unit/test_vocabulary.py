@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from captions.asr.streaming import HOTWORDS_CHARS, hotwords
 from captions.asr.vocabulary import heard_terms
-from captions.asr.words import Word
+from captions.recognizers.events import Word
 from captions.vocabulary.common import common_words
 from captions.vocabulary.terms import clean_terms, learned_terms
 

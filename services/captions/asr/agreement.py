@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from captions.asr.words import Word, ends_sentence, ends_with_punctuation
+from captions.asr.words import ends_sentence, ends_with_punctuation
+from captions.recognizers.events import Word
 
 # Word timings from cross-attention are approximate: a re-decoded committed word may start this much later.
 TIME_TOLERANCE_S = 0.1

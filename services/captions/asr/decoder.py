@@ -17,9 +17,10 @@ from faster_whisper import WhisperModel
 from faster_whisper.tokenizer import Tokenizer
 from faster_whisper.transcribe import TranscriptionOptions, get_compression_ratio, get_ctranslate2_storage
 
-from captions.asr.words import Word, heard_part, normalise, repeats_itself
+from captions.asr.words import heard_part, repeats_itself
 from captions.audio.pcm import Audio
 from captions.protocol import SAMPLE_RATE
+from captions.recognizers.events import Word, normalise
 from captions.settings import Settings
 
 FULL_WINDOW_FRAMES = 3000

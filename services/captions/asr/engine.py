@@ -11,7 +11,8 @@ from captions.asr.decoder import WindowDecoder
 from captions.asr.model import load_model
 from captions.asr.scheduler import DecodeScheduler
 from captions.asr.session import RecognizerSession
-from captions.asr.streaming import Resume, StreamingRecognizer
+from captions.asr.streaming import StreamingRecognizer
+from captions.recognizers.events import Resume
 from captions.settings import Settings
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from faster_whisper import WhisperModel
 
-from captions.asr.words import Word
 from captions.audio.pcm import Audio
+from captions.recognizers.events import Word
 from captions.settings import Settings
 
 OFFLINE_BEAM_SIZE = 5

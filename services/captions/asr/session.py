@@ -14,11 +14,11 @@ from collections.abc import AsyncIterator, Callable, Sequence
 
 import numpy as np
 
-from captions.asr.events import CaptionEvent
 from captions.asr.scheduler import DecodeScheduler
 from captions.asr.streaming import StreamingRecognizer
 from captions.audio.pcm import Audio, pcm16_to_float32
 from captions.protocol import SAMPLE_RATE
+from captions.recognizers.events import CaptionEvent
 
 # Without captions (silence), a stream marks its settled point after this much more audio is done.
 SETTLE_MARK_S = 1.0

@@ -16,18 +16,17 @@ This class is synchronous and holds the state of one stream; ``session.py`` runs
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from captions.asr.agreement import LocalAgreement
 from captions.asr.decoder import DecodeResult, WindowDecoder
-from captions.asr.events import CaptionEvent, CaptionKind
 from captions.asr.vocabulary import heard_terms
-from captions.asr.words import Word, context_prompt, ends_sentence, join_words
+from captions.asr.words import context_prompt, ends_sentence, join_words
 from captions.audio.pcm import Audio
 from captions.audio.vad import WINDOW, StreamingVad
 from captions.protocol import SAMPLE_RATE
+from captions.recognizers.events import CaptionEvent, CaptionKind, Resume, Word
 from captions.settings import Settings
 
 PRE_ROLL_S = 0.5
@@ -55,16 +54,6 @@ def hotwords(terms: Sequence[str]) -> str:
             break
         text = joined
     return text
-
-
-@dataclass(frozen=True)
-class Resume:
-    """Continue a stream that another recogniser started: audio restarts at ``at`` seconds, words that end
-    before ``committed_end`` were already final, ``prompt`` is the text before them."""
-
-    at: float
-    committed_end: float
-    prompt: str = ""
 
 
 class StreamingRecognizer:

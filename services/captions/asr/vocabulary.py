@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from difflib import SequenceMatcher
 
-from captions.asr.words import Word
+from captions.recognizers.events import Word
 
 # Similarity of letters (difflib's ratio) from which a stretch of words looks like a term. A short term is
 # easily like a short word ("OAuth" and "now"): it must be closer.

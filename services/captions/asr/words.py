@@ -3,34 +3,15 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-_NOT_WORD = re.compile(r"[^\w']+")
+from captions.recognizers.events import Word
+
 _TRAILING_PUNCTUATION = re.compile(r"[^\w'\s]\s*$")
 _SENTENCE_START = re.compile(r"(?<=[.?!]\s)[a-z]")
 # Words the aligner could place nowhere in the audio come out with no duration, all at one instant; a few in a
 # row are text Whisper wrote without hearing it (a sentence from the prompt said again at the window's end).
 UNPLACED_S = 0.02
 UNPLACED_RUN = 3
-
-
-@dataclass(frozen=True, slots=True)
-class Word:
-    """One recognised word: ``text`` as Whisper wrote it (leading space, punctuation); times in stream seconds."""
-
-    text: str
-    start: float
-    end: float
-    probability: float
-
-    @property
-    def key(self) -> str:
-        """The word for comparisons: case and punctuation do not make two hypotheses disagree."""
-        return normalise(self.text)
-
-
-def normalise(text: str) -> str:
-    return _NOT_WORD.sub(" ", text.lower()).strip()
 
 
 def join_words(words: list[Word]) -> str:

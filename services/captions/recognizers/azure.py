@@ -20,10 +20,10 @@ from typing import Any
 
 import azure.cognitiveservices.speech as speechsdk
 
-from captions.asr.events import CaptionEvent
 from captions.protocol import BYTES_PER_SAMPLE, SAMPLE_RATE
 from captions.recognizers.base import RecognizerStream, StreamOptions
 from captions.recognizers.cloud import CloudCaptions, check_pcm
+from captions.recognizers.events import CaptionEvent
 from captions.settings import Settings
 
 log = logging.getLogger(__name__)

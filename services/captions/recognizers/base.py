@@ -15,8 +15,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from captions.asr.events import CaptionEvent
-from captions.asr.streaming import Resume
+from captions.recognizers.events import CaptionEvent, Resume
 
 __all__ = ["CaptionEvent", "Recognizer", "RecognizerFailed", "RecognizerStream", "Resume", "StreamOptions"]
 

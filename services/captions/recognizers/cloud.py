@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 
 import numpy as np
 
-from captions.asr.events import CaptionEvent, CaptionKind
 from captions.audio.pcm import AudioFormatError
 from captions.protocol import BYTES_PER_SAMPLE, SAMPLE_RATE
 from captions.recognizers.base import RecognizerFailed, Resume
+from captions.recognizers.events import CaptionEvent, CaptionKind
 
 # A service says nothing in silence. With no words pending, and nothing from the service for this long (of audio
 # and of time: audio fed faster than real time is not silence), the audio before it is settled, so the

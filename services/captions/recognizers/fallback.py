@@ -14,10 +14,10 @@ import logging
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
-from captions.asr.events import CaptionEvent
 from captions.protocol import BYTES_PER_SAMPLE, SAMPLE_RATE
 from captions.recognizers.base import RecognizerFailed, RecognizerStream, Resume, StreamOptions
 from captions.recognizers.cloud import check_pcm
+from captions.recognizers.events import CaptionEvent
 
 log = logging.getLogger(__name__)
 

@@ -26,10 +26,10 @@ from google.cloud.speech_v2 import SpeechAsyncClient
 from google.cloud.speech_v2.services.speech.transports import SpeechGrpcAsyncIOTransport
 from google.cloud.speech_v2.types import cloud_speech as cs
 
-from captions.asr.events import CaptionEvent
 from captions.protocol import BYTES_PER_SAMPLE, SAMPLE_RATE
 from captions.recognizers.base import RecognizerStream, StreamOptions
 from captions.recognizers.cloud import CloudCaptions, check_pcm, is_quiet
+from captions.recognizers.events import CaptionEvent
 from captions.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -18,13 +18,13 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from captions.asr.events import CaptionEvent
 from captions.audio.pcm import AudioFormatError
 from captions.bus.events import RoomEvent, RoomEvents, SessionEnded
 from captions.bus.inputs import RoomInput, RoomInputs
 from captions.metrics import Metrics
 from captions.protocol import BYTES_PER_SAMPLE, SAMPLE_RATE, Caption, Lag, RecognizerNotice, caption_id
 from captions.recognizers.base import RecognizerStream, Resume
+from captions.recognizers.events import CaptionEvent
 from captions.recognizers.registry import Recognizers
 from captions.rooms.service import now
 from captions.store.base import CaptionRecord, RoomGone, Store

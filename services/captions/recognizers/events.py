@@ -1,0 +1,65 @@
+"""The recogniser contract's values: the words and captions every recogniser (the local engine, a cloud
+service) emits, and where a stream resumes when another recogniser takes it over. Nothing here knows how
+speech is recognised: ``asr/`` (the local engine) and the cloud adapters sit below it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+_NOT_WORD = re.compile(r"[^\w']+")
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """One recognised word: ``text`` as Whisper wrote it (leading space, punctuation); times in stream seconds."""
+
+    text: str
+    start: float
+    end: float
+    probability: float
+
+    @property
+    def key(self) -> str:
+        """The word for comparisons: case and punctuation do not make two hypotheses disagree."""
+        return normalise(self.text)
+
+
+def normalise(text: str) -> str:
+    return _NOT_WORD.sub(" ", text.lower()).strip()
+
+
+# ``settled``: no caption, only news that audio before ``settled`` is done (a stream in silence says so too).
+CaptionKind = Literal["partial", "final", "settled"]
+
+
+@dataclass(frozen=True, slots=True)
+class CaptionEvent:
+    """A caption of one stream.
+
+    ``id`` counts finals from 0. A partial carries the id that the next final will take: partial N is the
+    unstable text that final N replaces, so a display keeps one line per id. A final never changes.
+    ``start``/``end`` are seconds from the start of the stream; ``audio_position`` is how much audio had been
+    fed when the event was emitted. Audio before ``settled`` is committed or silence: a stream resumed from there
+    (another transcriber taking the room over) loses nothing.
+    """
+
+    kind: CaptionKind
+    id: int
+    text: str
+    start: float
+    end: float
+    words: tuple[Word, ...]
+    audio_position: float
+    settled: float = 0.0
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Continue a stream that another recogniser started: audio restarts at ``at`` seconds, words that end
+    before ``committed_end`` were already final, ``prompt`` is the text before them."""
+
+    at: float
+    committed_end: float
+    prompt: str = ""
