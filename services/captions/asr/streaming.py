@@ -30,6 +30,10 @@ from captions.recognizers.events import CaptionEvent, CaptionKind, Resume, Word
 from captions.settings import Settings
 
 PRE_ROLL_S = 0.5
+# A stream resumed at its settled point (another transcriber taking the room over) hears this much before the
+# utterance in progress: its voice detector starts cold and must be warm when the first word begins, or it
+# cuts the word's onset ("Ask not" heard as "As. Knock").
+RESUME_LEAD_S = 1.0
 # A decode made this long after the last speech already heard the whole utterance: an endpoint reuses it.
 REUSE_AFTER_SPEECH_S = 0.1
 # Silence after speech from which a decode is made at once (not a step later): long enough that the gaps between
@@ -73,8 +77,14 @@ class StreamingRecognizer:
         self._settings = settings
         self._vad = vad or StreamingVad()
         self._buffer: Audio = np.zeros(0, np.float32)
-        origin = round(resume.at * SAMPLE_RATE) if resume else 0
+        at = round(resume.at * SAMPLE_RATE) if resume else 0
+        # Voice windows on the grid of the talk's first sample: a resumed stream hears the same windows, so it
+        # finds the same utterances and decodes them at the same steps as the stream before it.
+        origin = -(-at // WINDOW) * WINDOW
+        self._skip = origin - at  # samples fed before the grid: not heard
         self._origin = origin  # absolute sample index where this recogniser's audio starts
+        self._settled = origin
+        self._silent_from = origin  # where the voice detector last heard an utterance end
         self._buffer_start = origin  # absolute sample index of _buffer[0]
         self._fed = origin
         self._in_utterance = False
@@ -88,9 +98,15 @@ class StreamingRecognizer:
         # The prompt made this buffer's decodes loop: it would again at the next step (the same text before
         # nearly the same audio), so the buffer is decoded without it until it ends or is trimmed.
         self._prompt_loops = False
+        # Finals of the stream before, placed in time: those said before the first utterance heard here are
+        # its context; the others are heard again (and dropped as already final by ``committed_end``).
+        self._earlier: tuple[Word, ...] = ()
         if resume:
             self._agreement.committed_end = resume.committed_end
-            if resume.prompt:
+            if resume.finals:
+                self._earlier = resume.finals
+                self._take_context_before(origin)
+            elif resume.prompt:
                 self._history = [Word(resume.prompt, resume.at, resume.at, 1.0)]
                 self._agreement.sentence_ended = ends_sentence(resume.prompt)
         self._next_id = 0
@@ -118,6 +134,9 @@ class StreamingRecognizer:
 
     def push(self, audio: Audio) -> list[CaptionEvent]:
         events: list[CaptionEvent] = []
+        if self._skip:
+            skipped = min(self._skip, len(audio))
+            audio, self._skip = audio[skipped:], self._skip - skipped
         if not len(audio):
             return events
         self._buffer = np.concatenate([self._buffer, audio.astype(np.float32, copy=False)])
@@ -129,6 +148,9 @@ class StreamingRecognizer:
             if self._is_speech(float(probability)):
                 self._last_speech_end = window_end
                 if not self._in_utterance:
+                    if self._earlier:
+                        self._take_context_before(window_start)
+                        self._earlier = ()
                     self._in_utterance = True
                     self._trim_to(max(self._buffer_start, window_start - round(PRE_ROLL_S * SAMPLE_RATE)))
                     self._last_decode_fed = window_start
@@ -214,6 +236,7 @@ class StreamingRecognizer:
         hypothesis = self._last_hypothesis if heard_all else self._decode(end_sample, final=True).words
         events = self._emit(self._agreement.commit_all(hypothesis), [])
         self._in_utterance = False
+        self._silent_from = self._last_speech_end
         self._last_hypothesis = []
         self._trim_to(end_sample)
         self._agreement.restart(end_sample / SAMPLE_RATE)
@@ -239,6 +262,22 @@ class StreamingRecognizer:
         self._history = (self._history + leaving)[-200:]
         self._agreement.forget_before(start_s)
 
+    def _take_context_before(self, sample: int) -> None:
+        """The earlier finals said before ``sample`` (where the first utterance heard here starts) are the
+        prompt."""
+        self._history = [word for word in self._earlier if word.end * SAMPLE_RATE <= sample]
+        # Every new word comes after the last final, heard again or not.
+        self._agreement.sentence_ended = ends_sentence(self._earlier[-1].text)
+
+    def _settled_sample(self) -> int:
+        """Audio before this is committed or silence, and a stream resumed from here starts on the voice window
+        grid ``RESUME_LEAD_S`` before the utterance in progress (or the buffer, once trimmed), after the speech
+        of the utterance before: what it re-hears
+        is the utterance from its start, with the words already final dropped by ``committed_end``."""
+        lead_from = max(self._buffer_start - round(RESUME_LEAD_S * SAMPLE_RATE), self._silent_from)
+        self._settled = max(self._settled, min(lead_from, self._buffer_start) // WINDOW * WINDOW)
+        return self._settled
+
     # --- events ------------------------------------------------------------------------------------------
 
     def _emit(self, committed: list[Word], tail: list[Word]) -> list[CaptionEvent]:
@@ -256,7 +295,7 @@ class StreamingRecognizer:
     def _event(self, kind: CaptionKind, words: list[Word]) -> CaptionEvent:
         position = self._fed / SAMPLE_RATE
         start, end = (words[0].start, words[-1].end) if words else (position, position)
-        settled = self._buffer_start / SAMPLE_RATE
+        settled = self._settled_sample() / SAMPLE_RATE
         return CaptionEvent(
             kind, self._next_id, join_words(words), start, end, tuple(words), position, settled
         )

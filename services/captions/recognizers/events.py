@@ -58,8 +58,11 @@ class CaptionEvent:
 @dataclass(frozen=True)
 class Resume:
     """Continue a stream that another recogniser started: audio restarts at ``at`` seconds, words that end
-    before ``committed_end`` were already final, ``prompt`` is the text before them."""
+    before ``committed_end`` were already final, ``prompt`` is the text before them. ``finals``: the same
+    finals placed in time (one ``Word`` each), for a recogniser that re-hears the utterance in progress and
+    must take as context only what was said before it."""
 
     at: float
     committed_end: float
     prompt: str = ""
+    finals: tuple[Word, ...] = ()

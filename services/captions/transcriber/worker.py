@@ -24,7 +24,7 @@ from captions.bus.inputs import RoomInput, RoomInputs
 from captions.metrics import Metrics
 from captions.protocol import BYTES_PER_SAMPLE, SAMPLE_RATE, Caption, Lag, RecognizerNotice, caption_id
 from captions.recognizers.base import RecognizerStream, Resume
-from captions.recognizers.events import CaptionEvent
+from captions.recognizers.events import CaptionEvent, Word
 from captions.recognizers.registry import Recognizers
 from captions.rooms.service import now
 from captions.store.base import CaptionRecord, RoomGone, Store
@@ -150,6 +150,7 @@ class TranscriberWorker:
             at=message.at,
             committed_end=stored[-1].end if stored else 0.0,
             prompt=" ".join(final.text for final in stored),
+            finals=tuple(Word(final.text, final.start, final.end, 1.0) for final in stored),
         )
         recognizer: RecognizerStream | None = None
         if self._recognizers is not None:
