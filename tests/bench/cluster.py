@@ -6,9 +6,10 @@ replicas started here.
    the bus. Target: the gateway's CPU and the bytes it reads (``/proc/PID/io``, every socket: Redis and its
    viewers) at 1,000 other rooms within 10 % of the 0-room run.
 2. **Redis commands per audio frame and per caption event**, as the nodes saw them (``MONITOR`` on every master,
-   counting the commands of the gateway's own connections, found by their client name): a presenter streams
-   real-time audio frames while a ``captions transcriber`` transcribes them. Target: at most 1 round trip per frame
-   and no global key.
+   counting the commands of the gateway's and the transcriber's own connections, found by their client names): a
+   presenter streams real-time audio frames while a ``captions transcriber`` transcribes them. Target: at most 1
+   round trip per frame and no global key. The Redis CPU of each script (``INFO commandstats``) feeds the
+   README's capacity model.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ VIEWERS = 20
 FRAMES = 100
 TARGET_GROWTH = 0.10
 GATEWAY = "gateway-bench"
+TRANSCRIBER = "transcriber-bench"
 PUBLISH_BATCH = 100  # publishes in flight at once (the bench's connection pool)
 
 
@@ -151,6 +153,25 @@ class Monitor:
         return Counter(f"{command} {key}" for address, command, key in self.lines if address in addresses)
 
 
+def masters(cluster: RedisCluster) -> list[Any]:
+    return [cluster.client(node) for node in cluster.living()
+            if cluster.client(node).execute_command("ROLE")[0] == "master"]  # fmt: skip
+
+
+def reset_stats(cluster: RedisCluster) -> None:
+    for client in masters(cluster):
+        client.config_resetstat()
+
+
+def script_cost(cluster: RedisCluster) -> dict[str, float]:
+    """Scripts run on the masters since the last reset, and the Redis CPU each took (``INFO commandstats``)."""
+    calls, usec = 0, 0
+    for client in masters(cluster):
+        stats = client.info("commandstats").get("cmdstat_evalsha", {})
+        calls, usec = calls + int(stats.get("calls", 0)), usec + int(stats.get("usec", 0))
+    return {"scripts": calls, "usec_per_script": round(usec / max(calls, 1), 1)}
+
+
 async def commands_per_frame(cluster: RedisCluster, gateway: CaptionsProcess) -> dict[str, Any]:
     corpus = find_corpus()
     if corpus is None:
@@ -167,6 +188,8 @@ async def commands_per_frame(cluster: RedisCluster, gateway: CaptionsProcess) ->
     await asyncio.sleep(0.5)  # the last frame's commands are in
     await asyncio.to_thread(monitor.stop)
     seen = monitor.of(GATEWAY)
+    transcriber = monitor.of(TRANSCRIBER)
+    events = len(speaker.captions)
     await speaker.disconnect()
     total = sum(seen.values())
     room_tag = "{" + room["id"] + "}"
@@ -177,7 +200,9 @@ async def commands_per_frame(cluster: RedisCluster, gateway: CaptionsProcess) ->
     )
     return {"frames": len(frames), "commands": dict(seen.most_common()),
             "per_frame": round(sum(per_frame.values()) / len(frames), 2), "all_per_frame": round(total / len(frames), 2),
-            "global_keys": global_keys}  # fmt: skip
+            "global_keys": global_keys, "caption_events": events,
+            "transcriber_commands": dict(transcriber.most_common()),
+            "transcriber_per_event": round(sum(transcriber.values()) / max(events, 1), 2)}  # fmt: skip
 
 
 def main() -> int:
@@ -188,12 +213,16 @@ def main() -> int:
         env = {"REDIS_URL": cluster.url, "CAPTIONS_REDIS_CLUSTER": "true", "CAPTIONS_DATA_DIR": str(folder / "data"),
                "CAPTIONS_WEB_DIR": str(folder / "none"), "CAPTIONS_TRUSTED_PROXIES": '["127.0.0.1"]'}  # fmt: skip
         gateway = CaptionsProcess("gateway", env, folder, GATEWAY)
-        transcriber = CaptionsProcess("transcriber", env, folder, "transcriber-bench")
+        transcriber = CaptionsProcess("transcriber", env, folder, TRANSCRIBER)
         try:
             gateway.start()
+            reset_stats(cluster)
             rows = asyncio.run(gateway_cost(cluster, gateway))
+            publish_cost = script_cost(cluster)  # the publishes, all but a few heartbeats
             transcriber.start()
+            reset_stats(cluster)
             frames = asyncio.run(commands_per_frame(cluster, gateway))
+            frames["scripts"] = script_cost(cluster)
         finally:
             transcriber.stop()
             gateway.stop()
@@ -220,11 +249,20 @@ def main() -> int:
     )
     for line, count in frames["commands"].items():
         print(f"  {count:5d}  {line}")
+    print(f"\nRedis commands of the transcriber per caption event ({frames['caption_events']} partials and finals): "
+          f"{frames['transcriber_per_event']} (the publish script, plus reading, acknowledging and lease renewal)")  # fmt: skip
+    for line, count in frames["transcriber_commands"].items():
+        print(f"  {count:5d}  {line}")
+    print(
+        f"\nRedis CPU per script (INFO commandstats): publish {publish_cost['usec_per_script']} us "
+        f"({publish_cost['scripts']} scripts); with audio frames and publishes mixed "
+        f"{frames['scripts']['usec_per_script']} us ({frames['scripts']['scripts']} scripts)"
+    )
     if frames["per_frame"] > 1.0:
         missed.append(f"{frames['per_frame']} commands per audio frame (target <= 1)")
     if frames["global_keys"]:
         missed.append(f"global keys per frame: {frames['global_keys']}")
-    save_results("cluster.json", {"gateway_cost": rows, "per_frame": frames})
+    save_results("cluster.json", {"gateway_cost": rows, "per_frame": frames, "publish_cost": publish_cost})
     for miss in missed:
         print(f"MISS: {miss}")
     return 1 if missed else 0
