@@ -270,10 +270,10 @@ class StreamingRecognizer:
         self._agreement.sentence_ended = ends_sentence(self._earlier[-1].text)
 
     def _settled_sample(self) -> int:
-        """Audio before this is committed or silence, and a stream resumed from here starts on the voice window
-        grid ``RESUME_LEAD_S`` before the utterance in progress (or the buffer, once trimmed), after the speech
-        of the utterance before: what it re-hears
-        is the utterance from its start, with the words already final dropped by ``committed_end``."""
+        """Audio before this is committed or silence. A stream resumed from here starts on the voice window grid,
+        ``RESUME_LEAD_S`` before the utterance in progress (or the buffer, once trimmed) but after the speech of
+        the utterance before: it re-hears the utterance from its start, the words already final dropped by
+        ``committed_end``."""
         lead_from = max(self._buffer_start - round(RESUME_LEAD_S * SAMPLE_RATE), self._silent_from)
         self._settled = max(self._settled, min(lead_from, self._buffer_start) // WINDOW * WINDOW)
         return self._settled

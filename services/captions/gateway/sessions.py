@@ -127,10 +127,7 @@ class Sessions:
         session = live.session
         if seq <= session.last_seq:
             return 0.0
-        assert session.session_id is not None
-        frame = RoomInput(live.room_id, session.session_id, "audio", seq=seq, pcm=pcm,
-                          language=live.language, at=session.audio_seconds)  # fmt: skip
-        if wait := await self._inputs.send_within(frame, budget):
+        if wait := await self._inputs.send_within(_input(live, "audio", seq=seq, pcm=pcm), budget):
             return wait
         session.last_seq = seq
         session.audio_seconds += budget.amount
@@ -304,8 +301,12 @@ class Sessions:
         return record.language if record else "en"
 
     async def _send(self, live: LiveRoom, kind: InputKind, **fields: Any) -> None:
-        session = live.session
-        assert session.session_id is not None
-        fields.setdefault("at", session.audio_seconds)
-        message = RoomInput(live.room_id, session.session_id, kind, language=live.language, **fields)
-        await self._inputs.send_input(message)
+        await self._inputs.send_input(_input(live, kind, **fields))
+
+
+def _input(live: LiveRoom, kind: InputKind, **fields: Any) -> RoomInput:
+    """Input of the room's open session, at its session time unless ``fields`` say otherwise."""
+    session = live.session
+    assert session.session_id is not None
+    fields.setdefault("at", session.audio_seconds)
+    return RoomInput(live.room_id, session.session_id, kind, language=live.language, **fields)
