@@ -7,7 +7,7 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
@@ -30,6 +30,23 @@ UNAVAILABLE = (
     TryAgainError,
     SlotNotCoveredError,
 )
+
+
+class _Cluster(RedisCluster):
+    """redis-py asks a node where an XREADGROUP's keys are (COMMAND GETKEYS, twice a read: its keys move with
+    its options); every transcriber reads each of its rooms that way, so the keys are found here, after STREAMS."""
+
+    async def _determine_slot(self, command: str, *args: Any) -> int:
+        if str(command).upper() in ("XREAD", "XREADGROUP"):
+            words = [arg.upper() if isinstance(arg, bytes) else str(arg).upper().encode() for arg in args]
+            if b"STREAMS" in words:
+                named = args[words.index(b"STREAMS") + 1 :]
+                slots = {self.keyslot(key) for key in named[: len(named) // 2]}
+                if len(slots) == 1:
+                    return slots.pop()
+        return await super()._determine_slot(command, *args)
+
+
 RedisClient = aioredis.Redis | RedisCluster
 # Blocking reads wait this long; the socket timeout must be longer.
 BLOCK_MS = 500
@@ -45,7 +62,7 @@ def connect(settings: Settings) -> RedisClient:
     # CLIENT SETNAME refuses spaces, and an instance name is the operator's free text.
     name = "captions:" + "_".join(instance_name(settings).split())
     if settings.redis_cluster:
-        return RedisCluster.from_url(
+        return _Cluster.from_url(
             settings.redis_url,
             client_name=name,
             socket_connect_timeout=2,

@@ -15,13 +15,14 @@ replicas started here.
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
-import re
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -44,10 +45,12 @@ EVENTS_PER_S = 5
 WINDOW_S = float(os.environ.get("CLUSTER_WINDOW_S", "20"))
 VIEWERS = 20
 FRAMES = 100
+WARM_UP_FRAMES = 10
 TARGET_GROWTH = 0.10
 GATEWAY = "gateway-bench"
 TRANSCRIBER = "transcriber-bench"
 PUBLISH_BATCH = 100  # publishes in flight at once (the bench's connection pool)
+PUBLISHERS = 2
 
 
 def bytes_read(pid: int) -> int:
@@ -64,25 +67,49 @@ def caption(room: str, n: int) -> RoomEvent:
     )
 
 
-async def publish_for(events: RedisRoomEvents, rooms: list[str], seconds: float) -> int:
-    """Every room publishes ``EVENTS_PER_S`` a second, spread over each second; the number published."""
+async def publish_for(url: str, rooms: list[str], seconds: float) -> int:
+    """Every room publishes ``EVENTS_PER_S`` a second through the bus, spread over each second; the number
+    published."""
+    client = ClusterClient.from_url(url, max_connections=4 * PUBLISH_BATCH)
+    events = RedisRoomEvents(client, Settings(redis_url=url, redis_cluster=True), Retrying(10))
     published, started, tick = 0, time.monotonic(), 0
     interval = 1 / EVENTS_PER_S
-    while time.monotonic() - started < seconds:
-        for first in range(0, len(rooms), PUBLISH_BATCH):
-            await asyncio.gather(
-                *(events.publish(caption(room, tick)) for room in rooms[first : first + PUBLISH_BATCH])
-            )
-        published += len(rooms)
-        tick += 1
-        await asyncio.sleep(max(0.0, started + tick * interval - time.monotonic()))
+    try:
+        while time.monotonic() - started < seconds:
+            for first in range(0, len(rooms), PUBLISH_BATCH):
+                await asyncio.gather(
+                    *(events.publish(caption(room, tick)) for room in rooms[first : first + PUBLISH_BATCH])
+                )
+            published += len(rooms)
+            tick += 1
+            await asyncio.sleep(max(0.0, started + tick * interval - time.monotonic()))
+    finally:
+        await events.close()
+        await client.aclose()
     return published
 
 
+def publish_from_a_process(url: str, rooms: list[str], seconds: float) -> int:
+    return asyncio.run(publish_for(url, rooms, seconds))
+
+
+async def publish_everywhere(pool: ProcessPoolExecutor, url: str, rooms: list[str], seconds: float) -> int:
+    """One Python process publishes about 2,500 events a second: the rooms are shared out among
+    ``PUBLISHERS`` processes."""
+    loop = asyncio.get_running_loop()
+    shares = [rooms[n::PUBLISHERS] for n in range(PUBLISHERS)]
+    published = await asyncio.gather(
+        *(
+            loop.run_in_executor(pool, publish_from_a_process, url, share, seconds)
+            for share in shares
+            if share
+        )
+    )
+    return sum(published)
+
+
 async def gateway_cost(cluster: RedisCluster, gateway: CaptionsProcess) -> list[dict[str, Any]]:
-    settings = Settings(redis_url=cluster.url, redis_cluster=True)
-    client = ClusterClient.from_url(cluster.url, max_connections=4 * PUBLISH_BATCH)
-    events = RedisRoomEvents(client, settings, Retrying(10))
+    pool = ProcessPoolExecutor(PUBLISHERS, mp_context=multiprocessing.get_context("spawn"))
     room = await create_room(gateway)
     viewers = [await viewer(gateway, room["id"]).connect() for _ in range(VIEWERS)]
     rows = []
@@ -92,7 +119,7 @@ async def gateway_cost(cluster: RedisCluster, gateway: CaptionsProcess) -> list[
             last = viewers[-1]
             before = len(last.finals)
             cpu, read = cpu_of(gateway.pid), bytes_read(gateway.pid)
-            published = await publish_for(events, rooms, WINDOW_S)
+            published = await publish_everywhere(pool, cluster.url, rooms, WINDOW_S)
             served = published // len(rooms)
             await last.wait_for(partial(finals_at_least, before + served, last))
             cpu, read = cpu_of(gateway.pid) - cpu, bytes_read(gateway.pid) - read
@@ -104,52 +131,75 @@ async def gateway_cost(cluster: RedisCluster, gateway: CaptionsProcess) -> list[
     finally:
         for client_ in viewers:
             await client_.disconnect()
-        await events.close()
-        await client.aclose()
+        pool.shutdown()
     return rows
 
 
 class Monitor:
     """MONITOR on every master: the commands of connections named ``captions:NAME``."""
 
-    LINE = re.compile(r'^\S+ \[\d+ ([0-9.:]+)\] "(\w+)"(?: "([^"]*)")?')
+    MARK = "captions-bench-monitor-on"
 
     def __init__(self, cluster: RedisCluster) -> None:
         self._cluster = cluster
         self.lines: list[tuple[str, str, str]] = []
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._on: list[threading.Event] = []
+        self._seen = threading.Condition()
 
     def start(self) -> None:
-        for node in self._cluster.living():
-            if self._cluster.client(node).execute_command("ROLE")[0] == "master":
-                thread = threading.Thread(target=self._watch, args=(node,), daemon=True)
-                thread.start()
-                self._threads.append(thread)
+        """Returns once every master's MONITOR sees commands (it has seen a marker sent after it started)."""
+        for client in masters(self._cluster):
+            on = threading.Event()
+            thread = threading.Thread(target=self._watch, args=(client, on), daemon=True)
+            thread.start()
+            self._threads.append(thread)
+            self._on.append(on)
+        for client, on in zip(masters(self._cluster), self._on, strict=True):
+            while not on.is_set():
+                client.echo(self.MARK)
+                on.wait(0.1)
 
-    def _watch(self, node: Any) -> None:
-        client = self._cluster.client(node)
+    def _watch(self, client: Any, on: threading.Event) -> None:
         with client.monitor() as monitor:
             for command in monitor.listen():
                 if self._stop.is_set():
                     return
+                if self.MARK in command["command"]:
+                    on.set()
+                    continue
                 if command.get("client_type") == "lua":
                     continue
                 args = command["command"].split(" ")
-                self.lines.append((command["client_address"] + ":" + command["client_port"], args[0].upper(),
-                                   args[1] if len(args) > 1 else ""))  # fmt: skip
+                with self._seen:
+                    self.lines.append((command["client_address"] + ":" + command["client_port"], args[0].upper(),
+                                       args[1] if len(args) > 1 else ""))  # fmt: skip
+                    self._seen.notify_all()
 
     def stop(self) -> None:
         self._stop.set()
-        for node in self._cluster.living():  # a command wakes each monitor up
-            self._cluster.client(node).ping()
+        for client in masters(self._cluster):  # a command wakes each monitor up
+            client.ping()
 
-    def of(self, name: str) -> Counter[str]:
-        addresses = set()
-        for node in self._cluster.living():
-            for connection in self._cluster.client(node).execute_command("CLIENT LIST"):
-                if connection.get("name") == f"captions:{name}":
-                    addresses.add(connection["addr"])
+    def addresses(self, name: str) -> set[str]:
+        return {connection["addr"] for node in self._cluster.living()
+                for connection in self._cluster.client(node).execute_command("CLIENT LIST")
+                if connection.get("name") == f"captions:{name}"}  # fmt: skip
+
+    def of(self, addresses: set[str]) -> Counter[str]:
+        with self._seen:
+            return self._of(addresses)
+
+    def wait_for_most(self, addresses: set[str], count: int, timeout_s: float) -> None:
+        """Until one command of these connections was seen ``count`` times."""
+        with self._seen:
+            if not self._seen.wait_for(
+                lambda: max(self._of(addresses).values(), default=0) >= count, timeout_s
+            ):
+                raise TimeoutError(f"fewer than {count} of one command")
+
+    def _of(self, addresses: set[str]) -> Counter[str]:
         return Counter(f"{command} {key}" for address, command, key in self.lines if address in addresses)
 
 
@@ -176,30 +226,37 @@ async def commands_per_frame(cluster: RedisCluster, gateway: CaptionsProcess) ->
     corpus = find_corpus()
     if corpus is None:
         raise SystemExit("no speech recordings found")
-    frames = pcm_frames(corpus.path("talk.wav"))[:FRAMES]
+    frames = pcm_frames(corpus.path("talk.wav"))[: WARM_UP_FRAMES + FRAMES]
     room = await create_room(gateway)
     speaker = await presenter(gateway, room).connect()
     await speaker.emit("start")
     await speaker.wait_for(lambda: any(s["session"] == "live" for s in speaker.statuses))
+    # The first frames load the scripts into their node (a NOSCRIPT answer, SCRIPT LOAD, the script again).
+    await stream(speaker, frames[:WARM_UP_FRAMES])
     monitor = Monitor(cluster)
     await asyncio.to_thread(monitor.start)
-    await asyncio.sleep(0.5)  # MONITOR is on before the first frame
-    await stream(speaker, frames)
-    await asyncio.sleep(0.5)  # the last frame's commands are in
+    gateway_at = await asyncio.to_thread(monitor.addresses, GATEWAY)
+    transcriber_at = await asyncio.to_thread(monitor.addresses, TRANSCRIBER)
+    events_before = len(speaker.captions)
+    await stream(speaker, frames[WARM_UP_FRAMES:], first_seq=WARM_UP_FRAMES)
+    sent = len(frames) - WARM_UP_FRAMES
+
+    # The last frame's command is in: the gateway's commonest one, once a frame.
+    await asyncio.to_thread(monitor.wait_for_most, gateway_at, sent, 30)
     await asyncio.to_thread(monitor.stop)
-    seen = monitor.of(GATEWAY)
-    transcriber = monitor.of(TRANSCRIBER)
-    events = len(speaker.captions)
+    seen = monitor.of(gateway_at)
+    transcriber = monitor.of(transcriber_at)
+    events = len(speaker.captions) - events_before
     await speaker.disconnect()
     total = sum(seen.values())
     room_tag = "{" + room["id"] + "}"
     # What comes with every frame (at least every other one), not the heartbeat and sweeps of a gateway.
-    per_frame = {line: count for line, count in seen.items() if count >= len(frames) / 2}
+    per_frame = {line: count for line, count in seen.items() if count >= sent / 2}
     global_keys = sorted(
         line for line in per_frame if room_tag not in line and not line.startswith("EVALSHA")
     )
-    return {"frames": len(frames), "commands": dict(seen.most_common()),
-            "per_frame": round(sum(per_frame.values()) / len(frames), 2), "all_per_frame": round(total / len(frames), 2),
+    return {"frames": sent, "commands": dict(seen.most_common()),
+            "per_frame": round(sum(per_frame.values()) / sent, 2), "all_per_frame": round(total / sent, 2),
             "global_keys": global_keys, "caption_events": events,
             "transcriber_commands": dict(transcriber.most_common()),
             "transcriber_per_event": round(sum(transcriber.values()) / max(events, 1), 2)}  # fmt: skip

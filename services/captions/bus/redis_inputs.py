@@ -265,14 +265,12 @@ class RedisRoomInputs:
             await offers.close()
 
     async def _claim_unowned(self) -> None:
-        alive, dead = await self._board.living()
-        for name in dead:
-            if rooms := await self._board.orphan_rooms_of(name):
-                log.info(
-                    "%s: transcriber %s is gone; its rooms are offered again: %d", self.name, name, len(rooms)
-                )
-        living = {name for name, _ in alive} | {self.name}
+        # One command a look while no room waits: the board is read only when there is something to share.
         waiting = sorted(room.decode() for room in await self._redis.smembers(redis_keys.UNOWNED))
+        if not waiting:
+            return
+        alive, _ = await self._board.living()
+        living = {name for name, _ in alive} | {self.name}
         lease_ms = round(self._settings.lease_s * 1000)
         for room_id in waiting:
             if room_id in self._owned:
@@ -303,6 +301,7 @@ class RedisRoomInputs:
             await asyncio.sleep(self._settings.lease_s / 3)
             with contextlib.suppress(*UNAVAILABLE):
                 await self._board.announce(len(self._owned))
+                await self._offer_rooms_of_the_dead()
             for room_id in list(self._owned):
                 try:
                     kept = await self._renew(keys=[redis_keys.lease(room_id)], args=[self.name, lease_ms])
@@ -315,6 +314,15 @@ class RedisRoomInputs:
                     with contextlib.suppress(*UNAVAILABLE):
                         await self._redis.srem(redis_keys.owned(self.name), room_id)
                     await self._inputs.put(RoomInput(room_id, "", "release"))
+
+    async def _offer_rooms_of_the_dead(self) -> None:
+        """A dead transcriber's leases expire after ``lease_s``; its rooms are put back for the next look."""
+        _, dead = await self._board.living()
+        for name in dead:
+            if rooms := await self._board.orphan_rooms_of(name):
+                log.info(
+                    "%s: transcriber %s is gone; its rooms are offered again: %d", self.name, name, len(rooms)
+                )
 
     async def _read_room(self, owned: _OwnedRoom) -> None:
         key = redis_keys.audio(owned.room_id)

@@ -5,8 +5,9 @@ rooms waiting and the transcribers alive, never with all rooms.
   channel ``captions:offers`` (a wake-up only: an offer lost while Redis fails over is found by the next look,
   every ``claim_interval_s``, in ``captions:unowned``).
 - Each transcriber keeps its load (rooms owned) in the sorted set ``captions:load``, its liveness in
-  ``captions:alive:{name}`` (expiring after ``lease_s``) and its rooms in ``captions:owned:{name}``. A transcriber
-  that finds another one dead puts the dead one's rooms back in ``captions:unowned``.
+  ``captions:alive:{name}`` (expiring after ``lease_s``) and its rooms in ``captions:owned:{name}``. Each
+  transcriber reads the board every third of ``lease_s`` (when it renews its leases); one that finds another one
+  dead puts the dead one's rooms back in ``captions:unowned``. A look for waiting rooms is one SMEMBERS.
 - Before it claims a room a transcriber waits ``CLAIM_STAGGER_S`` for each live transcriber less loaded than
   itself, so the least loaded takes it at once and the next one only if that one does not.
 - Taking a room is ``SET NX`` of its lease, then ``SREM`` from ``captions:unowned``: whoever removes it (the
