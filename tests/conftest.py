@@ -95,15 +95,6 @@ def redis_cluster(shared_redis_cluster: RedisCluster) -> RedisCluster:
     return shared_redis_cluster
 
 
-@pytest.fixture
-def own_redis_cluster(tmp_path: Path) -> Iterator[RedisCluster]:
-    """A real Redis Cluster of the test's own: for tests that fail over, kill or reshard its nodes."""
-    _needs_redis()
-    cluster = RedisCluster(tmp_path / "redis-cluster").start()
-    yield cluster
-    cluster.stop()
-
-
 @pytest.fixture(params=["redis", "cluster"])
 def redis_settings(request: pytest.FixtureRequest) -> Settings:
     """Settings on a real single Redis, then on a real Redis Cluster."""

@@ -19,7 +19,7 @@ from captions.simulation import simulate
 from tests.support.speech import SpeechCorpus
 from tests.support.talk import Said, TalkProgram, assemble, lost_its_start, utterance_texts
 
-LOOPS = 5
+LOOPS = 4  # three and a half minutes of talk: the decay showed within a few
 # One speaker's sentences and one audiobook sentence: each a single sentence said in one breath.
 SENTENCES = ("spk1_snt1.wav", "spk1_snt2.wav", "spk1_snt3.wav", "spk1_snt4.wav", "spk1_snt5.wav",
              "1089-134686-0000.flac", "1089-134691-0001.flac")  # fmt: skip

@@ -5,9 +5,9 @@ master. No process is restarted; every final reaches every viewer once, in order
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import Iterator
 from functools import partial
-from pathlib import Path
 
 import pytest
 
@@ -25,14 +25,30 @@ from tests.support.processes import RedisCluster
 from tests.support.speech import SpeechCorpus
 
 
-@pytest.fixture
-def on_cluster(own_redis_cluster: RedisCluster, tmp_path: Path) -> Iterator[Deployment]:
-    running = Deployment(tmp_path, own_redis_cluster)
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisCluster]:
+    """The module's own cluster: its tests fail over, kill and reshard its nodes (the others still serve)."""
+    if shutil.which("redis-server") is None or shutil.which("redis-cli") is None:
+        pytest.skip("redis-server is not installed (make test installs it with apt-get)")
+    started = RedisCluster(tmp_path_factory.mktemp("redis-cluster")).start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture(scope="module")
+def deployment(cluster: RedisCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    running = Deployment(tmp_path_factory.mktemp("deployment"), cluster)
     try:
         running.start()
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture
+async def on_cluster(deployment: Deployment) -> Deployment:
+    await asyncio.to_thread(deployment.ensure_running)
+    return deployment
 
 
 def shard_subscribers(cluster: RedisCluster, room_id: str) -> int:
@@ -45,9 +61,8 @@ def shard_subscribers(cluster: RedisCluster, room_id: str) -> int:
 
 
 async def test_a_talk_survives_failover_kill_and_resharding_of_its_slot(
-    on_cluster: Deployment, own_redis_cluster: RedisCluster, speech: SpeechCorpus
+    on_cluster: Deployment, cluster: RedisCluster, speech: SpeechCorpus
 ) -> None:
-    cluster = own_redis_cluster
     a, b = on_cluster.gateways
     room = await create_room(a)
     room_id = room["id"]
@@ -84,7 +99,7 @@ async def test_a_talk_survives_failover_kill_and_resharding_of_its_slot(
 
 
 async def test_a_gateway_subscribes_only_to_the_rooms_its_clients_are_in(
-    on_cluster: Deployment, own_redis_cluster: RedisCluster
+    on_cluster: Deployment, cluster: RedisCluster
 ) -> None:
     a, b = on_cluster.gateways
     both, only_a = await create_room(a), await create_room(a)
@@ -94,9 +109,7 @@ async def test_a_gateway_subscribes_only_to_the_rooms_its_clients_are_in(
         await viewer(a, only_a["id"]).connect(),
         await viewer(a, only_a["id"]).connect(),
     ]
-    assert shard_subscribers(own_redis_cluster, both["id"]) == 2, "one subscription per gateway serving it"
-    assert shard_subscribers(own_redis_cluster, only_a["id"]) == 1, (
-        "gateway B does not read a room it does not serve"
-    )
+    assert shard_subscribers(cluster, both["id"]) == 2, "one subscription per gateway serving it"
+    assert shard_subscribers(cluster, only_a["id"]) == 1, "gateway B does not read a room it does not serve"
     for client in clients:
         await client.disconnect()

@@ -22,6 +22,7 @@ from captions import redis_keys
 from captions.settings import Settings
 from tests.support.deployment import (
     RECORDING,
+    SPEED,
     STATUS_INTERVAL_S,
     Deployment,
     assert_one_clean_transcript,
@@ -65,7 +66,7 @@ async def test_viewers_on_both_gateways_read_the_presenter_on_one(
     on_a = await viewer(a, room["id"]).connect()
     on_b = await viewer(b, room["id"]).connect()
     speaker = await presenter(a, room).connect()
-    talk = asyncio.create_task(stream(speaker, pcm_frames(speech.path(RECORDING))))
+    talk = asyncio.create_task(stream(speaker, pcm_frames(speech.path(RECORDING)), speed=SPEED))
     await on_b.wait_for(lambda: any(s["presenter_connected"] and s["viewers"] == 2 for s in on_b.statuses))
     await finish_talk(speaker, talk, [on_a, on_b])
     stored = await stored_finals(b, room["id"])
@@ -127,7 +128,7 @@ async def test_viewers_of_a_killed_gateway_reconnect_and_miss_nothing(
     steady = await viewer(a, room["id"]).connect()
     movers = [await viewer(b, room["id"]).connect() for _ in range(2)]
     speaker = await presenter(a, room).connect()
-    talk = asyncio.create_task(stream(speaker, pcm_frames(speech.path(RECORDING))))
+    talk = asyncio.create_task(stream(speaker, pcm_frames(speech.path(RECORDING)), speed=SPEED))
     await movers[0].wait_for(lambda: len(movers[0].finals) >= 2, within_s=30)
     b.kill()
     for mover in movers:

@@ -19,6 +19,9 @@ from tests.support.processes import CaptionsProcess, RedisCluster, RedisServer
 from tests.support.speech import SpeechCorpus, normalise, word_error_rate
 
 RECORDING = "talk.wav"
+# Twice as fast as spoken (the presenter's audio budget allows it): what these tests check does not depend on the
+# pace, and the suite's time does.
+SPEED = 2.0
 STATUS_INTERVAL_S = 0.2
 # What the uninterrupted engine gets on real speech, with room for a re-decoded boundary; tuned on no file.
 MAX_WER = 0.15
@@ -106,7 +109,11 @@ async def talk_with_a_viewer_on_b(
     room = await create_room(a)
     on_b = await viewer(b, room["id"]).connect()
     speaker = await presenter(a, room).connect()
-    return on_b, speaker, asyncio.create_task(stream(speaker, pcm_frames(speech.path(RECORDING))))
+    return (
+        on_b,
+        speaker,
+        asyncio.create_task(stream(speaker, pcm_frames(speech.path(RECORDING)), speed=SPEED)),
+    )
 
 
 async def end_and_check(services: Deployment, speech: SpeechCorpus, on_b: Client, speaker: Client,

@@ -170,10 +170,13 @@ def pcm_frames(path: Path, frame_s: float = 0.1) -> list[bytes]:
     return [float32_to_pcm16(frame) for frame in split_frames(load_audio(path), frame_s)]
 
 
-async def stream(client: Client, frames: list[bytes], *, realtime: bool = True, first_seq: int = 0) -> None:
-    """Send frames as a microphone would (one every 100 ms), or as fast as possible."""
+async def stream(
+    client: Client, frames: list[bytes], *, realtime: bool = True, speed: float = 1.0, first_seq: int = 0
+) -> None:
+    """Send frames as a microphone would (one every 100 ms; ``speed`` times as fast, as a presenter's app
+    catching up after a blip does), or as fast as possible."""
     started = time.monotonic()
     for index, pcm in enumerate(frames):
         if realtime:
-            await asyncio.sleep(max(0.0, started + (index + 1) * 0.1 - time.monotonic()))
+            await asyncio.sleep(max(0.0, started + (index + 1) * 0.1 / speed - time.monotonic()))
         await client.emit("audio", {"seq": first_seq + index, "pcm": pcm})
