@@ -16,7 +16,7 @@ from captions.asr.words import repeats_itself
 from captions.audio.pcm import AudioFormatError, float32_to_pcm16, load_audio, split_frames
 from captions.audio.vad import WINDOW
 from captions.protocol import SAMPLE_RATE
-from captions.recognizers.events import CaptionEvent, Resume, Word
+from captions.recognizers.events import CaptionEvent, Resume
 from captions.settings import Settings
 from captions.simulation import simulate
 from tests.support.speech import SpeechCorpus, normalise, word_error_rate
@@ -213,7 +213,7 @@ async def test_a_stream_resumed_from_a_settled_point_neither_repeats_nor_skips(
     assert not repeats_itself(normalise(joined).split())
 
 
-@pytest.mark.parametrize("handover_s", [5.3, 8.1])
+@pytest.mark.parametrize("handover_s", [3.4, 5.3, 8.1])
 def test_a_stream_handed_over_mid_utterance_hears_the_utterance_again_from_its_start(
     engine: Engine, speech: SpeechCorpus, handover_s: float
 ) -> None:
@@ -235,8 +235,7 @@ def test_a_stream_handed_over_mid_utterance_hears_the_utterance_again_from_its_s
     in_progress = [e for e in uninterrupted if e.end > (before[-1].end if before else 0.0)]
     assert settled < in_progress[0].start, "the utterance in progress is heard again from its start"
     at = int(settled * 10) / 10  # the frame the next owner gets first
-    resume = Resume(at, before[-1].end if before else 0.0, " ".join(e.text for e in before),
-                    tuple(Word(e.text, e.start, e.end, 1.0) for e in before))  # fmt: skip
+    resume = Resume.after(at, before)
     second = StreamingRecognizer(decoder, engine.settings, resume=resume)
     after = finals(run(second, audio[round(at * SAMPLE_RATE) :]) + second.finish())
     joined = " ".join(e.text for e in before + after)

@@ -34,6 +34,14 @@ PRE_ROLL_S = 0.5
 # utterance in progress: its voice detector starts cold and must be warm when the first word begins, or it
 # cuts the word's onset ("Ask not" heard as "As. Knock").
 RESUME_LEAD_S = 1.0
+VAD_PRIME_S = 1.0
+# Whisper's word times and the voice detector's speech differ by up to this much (utterances are an endpoint's
+# pause apart, 0.5 s by default): how a resumed stream tells the finals of the utterance before from its own.
+TIMING_MARGIN_S = 0.25
+# A stream resumed in an utterance shorter than this re-hears it from its start, so it decodes and trims it as
+# the stream before did; the audio of a longer one is let go of behind its committed text. It bounds the audio
+# that is not settled: a presenter keeps 30 s to resend after a server restart, and the restart takes some.
+MAX_REPLAY_S = 12.0
 # A decode made this long after the last speech already heard the whole utterance: an endpoint reuses it.
 REUSE_AFTER_SPEECH_S = 0.1
 # Silence after speech from which a decode is made at once (not a step later): long enough that the gaps between
@@ -47,6 +55,22 @@ MAX_STEP_FACTOR = 4.0
 # Whisper's prompt holds 223 tokens of earlier text and as many of hotwords: about 150 tokens of terms leave
 # the decoder room for a window's words.
 HOTWORDS_CHARS = 600
+
+
+def _words_of(final: Word) -> list[Word]:
+    """A stored final as words, their times spread over the final's (their own were not stored): a resumed
+    stream compares them with what it hears word by word."""
+    texts = final.text.split()
+    step = (final.end - final.start) / max(len(texts), 1)
+    return [
+        Word(
+            " " + text,
+            final.start + index * step,
+            final.end if index == len(texts) - 1 else final.start + (index + 1) * step,
+            final.probability,
+        )
+        for index, text in enumerate(texts)
+    ]
 
 
 def hotwords(terms: Sequence[str]) -> str:
@@ -86,6 +110,7 @@ class StreamingRecognizer:
         self._settled = origin
         self._silent_from = origin  # where the voice detector last heard an utterance end
         self._buffer_start = origin  # absolute sample index of _buffer[0]
+        self._utterance_from = origin  # where the buffer of the utterance in progress began
         self._fed = origin
         self._in_utterance = False
         self._speech_now = False
@@ -100,11 +125,23 @@ class StreamingRecognizer:
         self._prompt_loops = False
         # Finals of the stream before, placed in time: those said before the first utterance heard here are
         # its context; the others are heard again (and dropped as already final by ``committed_end``).
-        self._earlier: tuple[Word, ...] = ()
+        self._earlier: list[Word] = []
+        self._final_ends: set[float] = set()  # where the finals inside the buffer end
+        # Where the stream before this one ended its last utterance before ``origin``: the voice detector, new
+        # here, may still hear that utterance's last sound, which is not a new utterance.
+        self._listen_from = origin
         if resume:
+            # Started cold, the detector misses a quiet first word ("Ask not" heard as "not"): it is primed.
+            self._vad.prime(np.zeros(round(VAD_PRIME_S * SAMPLE_RATE), np.float32))
             self._agreement.committed_end = resume.committed_end
+            margin = round(TIMING_MARGIN_S * SAMPLE_RATE)
+            said_before = [final for final in resume.finals if final.end * SAMPLE_RATE <= origin + margin]
+            if said_before:
+                endpoint = round(said_before[-1].end * SAMPLE_RATE) + self._endpoint_samples
+                self._listen_from = max(origin, -(-endpoint // WINDOW) * WINDOW)
             if resume.finals:
-                self._earlier = resume.finals
+                self._earlier = [word for final in resume.finals for word in _words_of(final)]
+                self._final_ends = {final.end for final in resume.finals}
                 self._take_context_before(origin)
             elif resume.prompt:
                 self._history = [Word(resume.prompt, resume.at, resume.at, 1.0)]
@@ -145,14 +182,16 @@ class StreamingRecognizer:
         for index, probability in enumerate(probabilities.values, start=probabilities.first_window):
             window_start = self._origin + index * WINDOW
             window_end = window_start + WINDOW
-            if self._is_speech(float(probability)):
+            if self._is_speech(float(probability)) and window_start >= self._listen_from:
                 self._last_speech_end = window_end
                 if not self._in_utterance:
                     if self._earlier:
                         self._take_context_before(window_start)
-                        self._earlier = ()
+                        self._earlier = []
                     self._in_utterance = True
-                    self._trim_to(max(self._buffer_start, window_start - round(PRE_ROLL_S * SAMPLE_RATE)))
+                    floor = max(self._buffer_start, self._listen_from)
+                    self._trim_to(max(floor, window_start - round(PRE_ROLL_S * SAMPLE_RATE)))
+                    self._utterance_from = self._buffer_start
                     self._last_decode_fed = window_start
             elif self._in_utterance and window_end - self._last_speech_end >= self._endpoint_samples:
                 events += self._end_utterance(window_end)
@@ -243,12 +282,15 @@ class StreamingRecognizer:
         return events
 
     def _trim_behind_committed(self) -> None:
-        """Cut the buffer at the end of a committed sentence, else of the last committed word."""
+        """Cut the buffer at the end of a final that ends a sentence, else of the last final. Finals' ends are
+        what a resumed stream knows of the stream before it: it cuts where that one did."""
         inside = self._agreement.committed
         if not inside:
             return
-        cut = next((w for w in reversed(inside) if ends_sentence(w.text)), inside[-1])
-        self._trim_to(round(cut.end * SAMPLE_RATE))
+        ends = [w for w in inside if w.end in self._final_ends]
+        cut = next((w for w in reversed(ends) if ends_sentence(w.text)), inside[-1])
+        # At the millisecond, as finals are stored: the sample a resumed stream computes from the stored end.
+        self._trim_to(round(round(cut.end, 3) * SAMPLE_RATE))
 
     def _trim_to(self, sample: int) -> None:
         drop = min(max(0, sample - self._buffer_start), len(self._buffer))
@@ -261,11 +303,17 @@ class StreamingRecognizer:
         leaving = [w for w in self._agreement.committed if w.end <= start_s]
         self._history = (self._history + leaving)[-200:]
         self._agreement.forget_before(start_s)
+        self._final_ends = {end for end in self._final_ends if end > start_s}
 
     def _take_context_before(self, sample: int) -> None:
         """The earlier finals said before ``sample`` (where the first utterance heard here starts) are the
-        prompt."""
-        self._history = [word for word in self._earlier if word.end * SAMPLE_RATE <= sample]
+        prompt; those said after it are the utterance's committed words, as they were in the stream before: they
+        join the prompt when the buffer is trimmed behind them, as they did there, so the decodes that follow
+        read the same prompt as they would have."""
+        # The utterance before ended at least an endpoint's pause earlier.
+        before = sample - round(TIMING_MARGIN_S * SAMPLE_RATE)
+        self._history = [word for word in self._earlier if word.end * SAMPLE_RATE <= before]
+        self._agreement.committed = [word for word in self._earlier if word.end * SAMPLE_RATE > before]
         # Every new word comes after the last final, heard again or not.
         self._agreement.sentence_ended = ends_sentence(self._earlier[-1].text)
 
@@ -274,8 +322,11 @@ class StreamingRecognizer:
         ``RESUME_LEAD_S`` before the utterance in progress (or the buffer, once trimmed) but after the speech of
         the utterance before: it re-hears the utterance from its start, the words already final dropped by
         ``committed_end``."""
-        lead_from = max(self._buffer_start - round(RESUME_LEAD_S * SAMPLE_RATE), self._silent_from)
-        self._settled = max(self._settled, min(lead_from, self._buffer_start) // WINDOW * WINDOW)
+        anchor = self._buffer_start
+        if self._in_utterance and self._fed - self._utterance_from <= MAX_REPLAY_S * SAMPLE_RATE:
+            anchor = self._utterance_from
+        lead_from = max(anchor - round(RESUME_LEAD_S * SAMPLE_RATE), self._silent_from)
+        self._settled = max(self._settled, min(lead_from, anchor) // WINDOW * WINDOW)
         return self._settled
 
     # --- events ------------------------------------------------------------------------------------------
@@ -284,6 +335,7 @@ class StreamingRecognizer:
         events: list[CaptionEvent] = []
         if committed:
             events.append(self._event("final", committed))
+            self._final_ends.add(committed[-1].end)
             self._next_id += 1
             self._partial_text = ""
         tail_text = join_words(tail)

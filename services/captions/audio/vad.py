@@ -57,3 +57,10 @@ class StreamingVad:
         out, self._state, self._cell = run(None, {"input": batch, "h": self._state, "c": self._cell})
         self._windows_done += len(windows)
         return SpeechProbabilities(first, np.asarray(out, np.float32).reshape(-1))
+
+    def prime(self, audio: Audio) -> None:
+        """Run over ``audio`` without counting its windows: a detector started mid-talk gets the state of one that
+        has been listening."""
+        done = self._windows_done
+        self.push(audio[: len(audio) // WINDOW * WINDOW])
+        self._windows_done = done

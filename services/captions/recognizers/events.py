@@ -5,10 +5,13 @@ speech is recognised: ``asr/`` (the local engine) and the cloud adapters sit bel
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 _NOT_WORD = re.compile(r"[^\w']+")
+# The most earlier text a resumed recogniser reads as context (the engine's prompt takes up to 800 characters).
+RESUME_CONTEXT_CHARS = 800
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,17 @@ class CaptionEvent:
     settled: float = 0.0
 
 
+class Said(Protocol):
+    """A final as stored: its text and where it lies in the stream."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def start(self) -> float: ...
+    @property
+    def end(self) -> float: ...
+
+
 @dataclass(frozen=True)
 class Resume:
     """Continue a stream that another recogniser started: audio restarts at ``at`` seconds, words that end
@@ -66,3 +80,21 @@ class Resume:
     committed_end: float
     prompt: str = ""
     finals: tuple[Word, ...] = ()
+
+    @classmethod
+    def after(cls, at: float, finals: Sequence[Said]) -> Resume:
+        """Continue at ``at`` after the stream's last finals (oldest first), as many as make
+        ``RESUME_CONTEXT_CHARS`` of text: the new recogniser's context is then the one the recogniser before it
+        had."""
+        chars, first = 0, len(finals)
+        while first > 0 and chars < RESUME_CONTEXT_CHARS:
+            first -= 1
+            chars += len(finals[first].text) + (1 if chars else 0)  # joined by spaces
+        finals = finals[first:]
+        return cls(
+            at=at,
+            committed_end=finals[-1].end if finals else 0.0,
+            prompt=" ".join(final.text for final in finals),
+            # A Word's text is as Whisper writes it, with its leading space: prompts are joined from them.
+            finals=tuple(Word(" " + final.text.strip(), final.start, final.end, 1.0) for final in finals),
+        )

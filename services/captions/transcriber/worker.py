@@ -24,7 +24,7 @@ from captions.bus.inputs import RoomInput, RoomInputs
 from captions.metrics import Metrics
 from captions.protocol import BYTES_PER_SAMPLE, SAMPLE_RATE, Caption, Lag, RecognizerNotice, caption_id
 from captions.recognizers.base import RecognizerStream, Resume
-from captions.recognizers.events import CaptionEvent, Word
+from captions.recognizers.events import CaptionEvent
 from captions.recognizers.registry import Recognizers
 from captions.rooms.service import now
 from captions.store.base import CaptionRecord, RoomGone, Store
@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 # Lag below this is the normal rhythm of decoding; above it the presenter is told.
 LAG_NOTICE_S = 1.0
 LAG_REPORT_INTERVAL_S = 1.0
-RESUME_PROMPT_FINALS = 5
+# Enough finals for ``Resume.after``'s context however short each is (a final can be one word).
+RESUME_PROMPT_FINALS = 200
 # Browser recognition gives no word times: a final that came without a partial is given this long per word.
 TEXT_SECONDS_PER_WORD = 0.35
 
@@ -146,12 +147,7 @@ class TranscriberWorker:
         if record is None:
             raise RoomGone(message.room_id)
         stored = await self._store.last_captions(message.session_id, RESUME_PROMPT_FINALS)
-        resume = Resume(
-            at=message.at,
-            committed_end=stored[-1].end if stored else 0.0,
-            prompt=" ".join(final.text for final in stored),
-            finals=tuple(Word(final.text, final.start, final.end, 1.0) for final in stored),
-        )
+        resume = Resume.after(message.at, stored)
         recognizer: RecognizerStream | None = None
         if self._recognizers is not None:
             wanted = record.recognizer
