@@ -131,14 +131,16 @@ class StreamingRecognizer:
         # here, may still hear that utterance's last sound, which is not a new utterance.
         self._listen_from = origin
         if resume:
-            # Started cold, the detector misses a quiet first word ("Ask not" heard as "not"): it is primed.
-            self._vad.prime(np.zeros(round(VAD_PRIME_S * SAMPLE_RATE), np.float32))
             self._agreement.committed_end = resume.committed_end
             margin = round(TIMING_MARGIN_S * SAMPLE_RATE)
             said_before = [final for final in resume.finals if final.end * SAMPLE_RATE <= origin + margin]
             if said_before:
                 endpoint = round(said_before[-1].end * SAMPLE_RATE) + self._endpoint_samples
                 self._listen_from = max(origin, -(-endpoint // WINDOW) * WINDOW)
+                # Started cold, the detector misses a quiet first word ("Ask not" heard as "not"): it is primed.
+                # Only where the last sound of the utterance before is known to be ignored: primed, it hears
+                # that as speech ("Thank you.").
+                self._vad.prime(np.zeros(round(VAD_PRIME_S * SAMPLE_RATE), np.float32))
             if resume.finals:
                 self._earlier = [word for final in resume.finals for word in _words_of(final)]
                 self._final_ends = {final.end for final in resume.finals}
