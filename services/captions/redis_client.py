@@ -50,6 +50,8 @@ class _Cluster(RedisCluster):
 RedisClient = aioredis.Redis | RedisCluster
 # Blocking reads wait this long; the socket timeout must be longer.
 BLOCK_MS = 500
+# A connection idle this long is checked (PING) before its next command.
+HEALTH_CHECK_S = 10
 # A blocking read loop that lost Redis tries again after this long (it has no caller to give up for).
 RETRY_PAUSE_S = 0.5
 
@@ -67,7 +69,7 @@ def connect(settings: Settings) -> RedisClient:
             client_name=name,
             socket_connect_timeout=2,
             socket_timeout=BLOCK_MS / 1000 + 5,
-            health_check_interval=10,
+            health_check_interval=HEALTH_CHECK_S,
             # Every pub/sub connection and blocking read holds a connection of its node.
             max_connections=1000,
         )
@@ -76,7 +78,7 @@ def connect(settings: Settings) -> RedisClient:
         client_name=name,
         socket_connect_timeout=2,
         socket_timeout=BLOCK_MS / 1000 + 5,
-        health_check_interval=10,
+        health_check_interval=HEALTH_CHECK_S,
     )
 
 

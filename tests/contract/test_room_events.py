@@ -4,16 +4,21 @@ in-process, on a real redis-server, and on a real Redis Cluster."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 import pytest
+from redis.crc import key_slot
 
+from captions import redis_client
 from captions.bus.events import RoomDeleted, RoomEvent, RoomEvents, SessionEnded
 from captions.bus.memory import MemoryRoomEvents
 from captions.bus.redis_events import RedisRoomEvents
 from captions.protocol import Caption, Lag, Status
 from captions.redis_client import Retrying, connect
+from captions.redis_keys import live_channel
+from captions.settings import Settings
 from tests.support.bus import take
 from tests.support.redis import redis_settings_for
 
@@ -103,3 +108,33 @@ async def test_after_unsubscribing_a_gateway_receives_no_more_of_the_room(sides:
     for event in after:
         await sides.transcriber.publish(event)
     assert seen(await take(listening, 3)) == seen(after[-3:])
+
+
+def same_node_rooms(count: int) -> list[str]:
+    """Rooms whose channels hash to the first third of the slots: one master of the test cluster holds them."""
+    rooms = (f"idle-{n}" for n in itertools.count())
+    return list(itertools.islice((r for r in rooms if key_slot(live_channel(r).encode()) < 5000), count))
+
+
+async def test_a_room_subscribed_after_the_connection_idled_past_its_health_check_is_delivered(
+    redis_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first subscription to a room after a while: the subscriber's connection is then due a health check,
+    whose answer it must not read while its reader task reads the same socket."""
+    monkeypatch.setattr(redis_client, "HEALTH_CHECK_S", 1)
+    clients = [connect(redis_settings) for _ in range(2)]
+    gateway, transcriber = (RedisRoomEvents(c, redis_settings, Retrying(5)) for c in clients)
+    try:
+        first, second = same_node_rooms(2)
+        listening = gateway.events()
+        await gateway.subscribe(first)
+        await asyncio.sleep(1.2)  # idle past the health check interval: the condition under test
+        await gateway.subscribe(second)
+        sent = talk([first, second], 2)
+        for event in sent:
+            await transcriber.publish(event)
+        assert seen(await take(listening, len(sent))) == seen(sent)
+    finally:
+        for events, client in ((gateway, clients[0]), (transcriber, clients[1])):
+            await events.close()
+            await client.aclose()

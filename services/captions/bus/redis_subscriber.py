@@ -22,6 +22,7 @@ from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import ResponseError, SlotNotCoveredError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from captions import redis_client
 from captions.redis_client import RETRY_PAUSE_S, UNAVAILABLE, RedisClient
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,9 @@ class ShardedSubscriber:
             connection = self._connection(address)
             reader = self._readers[address] = _NodeReader(address, connection, connection.pubsub())
         confirmed = self._confirmed[channel] = asyncio.Event()
-        await reader.pubsub.execute_command("SSUBSCRIBE", channel)
+        # Through ``ssubscribe``, so the connection counts as subscribed: a plain command would first check the
+        # connection's health, reading a PING's answer while the reader task reads the same socket.
+        await reader.pubsub.ssubscribe(channel)
         reader.channels.add(channel)
         if reader.task is None:
             reader.task = asyncio.create_task(self._read(reader))
@@ -114,7 +117,10 @@ class ShardedSubscriber:
         if isinstance(self._client, RedisCluster):
             host, _, port = address.rpartition(":")
             return aioredis.Redis(
-                host=host, port=int(port), socket_connect_timeout=2, health_check_interval=10
+                host=host,
+                port=int(port),
+                socket_connect_timeout=2,
+                health_check_interval=redis_client.HEALTH_CHECK_S,
             )
         return self._client
 
