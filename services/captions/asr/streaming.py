@@ -321,9 +321,9 @@ class StreamingRecognizer:
 
     def _settled_sample(self) -> int:
         """Audio before this is committed or silence. A stream resumed from here starts on the voice window grid,
-        ``RESUME_LEAD_S`` before the utterance in progress (or the buffer, once trimmed) but after the speech of
-        the utterance before: it re-hears the utterance from its start, the words already final dropped by
-        ``committed_end``."""
+        ``RESUME_LEAD_S`` before the utterance in progress (before its buffer, once the utterance is longer than
+        ``MAX_REPLAY_S``) but after the speech of the utterance before: it re-hears the utterance from its start,
+        the words already final dropped by ``committed_end``."""
         anchor = self._buffer_start
         if self._in_utterance and self._fed - self._utterance_from <= MAX_REPLAY_S * SAMPLE_RATE:
             anchor = self._utterance_from
