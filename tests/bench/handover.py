@@ -4,7 +4,7 @@ to another recogniser mid-talk, against the same talk without a move.
 A move is what the transcriber does when it takes a room over (a transcriber killed, a lease lost, ``captions
 serve`` restarted): the new recogniser gets the audio from the first frame the old one had not settled, and a
 ``Resume`` made of the stored finals (the last ``RESUME_PROMPT_FINALS``, as ``transcriber/worker.py`` reads
-them). Talks are recordings joined by pauses of different lengths; the move is tried every ``STEP_S`` of each.
+them) and the last restart point reported. Talks are recordings joined by pauses of different lengths; the move is tried every ``STEP_S`` of each.
 The end-to-end kill and restart tests (``tests/scaleout``, ``tests/e2e/test_restarts.py``) take the same path
 through real processes; this tries many more points than they can. Target: every moved transcript within 1 WER
 point of the unmoved one.
@@ -22,7 +22,7 @@ from captions.asr.engine import Engine
 from captions.asr.streaming import StreamingRecognizer
 from captions.audio.pcm import Audio, load_audio, split_frames
 from captions.protocol import SAMPLE_RATE
-from captions.recognizers.events import CaptionEvent, Resume
+from captions.recognizers.events import CaptionEvent, RestartPoint, Resume
 from captions.settings import Settings
 from captions.transcriber.worker import RESUME_PROMPT_FINALS
 from tests.bench.server import save_results
@@ -99,6 +99,7 @@ class Handover:
     seconds: float
     at: float
     said: list[CaptionEvent]
+    restart: RestartPoint | None
 
 
 def unmoved_with_handovers(talk: Talk, engine: Engine, settings: Settings) -> tuple[str, list[Handover]]:
@@ -111,8 +112,10 @@ def unmoved_with_handovers(talk: Talk, engine: Engine, settings: Settings) -> tu
         events += recognizer.push(frame)
         if index % every == 0 and index * FRAME_S < len(talk.audio) / SAMPLE_RATE - FRAME_S:
             # Frames whose audio is settled were acknowledged; the new owner reads from the first one that was not.
-            at = math.floor(recognizer.settled_mark().settled / FRAME_S + 1e-6) * FRAME_S
-            handovers.append(Handover(round(index * FRAME_S, 1), at, finals(events)))
+            mark = recognizer.settled_mark()
+            at = math.floor(mark.settled / FRAME_S + 1e-6) * FRAME_S
+            restart = None if mark.listen_from is None else RestartPoint(mark.settled, mark.listen_from)
+            handovers.append(Handover(round(index * FRAME_S, 1), at, finals(events), restart))
     return text(finals(events + recognizer.finish())), handovers
 
 
@@ -122,7 +125,7 @@ def moved(talk: Talk, engine: Engine, settings: Settings, handover: Handover) ->
     stored = [
         Stored(e.text, round(e.start, 3), round(e.end, 3)) for e in handover.said[-RESUME_PROMPT_FINALS:]
     ]
-    resume = Resume.after(handover.at, stored)
+    resume = Resume.after(handover.at, stored, handover.restart)
     after = StreamingRecognizer(engine.decoder("en"), settings, resume=resume)
     events = hear(after, talk.audio[round(handover.at * SAMPLE_RATE) :]) + after.finish()
     return text(handover.said + finals(events))

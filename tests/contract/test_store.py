@@ -126,13 +126,14 @@ async def test_a_sessions_live_state_and_settled_point_are_kept_until_it_ends(st
     await store.create_room(room())
     await store.start_session(SessionRecord("s1", "room-1", NOW, last_activity=5.0))
     await store.update_session("s1", state="paused", last_seq=41, audio_seconds=4.2, last_activity=9.5)
-    await store.settle_session("s1", 30, 3.1)
+    await store.settle_session("s1", 30, 3.1, (3.136, 3.648))
     await store.settle_session("s1", 12, 1.3)  # a late report never moves the settled point back
     assert [s.id for s in await store.open_sessions()] == ["s1"]
     found = await store.latest_session("room-1")
     assert found is not None
     assert (found.state, found.last_seq, found.audio_seconds, found.last_activity) == ("paused", 41, 4.2, 9.5)
     assert (found.settled_seq, found.settled_at) == (30, 3.1)
+    assert (found.restart_at, found.listen_from) == (3.136, 3.648)
     await store.end_session("s1", NOW + timedelta(minutes=5))
     await store.end_session("s1", NOW + timedelta(minutes=9))  # the first end counts
     await store.update_session("s1", state="live", last_seq=50, audio_seconds=5.0, last_activity=10.0)

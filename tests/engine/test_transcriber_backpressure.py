@@ -4,14 +4,13 @@ finals never do) or twice (frames resent after a gateway crash are heard once)."
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 from captions.asr.engine import Engine
 from captions.asr.words import repeats_itself
 from captions.bus.events import RoomEvent
 from captions.bus.inputs import RoomInput
-from captions.bus.memory import MemoryRoomEvents, MemoryRoomInputs
+from captions.bus.memory import MemoryRoomEvents
 from captions.metrics import Metrics
 from captions.protocol import Caption, Lag
 from captions.recognizers.local import LocalRecognizer
@@ -22,17 +21,8 @@ from captions.store.base import RoomRecord, SessionRecord
 from captions.store.sqlite import SqliteStore
 from captions.transcriber.worker import TranscriberWorker
 from tests.support.harness import pcm_frames
+from tests.support.inputs import OneSession
 from tests.support.speech import SpeechCorpus, normalise, word_error_rate
-
-
-class OneSession(MemoryRoomInputs):
-    """Ends the transcriber's input once it has handled the session's ``stop`` (and so published everything)."""
-
-    async def inputs(self) -> AsyncIterator[RoomInput]:
-        async for message in super().inputs():
-            yield message
-            if message.kind == "stop":
-                return
 
 
 async def test_a_room_behind_real_time_reports_its_lag_skips_partials_and_keeps_every_final(

@@ -24,17 +24,22 @@ from captions.asr.decoder import DecodeResult, WindowDecoder
 from captions.asr.vocabulary import heard_terms
 from captions.asr.words import context_prompt, ends_sentence, join_words
 from captions.audio.pcm import Audio
-from captions.audio.vad import WINDOW, StreamingVad
+from captions.audio.vad import WINDOW, SpeechProbabilities, StreamingVad
 from captions.protocol import SAMPLE_RATE
 from captions.recognizers.events import CaptionEvent, CaptionKind, Resume, Word
 from captions.settings import Settings
 
 PRE_ROLL_S = 0.5
-# A stream resumed at its settled point (another transcriber taking the room over) hears this much before the
-# utterance in progress: its voice detector starts cold and must be warm when the first word begins, or it
-# cuts the word's onset ("Ask not" heard as "As. Knock").
+# A stream resumed inside a long utterance (another transcriber taking the room over) hears this much before
+# its buffer: its voice detector starts cold and must be warm when the next word begins, or it cuts the word's
+# onset ("Ask not" heard as "As. Knock").
 RESUME_LEAD_S = 1.0
+# Silence a voice detector hears when it starts or restarts: a cold one misses a quiet first word.
 VAD_PRIME_S = 1.0
+# At each endpoint the voice detector restarts this long before the utterance's last speech and hears it again:
+# its state after the pause is then that of a detector that has been listening (one restarted in the pause
+# misses the next quiet onset, "Ask" heard as "Asp"), and a stream resumed there can have the very same.
+RESTART_LEAD_S = 1.0
 # Whisper's word times and the voice detector's speech differ by up to this much (utterances are an endpoint's
 # pause apart, 0.5 s by default): how a resumed stream tells the finals of the utterance before from its own.
 TIMING_MARGIN_S = 0.25
@@ -73,6 +78,11 @@ def _words_of(final: Word) -> list[Word]:
     ]
 
 
+def _on_grid(sample: int) -> int:
+    """The first voice window boundary at or after ``sample``."""
+    return -(-sample // WINDOW) * WINDOW
+
+
 def hotwords(terms: Sequence[str]) -> str:
     """A room's terms as Whisper reads them best: a short comma-separated list, the first terms first."""
     text = ""
@@ -101,14 +111,21 @@ class StreamingRecognizer:
         self._settings = settings
         self._vad = vad or StreamingVad()
         self._buffer: Audio = np.zeros(0, np.float32)
+        origin, listen_from, primed = self._starting_point(resume)
         at = round(resume.at * SAMPLE_RATE) if resume else 0
-        # Voice windows on the grid of the talk's first sample: a resumed stream hears the same windows, so it
-        # finds the same utterances and decodes them at the same steps as the stream before it.
-        origin = -(-at // WINDOW) * WINDOW
-        self._skip = origin - at  # samples fed before the grid: not heard
+        self._skip = origin - at  # samples fed before the grid or the restart point: not heard
         self._origin = origin  # absolute sample index where this recogniser's audio starts
         self._settled = origin
         self._silent_from = origin  # where the voice detector last heard an utterance end
+        self._restarted_at = origin  # where the voice detector last started afresh
+        # No utterance starts before this: the end of the one before, whose last speech the voice detector
+        # restarted at an endpoint hears again.
+        self._listen_from = listen_from
+        self._vad.restart(0, np.zeros(round(VAD_PRIME_S * SAMPLE_RATE) if primed else 0, np.float32))
+        # Audio the voice detector may hear again when it restarts (the last RESTART_LEAD_S of speech and the
+        # endpoint's pause): kept apart from the buffer, which a long utterance trims.
+        self._heard: Audio = np.zeros(0, np.float32)
+        self._heard_start = origin
         self._buffer_start = origin  # absolute sample index of _buffer[0]
         self._utterance_from = origin  # where the buffer of the utterance in progress began
         self._fed = origin
@@ -127,20 +144,10 @@ class StreamingRecognizer:
         # its context; the others are heard again (and dropped as already final by ``committed_end``).
         self._earlier: list[Word] = []
         self._final_ends: set[float] = set()  # where the finals inside the buffer end
-        # Where the stream before this one ended its last utterance before ``origin``: the voice detector, new
-        # here, may still hear that utterance's last sound, which is not a new utterance.
-        self._listen_from = origin
+        # Words ending before this were final before this stream started (an utterance's end never lowers it).
+        self._final_before = max(resume.committed_end, listen_from / SAMPLE_RATE) if resume else 0.0
         if resume:
-            self._agreement.committed_end = resume.committed_end
-            margin = round(TIMING_MARGIN_S * SAMPLE_RATE)
-            said_before = [final for final in resume.finals if final.end * SAMPLE_RATE <= origin + margin]
-            if said_before:
-                endpoint = round(said_before[-1].end * SAMPLE_RATE) + self._endpoint_samples
-                self._listen_from = max(origin, -(-endpoint // WINDOW) * WINDOW)
-                # Started cold, the detector misses a quiet first word ("Ask not" heard as "not"): it is primed.
-                # Only where the last sound of the utterance before is known to be ignored: primed, it hears
-                # that as speech ("Thank you.").
-                self._vad.prime(np.zeros(round(VAD_PRIME_S * SAMPLE_RATE), np.float32))
+            self._agreement.committed_end = self._final_before
             if resume.finals:
                 self._earlier = [word for final in resume.finals for word in _words_of(final)]
                 self._final_ends = {final.end for final in resume.finals}
@@ -150,6 +157,29 @@ class StreamingRecognizer:
                 self._agreement.sentence_ended = ends_sentence(resume.prompt)
         self._next_id = 0
         self._partial_text = ""
+
+    def _starting_point(self, resume: Resume | None) -> tuple[int, int, bool]:
+        """Where a (resumed) stream's audio starts, where it may first hear an utterance start, and whether its
+        voice detector is primed. Voice windows lie on the grid of the talk's first sample: a resumed stream hears
+        the same windows as the stream before, so it finds the same utterances and decodes them at the same
+        steps."""
+        if resume is None:
+            return 0, 0, True
+        origin = _on_grid(round(resume.at * SAMPLE_RATE))
+        restart = resume.restart
+        if restart is not None and round(restart.at * SAMPLE_RATE) >= origin:
+            # Where the stream before restarted its voice detector: from there on both hear the same.
+            origin = _on_grid(round(restart.at * SAMPLE_RATE))
+            return origin, max(origin, round(restart.listen_from * SAMPLE_RATE)), True
+        margin = round(TIMING_MARGIN_S * SAMPLE_RATE)
+        said_before = [final for final in resume.finals if final.end * SAMPLE_RATE <= origin + margin]
+        if not said_before:
+            # Primed, a detector that starts inside the last sound of an utterance hears it as speech ("Thank
+            # you."): one resumed at an arbitrary point starts cold (but at the talk's start).
+            return origin, origin, origin == 0
+        # An endpoint's pause after the last final said before: that utterance's last sound is not a new one.
+        endpoint = round(said_before[-1].end * SAMPLE_RATE) + self._endpoint_samples
+        return origin, max(origin, _on_grid(endpoint)), True
 
     def set_vocabulary(self, terms: Sequence[str]) -> None:
         """Terms for the decodes from now on (called from the event loop; a decode reads them once)."""
@@ -178,9 +208,28 @@ class StreamingRecognizer:
             audio, self._skip = audio[skipped:], self._skip - skipped
         if not len(audio):
             return events
-        self._buffer = np.concatenate([self._buffer, audio.astype(np.float32, copy=False)])
+        audio = audio.astype(np.float32, copy=False)
+        self._buffer = np.concatenate([self._buffer, audio])
+        self._remember(audio)
         self._fed += len(audio)
-        probabilities = self._vad.push(audio)
+        events += self._listen(self._vad.push(audio))
+        if not self._in_utterance:
+            self._trim_to(max(self._buffer_start, self._fed - round(PRE_ROLL_S * SAMPLE_RATE)))
+        elif self._due_for_decode():
+            events += self._decode_step()
+        return events
+
+    def _remember(self, audio: Audio) -> None:
+        """Keep what a restart of the voice detector in this push may hear again: this audio, and before it the
+        lead, the endpoint's pause and the windows the detector has not finished."""
+        keep = round(RESTART_LEAD_S * SAMPLE_RATE) + self._endpoint_samples + 2 * WINDOW
+        drop = max(0, self._fed - keep - self._heard_start)
+        self._heard = np.concatenate([self._heard[drop:], audio])
+        self._heard_start += drop
+
+    def _listen(self, probabilities: SpeechProbabilities) -> list[CaptionEvent]:
+        """Follow the voice detector window by window: utterances start and end."""
+        events: list[CaptionEvent] = []
         for index, probability in enumerate(probabilities.values, start=probabilities.first_window):
             window_start = self._origin + index * WINDOW
             window_end = window_start + WINDOW
@@ -196,12 +245,24 @@ class StreamingRecognizer:
                     self._utterance_from = self._buffer_start
                     self._last_decode_fed = window_start
             elif self._in_utterance and window_end - self._last_speech_end >= self._endpoint_samples:
+                restart = self._restart_point()
                 events += self._end_utterance(window_end)
-        if not self._in_utterance:
-            self._trim_to(max(self._buffer_start, self._fed - round(PRE_ROLL_S * SAMPLE_RATE)))
-        elif self._due_for_decode():
-            events += self._decode_step()
+                return events + self._restart_vad(restart)
         return events
+
+    def _restart_point(self) -> int:
+        """``RESTART_LEAD_S`` before the utterance's last speech, on the grid."""
+        lead = self._last_speech_end - round(RESTART_LEAD_S * SAMPLE_RATE)
+        return _on_grid(max(lead // WINDOW * WINDOW, self._heard_start, self._origin))
+
+    def _restart_vad(self, restart: int) -> list[CaptionEvent]:
+        """Start the voice detector afresh at ``restart`` and hear again what came after it (the utterance that
+        ended is over: ``_listen_from``). A stream resumed there starts it the same way."""
+        self._restarted_at = restart
+        self._speech_now = False
+        prime = np.zeros(round(VAD_PRIME_S * SAMPLE_RATE), np.float32)
+        self._vad.restart((restart - self._origin) // WINDOW, prime)
+        return self._listen(self._vad.push(self._heard[restart - self._heard_start :]))
 
     def finish(self) -> list[CaptionEvent]:
         """End of stream: whatever was heard becomes final."""
@@ -279,8 +340,9 @@ class StreamingRecognizer:
         self._in_utterance = False
         self._silent_from = self._last_speech_end
         self._last_hypothesis = []
+        self._listen_from = end_sample
         self._trim_to(end_sample)
-        self._agreement.restart(end_sample / SAMPLE_RATE)
+        self._agreement.restart(max(end_sample / SAMPLE_RATE, self._final_before))
         return events
 
     def _trim_behind_committed(self) -> None:
@@ -319,17 +381,23 @@ class StreamingRecognizer:
         # Every new word comes after the last final, heard again or not.
         self._agreement.sentence_ended = ends_sentence(self._earlier[-1].text)
 
-    def _settled_sample(self) -> int:
-        """Audio before this is committed or silence. A stream resumed from here starts on the voice window grid,
-        ``RESUME_LEAD_S`` before the utterance in progress (before its buffer, once the utterance is longer than
-        ``MAX_REPLAY_S``) but after the speech of the utterance before: it re-hears the utterance from its start,
-        the words already final dropped by ``committed_end``."""
+    def _settled_sample(self) -> tuple[int, int | None]:
+        """Audio before this is committed or silence. Within ``MAX_REPLAY_S`` of the voice detector's last restart
+        it is that restart, given with where the utterance before ended: a stream resumed with both restarts its
+        detector there too and hears what this one heard after it, so it finds the same utterance and decodes it
+        the same way. Past that (a long utterance, a long silence) it is ``RESUME_LEAD_S`` before the utterance
+        in progress (before its buffer, once it is longer than ``MAX_REPLAY_S``) but after the speech of the
+        utterance before, the words already final dropped by ``committed_end``."""
+        replays = self._fed - self._restarted_at <= MAX_REPLAY_S * SAMPLE_RATE
+        if replays and self._restarted_at >= self._settled:
+            self._settled = self._restarted_at
+            return self._settled, self._listen_from
         anchor = self._buffer_start
         if self._in_utterance and self._fed - self._utterance_from <= MAX_REPLAY_S * SAMPLE_RATE:
             anchor = self._utterance_from
         lead_from = max(anchor - round(RESUME_LEAD_S * SAMPLE_RATE), self._silent_from)
         self._settled = max(self._settled, min(lead_from, anchor) // WINDOW * WINDOW)
-        return self._settled
+        return self._settled, None
 
     # --- events ------------------------------------------------------------------------------------------
 
@@ -349,7 +417,15 @@ class StreamingRecognizer:
     def _event(self, kind: CaptionKind, words: list[Word]) -> CaptionEvent:
         position = self._fed / SAMPLE_RATE
         start, end = (words[0].start, words[-1].end) if words else (position, position)
-        settled = self._settled_sample() / SAMPLE_RATE
+        settled, listen_from = self._settled_sample()
         return CaptionEvent(
-            kind, self._next_id, join_words(words), start, end, tuple(words), position, settled
+            kind,
+            self._next_id,
+            join_words(words),
+            start,
+            end,
+            tuple(words),
+            position,
+            settled / SAMPLE_RATE,
+            None if listen_from is None else listen_from / SAMPLE_RATE,
         )

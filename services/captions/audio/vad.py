@@ -58,9 +58,12 @@ class StreamingVad:
         self._windows_done += len(windows)
         return SpeechProbabilities(first, np.asarray(out, np.float32).reshape(-1))
 
-    def prime(self, audio: Audio) -> None:
-        """Run over ``audio`` without counting its windows: a detector started mid-talk gets the state of one that
-        has been listening."""
-        done = self._windows_done
-        self.push(audio[: len(audio) // WINDOW * WINDOW])
-        self._windows_done = done
+    def restart(self, window: int, warm_up: Audio) -> None:
+        """Forget everything heard and continue at window number ``window``, after ``warm_up`` (silence): two
+        detectors restarted at the same sample then say the same of what follows, whatever each heard before."""
+        self._state = np.zeros_like(self._state)
+        self._cell = np.zeros_like(self._cell)
+        self._context = np.zeros(CONTEXT, np.float32)
+        self._pending = np.zeros(0, np.float32)
+        self.push(warm_up[: len(warm_up) // WINDOW * WINDOW])
+        self._windows_done = window

@@ -45,7 +45,9 @@ class CaptionEvent:
     unstable text that final N replaces, so a display keeps one line per id. A final never changes.
     ``start``/``end`` are seconds from the start of the stream; ``audio_position`` is how much audio had been
     fed when the event was emitted. Audio before ``settled`` is committed or silence: a stream resumed from there
-    (another transcriber taking the room over) loses nothing.
+    (another transcriber taking the room over) loses nothing. With ``listen_from``, ``settled`` is where the
+    stream's voice detector restarted after an utterance, which ended at ``listen_from``: a stream resumed with
+    both hears from there exactly what this one heard.
     """
 
     kind: CaptionKind
@@ -56,6 +58,7 @@ class CaptionEvent:
     words: tuple[Word, ...]
     audio_position: float
     settled: float = 0.0
+    listen_from: float | None = None
 
 
 class Said(Protocol):
@@ -70,19 +73,29 @@ class Said(Protocol):
 
 
 @dataclass(frozen=True)
+class RestartPoint:
+    """Where a stream's voice detector restarted (``at``) after an utterance that ended at ``listen_from``."""
+
+    at: float
+    listen_from: float
+
+
+@dataclass(frozen=True)
 class Resume:
     """Continue a stream that another recogniser started: audio restarts at ``at`` seconds, words that end
     before ``committed_end`` were already final, ``prompt`` is the text before them. ``finals``: the same
     finals placed in time (one ``Word`` each), for a recogniser that re-hears the utterance in progress and
-    must take as context only what was said before it."""
+    must take as context only what was said before it. ``restart``: the settled point the recogniser before
+    reported last, with its ``listen_from`` (see ``CaptionEvent``), where there was one."""
 
     at: float
     committed_end: float
     prompt: str = ""
     finals: tuple[Word, ...] = ()
+    restart: RestartPoint | None = None
 
     @classmethod
-    def after(cls, at: float, finals: Sequence[Said]) -> Resume:
+    def after(cls, at: float, finals: Sequence[Said], restart: RestartPoint | None = None) -> Resume:
         """Continue at ``at`` after the stream's last finals (oldest first), as many as make
         ``RESUME_CONTEXT_CHARS`` of text: the new recogniser's context is then the one the recogniser before it
         had."""
@@ -97,4 +110,5 @@ class Resume:
             prompt=" ".join(final.text for final in finals),
             # A Word's text is as Whisper writes it, with its leading space: prompts are joined from them.
             finals=tuple(Word(" " + final.text.strip(), final.start, final.end, 1.0) for final in finals),
+            restart=restart,
         )

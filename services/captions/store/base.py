@@ -31,7 +31,9 @@ class RoomGone(LookupError):
 class SessionRecord:
     """A talk. ``state`` .. ``last_activity`` are the live session as the gateway keeps it (written by
     ``update_session``); ``settled_seq``/``settled_at`` are written by the transcriber: every frame up to
-    ``settled_seq`` (session time ``settled_at``) is transcribed and its finals are stored."""
+    ``settled_seq`` (session time ``settled_at``) is transcribed and its finals are stored. ``restart_at`` (at or
+    after ``settled_at``) and ``listen_from``, where set: the point from which a transcriber taking the session
+    over hears the audio exactly as the one before did (see ``recognizers.events.RestartPoint``)."""
 
     id: str
     room_id: str
@@ -43,6 +45,8 @@ class SessionRecord:
     last_activity: float = 0.0
     settled_seq: int = -1
     settled_at: float = 0.0
+    restart_at: float | None = None
+    listen_from: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -94,8 +98,11 @@ class Store(Protocol):
         """Save the live fields of a session that has not ended (an ended one stays as it is)."""
         ...
 
-    async def settle_session(self, session_id: str, seq: int, at: float) -> None:
-        """Frames up to ``seq`` (session time ``at``) are transcribed and stored; never moves back."""
+    async def settle_session(
+        self, session_id: str, seq: int, at: float, restart: tuple[float, float] | None = None
+    ) -> None:
+        """Frames up to ``seq`` (session time ``at``) are transcribed and stored, and ``restart`` is the session's
+        restart point and where it listens from (or none); never moves back."""
         ...
 
     async def end_session(self, session_id: str, ended_at: datetime) -> None:

@@ -113,6 +113,8 @@ class MongoStore:
                 "last_activity": session.last_activity,
                 "settled_seq": -1,
                 "settled_at": 0.0,
+                "restart_at": None,
+                "listen_from": 0.0,
             }
         )
 
@@ -130,9 +132,13 @@ class MongoStore:
             {"_id": session_id, "ended_at": None}, {"$set": {**fields, "last_activity": last_activity}}
         )
 
-    async def settle_session(self, session_id: str, seq: int, at: float) -> None:
+    async def settle_session(
+        self, session_id: str, seq: int, at: float, restart: tuple[float, float] | None = None
+    ) -> None:
+        restart_at, listen_from = restart or (None, 0.0)
+        settled = {"settled_seq": seq, "settled_at": at, "restart_at": restart_at, "listen_from": listen_from}
         await self._db.sessions.update_one(
-            {"_id": session_id, "settled_seq": {"$lt": seq}}, {"$set": {"settled_seq": seq, "settled_at": at}}
+            {"_id": session_id, "settled_seq": {"$lt": seq}}, {"$set": settled}
         )
 
     async def end_session(self, session_id: str, ended_at: datetime) -> None:
@@ -226,4 +232,6 @@ def _session(doc: dict[str, Any]) -> SessionRecord:
         last_activity=doc.get("last_activity", 0.0),
         settled_seq=doc.get("settled_seq", -1),
         settled_at=doc.get("settled_at", 0.0),
+        restart_at=doc.get("restart_at"),
+        listen_from=doc.get("listen_from", 0.0),
     )

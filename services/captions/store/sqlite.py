@@ -28,9 +28,14 @@ _ADDED_COLUMNS = {
         "last_activity": "REAL NOT NULL DEFAULT 0",
         "settled_seq": "INTEGER NOT NULL DEFAULT -1",
         "settled_at": "REAL NOT NULL DEFAULT 0",
+        "restart_at": "REAL",
+        "listen_from": "REAL NOT NULL DEFAULT 0",
     },
 }
-_SESSION_COLUMNS = "id, room_id, started_at, ended_at, state, last_seq, audio_seconds, last_activity, settled_seq, settled_at"
+_SESSION_COLUMNS = (
+    "id, room_id, started_at, ended_at, state, last_seq, audio_seconds, last_activity, settled_seq, settled_at, "
+    "restart_at, listen_from"
+)
 
 SCHEMA = """
 PRAGMA journal_mode = WAL;
@@ -48,7 +53,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     started_at TEXT NOT NULL, ended_at TEXT, state TEXT NOT NULL DEFAULT 'live',
     last_seq INTEGER NOT NULL DEFAULT -1, audio_seconds REAL NOT NULL DEFAULT 0,
     last_activity REAL NOT NULL DEFAULT 0, settled_seq INTEGER NOT NULL DEFAULT -1,
-    settled_at REAL NOT NULL DEFAULT 0
+    settled_at REAL NOT NULL DEFAULT 0, restart_at REAL, listen_from REAL NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS sessions_open ON sessions(ended_at);
 CREATE INDEX IF NOT EXISTS sessions_by_room ON sessions(room_id, started_at);
@@ -141,7 +146,7 @@ class SqliteStore:
 
     async def start_session(self, session: SessionRecord) -> None:
         await self._write(
-            f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES (?, ?, ?, NULL, ?, ?, ?, ?, -1, 0)",
+            f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES (?, ?, ?, NULL, ?, ?, ?, ?, -1, 0, NULL, 0)",
             (session.id, session.room_id, session.started_at.isoformat(), session.state,
              session.last_seq, session.audio_seconds, session.last_activity),
         )  # fmt: skip
@@ -161,10 +166,14 @@ class SqliteStore:
             (state, last_seq, audio_seconds, last_activity, session_id),
         )
 
-    async def settle_session(self, session_id: str, seq: int, at: float) -> None:
+    async def settle_session(
+        self, session_id: str, seq: int, at: float, restart: tuple[float, float] | None = None
+    ) -> None:
+        restart_at, listen_from = restart or (None, 0.0)
         await self._write(
-            "UPDATE sessions SET settled_seq = ?, settled_at = ? WHERE id = ? AND settled_seq < ?",
-            (seq, at, session_id, seq),
+            "UPDATE sessions SET settled_seq = ?, settled_at = ?, restart_at = ?, listen_from = ? "
+            "WHERE id = ? AND settled_seq < ?",
+            (seq, at, restart_at, listen_from, session_id, seq),
         )
 
     async def end_session(self, session_id: str, ended_at: datetime) -> None:
@@ -261,4 +270,6 @@ def _session(row: Any) -> SessionRecord:
         last_activity=row[7],
         settled_seq=row[8],
         settled_at=row[9],
+        restart_at=row[10],
+        listen_from=row[11],
     )

@@ -24,7 +24,7 @@ from captions.bus.inputs import RoomInput, RoomInputs
 from captions.metrics import Metrics
 from captions.protocol import BYTES_PER_SAMPLE, SAMPLE_RATE, Caption, Lag, RecognizerNotice, caption_id
 from captions.recognizers.base import RecognizerStream, Resume
-from captions.recognizers.events import CaptionEvent
+from captions.recognizers.events import CaptionEvent, RestartPoint
 from captions.recognizers.registry import Recognizers
 from captions.rooms.service import now
 from captions.store.base import CaptionRecord, RoomGone, Store
@@ -147,7 +147,7 @@ class TranscriberWorker:
         if record is None:
             raise RoomGone(message.room_id)
         stored = await self._store.last_captions(message.session_id, RESUME_PROMPT_FINALS)
-        resume = Resume.after(message.at, stored)
+        resume = Resume.after(message.at, stored, await self._restart_point(message))
         recognizer: RecognizerStream | None = None
         if self._recognizers is not None:
             wanted = record.recognizer
@@ -244,13 +244,26 @@ class TranscriberWorker:
         room.unsettled.append(_Frame(message.seq, message.at + seconds))
         await self._report_lag(room, room.recognizer.lag_seconds)
 
-    async def _settle(self, room: RoomTranscription, seconds: float) -> None:
-        """Audio before ``seconds`` is transcribed and stored: record the last frame it covers."""
+    async def _restart_point(self, message: RoomInput) -> RestartPoint | None:
+        """The restart point the session's last owner stored, if any (a new session has none)."""
+        if not message.at:
+            return None
+        session = await self._store.latest_session(message.room_id)
+        if session is None or session.id != message.session_id or session.restart_at is None:
+            return None
+        return RestartPoint(session.restart_at, session.listen_from)
+
+    async def _settle(
+        self, room: RoomTranscription, seconds: float, listen_from: float | None = None
+    ) -> None:
+        """Audio before ``seconds`` is transcribed and stored: record the last frame it covers, and the restart
+        point ``seconds`` is where ``listen_from`` is given (the next owner resumes there exactly)."""
         last: _Frame | None = None
         while room.unsettled and room.unsettled[0].end <= seconds + 1e-6:
             last = room.unsettled.popleft()
         if last is not None:
-            await self._store.settle_session(room.session_id, last.seq, last.end)
+            restart = None if listen_from is None else (seconds, listen_from)
+            await self._store.settle_session(room.session_id, last.seq, last.end, restart)
         if seconds > room.settled:
             room.settled = min(seconds, room.audio_seconds)
             await self._inputs.settled(room.room_id, room.session_id, seconds)
@@ -291,7 +304,7 @@ class TranscriberWorker:
             try:
                 if event.kind != "settled":
                     await self._emit(room, event.kind, event.text, event.start, event.end, event)
-                await self._settle(room, event.settled)
+                await self._settle(room, event.settled, event.listen_from)
             except RoomGone:
                 room.released = True  # the room was deleted: its next input drops it
                 return
