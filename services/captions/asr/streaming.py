@@ -146,15 +146,14 @@ class StreamingRecognizer:
         self._final_ends: set[float] = set()  # where the finals inside the buffer end
         # Words ending before this were final before this stream started (an utterance's end never lowers it).
         self._final_before = max(resume.committed_end, listen_from / SAMPLE_RATE) if resume else 0.0
-        if resume:
-            self._agreement.committed_end = self._final_before
-            if resume.finals:
-                self._earlier = [word for final in resume.finals for word in _words_of(final)]
-                self._final_ends = {final.end for final in resume.finals}
-                self._take_context_before(origin)
-            elif resume.prompt:
-                self._history = [Word(resume.prompt, resume.at, resume.at, 1.0)]
-                self._agreement.sentence_ended = ends_sentence(resume.prompt)
+        self._agreement.committed_end = self._final_before
+        if resume and resume.finals:
+            self._earlier = [word for final in resume.finals for word in _words_of(final)]
+            self._final_ends = {final.end for final in resume.finals}
+            self._take_context_before(origin)
+        elif resume and resume.prompt:
+            self._history = [Word(resume.prompt, resume.at, resume.at, 1.0)]
+            self._agreement.sentence_ended = ends_sentence(resume.prompt)
         self._next_id = 0
         self._partial_text = ""
 
@@ -253,7 +252,7 @@ class StreamingRecognizer:
     def _restart_point(self) -> int:
         """``RESTART_LEAD_S`` before the utterance's last speech, on the grid."""
         lead = self._last_speech_end - round(RESTART_LEAD_S * SAMPLE_RATE)
-        return _on_grid(max(lead // WINDOW * WINDOW, self._heard_start, self._origin))
+        return max(lead // WINDOW * WINDOW, _on_grid(self._heard_start))
 
     def _restart_vad(self, restart: int) -> list[CaptionEvent]:
         """Start the voice detector afresh at ``restart`` and hear again what came after it (the utterance that
