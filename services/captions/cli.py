@@ -126,6 +126,54 @@ def _server_settings(args: argparse.Namespace) -> Settings:
     return Settings(**overrides)
 
 
+def _stack(args: argparse.Namespace) -> int:
+    import os
+    import shutil
+
+    from captions.edge.stack import Stack
+
+    honcho = shutil.which("honcho", path=str(Path(sys.executable).parent)) or shutil.which("honcho")
+    for program in ("nginx", "redis-server", "openssl"):
+        if not (shutil.which(program) or Path(f"/usr/sbin/{program}").exists()):
+            print(f"captions: the stack needs {program} (make stack installs it)", file=sys.stderr)
+            return 2
+    if honcho is None:
+        print(
+            "captions: the stack needs honcho (pip install honcho; make stack installs it)", file=sys.stderr
+        )
+        return 2
+    stack = Stack(
+        folder=args.folder.resolve(),
+        gateways=args.gateways,
+        transcribers=args.transcribers,
+        redis_cluster=args.redis_cluster,
+        port=args.port,
+        http_port=args.http_port,
+        service_port=args.service_port,
+        redis_port=args.redis_port,
+    )
+    procfile = stack.write()
+    print(f"captions stack on {stack.url} (certificate: {stack.folder / 'tls' / 'cert.pem'})", flush=True)
+    # The stack's own settings, never the developer's: each process gets its port and name in the Procfile.
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CAPTIONS_")} | stack.environment()
+    os.execve(honcho, [honcho, "start", "-f", str(procfile), "-d", str(Path.cwd())], environment)
+
+
+def _redis_cluster(args: argparse.Namespace) -> int:
+    from captions.edge.redis_cluster import form_and_watch
+
+    form_and_watch(args.ports)
+    return 0
+
+
+def _wait_for_redis(_: argparse.Namespace) -> int:
+    from captions.edge.redis_cluster import wait_for_redis
+
+    settings = Settings()
+    wait_for_redis(settings.redis_url, settings.redis_cluster)
+    return 0
+
+
 def _export_schemas(args: argparse.Namespace) -> int:
     from captions.schemas import SCHEMA_DIR, stale_schemas, write_schemas
 
@@ -169,6 +217,32 @@ def _parser() -> argparse.ArgumentParser:
         server.add_argument("--host", help="interface to listen on (default: CAPTIONS_HOST or 127.0.0.1)")
         server.add_argument("--port", type=int, help="port (default: CAPTIONS_PORT or 8000)")
         server.set_defaults(run=run)
+
+    stack = commands.add_parser(
+        "stack", help="run the scaled-out deployment here: Redis, gateways, transcribers, nginx (make stack)"
+    )
+    stack.add_argument("--gateways", type=int, default=2)
+    stack.add_argument("--transcribers", type=int, default=1)
+    stack.add_argument("--redis-cluster", action="store_true", help="a Redis Cluster of 6 nodes")
+    stack.add_argument("--port", type=int, default=8443, help="nginx's HTTPS port")
+    stack.add_argument("--http-port", type=int, default=8080, help="nginx's HTTP port (redirects to HTTPS)")
+    stack.add_argument(
+        "--service-port", type=int, default=8101, help="first gateway's port (then the others)"
+    )
+    stack.add_argument("--redis-port", type=int, default=6390, help="Redis's port (the cluster's first node)")
+    stack.add_argument("--folder", type=Path, default=Path("data/stack"), help="certificate, logs, data")
+    stack.set_defaults(run=_stack)
+
+    cluster = commands.add_parser(
+        "redis-cluster", help="form a Redis Cluster of loopback nodes, then watch it"
+    )
+    cluster.add_argument("ports", type=int, nargs="+")
+    cluster.set_defaults(run=_redis_cluster)
+
+    wait = commands.add_parser(
+        "wait-for-redis", help="wait until REDIS_URL answers (a cluster: serves every slot)"
+    )
+    wait.set_defaults(run=_wait_for_redis)
 
     schemas = commands.add_parser(
         "export-schemas", help="write the protocol's JSON Schemas to shared/schemas"

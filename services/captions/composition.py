@@ -17,6 +17,7 @@ from starlette.types import ASGIApp
 
 from captions.bus.memory import MemoryRoomEvents, MemoryRoomInputs
 from captions.gateway.app import Backends, create_app
+from captions.gateway.slow_clients import header_deadline_protocol
 from captions.limits.memory import MemoryLimiter
 from captions.metrics import Metrics
 from captions.roomstate.stored import StoredRoomState
@@ -106,5 +107,10 @@ def server_config(app: ASGIApp, settings: Settings, log_level: str = "warning") 
         ws_per_message_deflate=False,
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
+        # h11, not httptools: it holds request headers to the limit below, and a request's headers must arrive
+        # within header_timeout_s (slowloris); past max_open_connections a new connection gets 503.
+        http=header_deadline_protocol(settings.header_timeout_s),
         h11_max_incomplete_event_size=64 * 1024,
+        limit_concurrency=settings.max_open_connections,
+        timeout_keep_alive=5,
     )

@@ -46,6 +46,12 @@ class Metrics:
             "Partial captions not sent because transcription was behind real time",
             registry=self.registry,
         )
+        self.gated = Counter(
+            "captions_gated_requests",
+            "Handshakes and room creations that reached this process (admitted or refused by its own rates)",
+            ["kind"],
+            registry=self.registry,
+        )
         self.rejected = Counter(
             "captions_rejected_events",
             "Client events refused with an error",

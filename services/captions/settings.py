@@ -107,6 +107,23 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Addresses/networks of reverse proxies whose X-Forwarded-For names the client.",
     )
+    allow_polling: bool = Field(
+        default=False,
+        description="Accept Socket.IO's long-polling transport (no first-party client uses it; WebSocket only "
+        "otherwise, refused with websocket_required).",
+    )
+    header_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=120.0,
+        description="A request's headers must arrive whole within this long of the connection or of the last "
+        "response (slowloris).",
+    )
+    max_open_connections: int = Field(
+        default=5_000,
+        ge=10,
+        description="Connections and requests one server process holds at once; more get 503.",
+    )
     max_body_bytes: int = Field(default=1_000_000, ge=1024, description="Largest HTTP request body.")
     api_docs: bool = Field(default=False, description="Serve the interactive API docs at /docs.")
     metrics_port: int = Field(

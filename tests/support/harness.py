@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 import httpx
 import socketio
@@ -109,8 +110,10 @@ class Client:
         return self
 
     async def connect(self) -> Client:
+        # The room in the handshake's query, as the web app and the widget send it (a proxy routes by it).
+        url = f"{self.url}?{urlencode({'room': self.auth['room']})}" if "room" in self.auth else self.url
         await self.sio.connect(
-            self.url, auth=self.auth, headers=self.headers, transports=["websocket"], wait_timeout=10
+            url, auth=self.auth, headers=self.headers, transports=["websocket"], wait_timeout=10
         )
         return self
 

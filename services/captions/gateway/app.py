@@ -36,6 +36,7 @@ from captions.gateway.http import (
     GateRule,
     RequestGate,
     SecurityHeaders,
+    WebSocketOnly,
     creates_a_room,
     opens_a_connection,
     trusted_networks,
@@ -90,6 +91,7 @@ def create_app(settings: Settings, backends: BackendsFactory) -> ASGIApp:
         # One client's events are handled in the order it sent them (audio frames above all); other clients'
         # connections are served concurrently all the same.
         async_handlers=False,
+        transports=["polling", "websocket"] if settings.allow_polling else ["websocket"],
     )
 
     @contextlib.asynccontextmanager
@@ -105,6 +107,7 @@ def create_app(settings: Settings, backends: BackendsFactory) -> ASGIApp:
             sio.register_namespace(namespace)
             sio.on_close = lambda reason: used.metrics.disconnected.labels(reason).inc()
             gate.limiter = used.limiter
+            gate.on_request = lambda kind: used.metrics.gated.labels(kind).inc()
             app.state.services = Services(
                 settings, used.store, RoomService(used.store), sessions, used.metrics
             )
@@ -155,9 +158,11 @@ def create_app(settings: Settings, backends: BackendsFactory) -> ASGIApp:
                 "elsewhere).</p>"
             )
 
-    http: ASGIApp = SecurityHeaders(BodyLimit(api, settings.max_body_bytes))
-    gate = RequestGate(socketio.ASGIApp(sio, other_asgi_app=http), _gate_rules(settings))
-    return ClientAddress(gate, trusted_networks(settings.trusted_proxies))
+    http: ASGIApp = BodyLimit(api, settings.max_body_bytes)
+    realtime = WebSocketOnly(socketio.ASGIApp(sio, other_asgi_app=http), settings.allow_polling)
+    gate = RequestGate(realtime, _gate_rules(settings))
+    # Every HTTP answer carries the security headers, refusals of the gate included.
+    return ClientAddress(SecurityHeaders(gate), trusted_networks(settings.trusted_proxies))
 
 
 # An address that connects no more than this is a person (or a few behind one router): it never waits for the

@@ -92,6 +92,8 @@ class RequestGate:
         self._rules = rules
         self._process = MemoryLimiter()
         self.limiter: Limiter | None = None
+        # Told the kind of each request a per-address rule matched (what reached this process): for the metrics.
+        self.on_request: Callable[[str], None] = lambda kind: None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.limiter is not None and scope["type"] in ("http", "websocket"):
@@ -99,6 +101,7 @@ class RequestGate:
                 if not rule.matches(scope):
                     continue
                 if rule.per_address:
+                    self.on_request(rule.kind)
                     wait = await self.limiter.take(
                         address_key(rule.kind, _address(scope)), rule.rate, rule.burst
                     )
@@ -131,6 +134,24 @@ def _address(scope: Scope) -> str:
 def opens_a_connection(scope: Scope) -> bool:
     """An Engine.IO handshake: no session id yet (an upgrade or a poll of an open session has one)."""
     return scope.get("path", "").startswith("/socket.io") and b"sid=" not in scope.get("query_string", b"")
+
+
+class WebSocketOnly:
+    """Socket.IO over WebSocket only (every first-party client uses it): long-polling, which turns one request
+    body into thousands of queued packets and needs every request of a client on one gateway, is refused with a
+    problem, unless ``allow``ed."""
+
+    def __init__(self, app: ASGIApp, allow_polling: bool) -> None:
+        self._app = app
+        self._allow_polling = allow_polling
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        polls = scope["type"] == "http" and scope.get("path", "").startswith("/socket.io")
+        if polls and not self._allow_polling:
+            detail = "this server speaks Socket.IO over WebSocket only (transports: ['websocket'])"
+            await _send_problem(send, 400, "WebSocket required", detail, "websocket_required", [])
+            return
+        await self._app(scope, receive, send)
 
 
 def creates_a_room(scope: Scope) -> bool:

@@ -1,0 +1,128 @@
+"""The bundled nginx (``infra/nginx``, only its site files written for this machine) in front of real gateways,
+and clients that reach it over TLS from an address of their own on 127.0.0.0/8 (each one's limits apart)."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import ssl
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import httpx
+import socketio
+from prometheus_client.parser import text_string_to_metric_families
+
+from captions.edge.nginx import Site, command, self_signed_certificate, write_site
+from captions.settings import WEB_BUILD
+from tests.support.harness import Client
+from tests.support.processes import CaptionsProcess, RedisServer, free_port, wait_until
+
+METRICS_TOKEN = "edge-scraper"
+
+
+class Nginx:
+    def __init__(self, folder: Path, gateways: list[str], web_root: Path = WEB_BUILD) -> None:
+        self.http_port, self.https_port = free_port(), free_port()
+        self.certificate, key = self_signed_certificate(folder / "tls")
+        self.folder = folder / "nginx"
+        site = Site(gateways, self.http_port, self.https_port, self.certificate, key, web_root)
+        write_site(self.folder, site)
+        self.url = f"https://127.0.0.1:{self.https_port}"
+        self.origin = self.url  # what a browser on the page sends: scheme, host and the port
+        self.log = folder / "nginx.log"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Nginx:
+        with self.log.open("ab") as out:
+            self._process = subprocess.Popen(command(self.folder), stdout=out, stderr=subprocess.STDOUT)
+        wait_until(self._listens, "nginx", 10)
+        return self
+
+    def _listens(self) -> bool:
+        if self._process is None or self._process.poll() is not None:
+            raise RuntimeError(f"nginx exited; its log:\n{self.log.read_text()[-3000:]}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.https_port), 0.2):
+            return True
+        return False
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=10)
+            self._process = None
+
+    def refused(self, source: str) -> int:
+        """Requests from ``source`` nginx answered 429 itself, without asking a gateway (its access log)."""
+        lines = self.log.read_text().splitlines()
+        return sum(
+            line.startswith(f"{source} ") and " 429 " in line and "upstream=-" in line for line in lines
+        )
+
+    def tls(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.certificate))
+
+    def http(self, source: str) -> httpx.AsyncClient:
+        """HTTPS to nginx from ``source`` (an address on 127.0.0.0/8)."""
+        transport = httpx.AsyncHTTPTransport(verify=self.tls(), local_address=source)
+        return httpx.AsyncClient(base_url=self.url, transport=transport, timeout=10)
+
+    def client(self, auth: dict[str, Any], source: str, origin: str | None = None) -> Client:
+        """A Socket.IO client through nginx over TLS, from ``source``, sending a browser's Origin."""
+        tls = self.tls()
+
+        def session() -> aiohttp.ClientSession:
+            return aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=tls, local_addr=(source, 0)))
+
+        sio = socketio.AsyncClient(reconnection=False, http_session=session)
+        return Client(self.url, auth, sio=sio, headers={"Origin": origin or self.origin})
+
+
+class Edge:
+    """nginx in front of two gateways and a transcriber on one redis-server, as ``make stack`` runs them."""
+
+    def __init__(self, folder: Path) -> None:
+        self.redis = RedisServer(folder / "redis")
+        env = {
+            "REDIS_URL": self.redis.url,
+            "CAPTIONS_DATA_DIR": str(folder / "data"),
+            "CAPTIONS_WEB_DIR": str(WEB_BUILD),
+            "CAPTIONS_TRUSTED_PROXIES": '["127.0.0.1/32"]',
+            "CAPTIONS_METRICS_TOKEN": METRICS_TOKEN,
+            "CAPTIONS_STATUS_INTERVAL_S": "0.2",
+            "CAPTIONS_NUM_WORKERS": "1",
+        }
+        self.gateways = [CaptionsProcess("gateway", env, folder, f"gateway-{x}") for x in "ab"]
+        self.transcriber = CaptionsProcess("transcriber", env, folder, "transcriber")
+        self.nginx = Nginx(folder, [f"127.0.0.1:{g.port}" for g in self.gateways])
+
+    def start(self) -> Edge:
+        self.redis.start()
+        for process in [*self.gateways, self.transcriber]:
+            process.start()
+        self.nginx.start()
+        return self
+
+    def stop(self) -> None:
+        self.nginx.stop()
+        for process in [*self.gateways, self.transcriber]:
+            process.stop()
+        self.redis.stop()
+
+    async def metric(self, name: str, **labels: str) -> list[float]:
+        """``name`` (with ``labels``) as each gateway reports it, scraped from the gateway itself."""
+        values = []
+        for gateway in self.gateways:
+            async with httpx.AsyncClient(base_url=gateway.url, timeout=10) as http:
+                response = await http.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+                response.raise_for_status()
+            samples = [
+                sample.value
+                for family in text_string_to_metric_families(response.text)
+                for sample in family.samples
+                if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
+            ]
+            values.append(sum(samples))
+        return values
