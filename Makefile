@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
-SYSTEM_PACKAGES := espeak-ng=espeak-ng sox=sox chromium=chromium redis-server=redis-server
+SYSTEM_PACKAGES := espeak-ng=espeak-ng sox=sox chromium=chromium redis-server=redis-server nginx=nginx openssl=openssl
 BROWSER_DEPS := tests/browser/node_modules/.installed
 WEB := apps/angular-captions
 WEB_DEPS := $(WEB)/node_modules/.installed
@@ -12,7 +12,7 @@ WEB_BUILD := $(WEB)/dist/angular-captions/browser/index.html
 WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public $(WEB)/scripts shared/schemas -type f -not -path '*/generated/*' 2>/dev/null) \
 	$(WEB)/angular.json $(WEB)/package.json $(WEB)/tsconfig.json $(WEB)/tsconfig.app.json
 
-.PHONY: run test test-cloud bench soak screenshots lint typecheck web-test setup system clean
+.PHONY: run stack certificate test test-cloud bench soak screenshots lint typecheck web-test setup system clean
 
 setup: $(STAMP) system $(BROWSER_DEPS)
 
@@ -43,6 +43,21 @@ web-test: $(WEB_DEPS)
 
 run: setup $(WEB_BUILD)
 	$(BIN)/captions serve
+
+# The scaled-out deployment as processes, in the foreground (Ctrl+C stops all of it): Redis (REDIS_CLUSTER=1: a
+# Redis Cluster of six nodes), GATEWAYS gateways, TRANSCRIBERS transcribers and nginx on https://127.0.0.1:STACK_PORT
+# with a self-signed certificate made once in data/stack/tls.
+GATEWAYS ?= 2
+TRANSCRIBERS ?= 1
+REDIS_CLUSTER ?= 0
+STACK_PORT ?= 8443
+stack: setup $(WEB_BUILD)
+	$(BIN)/captions stack --gateways $(GATEWAYS) --transcribers $(TRANSCRIBERS) --port $(STACK_PORT) \
+		$(if $(filter 1 true yes,$(REDIS_CLUSTER)),--redis-cluster)
+
+# The certificate (and nginx site) `make stack` uses, for docker compose too (it mounts data/stack/tls).
+certificate: setup
+	$(BIN)/captions stack --prepare --port $(STACK_PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check services tests

@@ -153,6 +153,9 @@ def _stack(args: argparse.Namespace) -> int:
         redis_port=args.redis_port,
     )
     procfile = stack.write()
+    if args.prepare:
+        print(f"{procfile}; certificate: {stack.folder / 'tls' / 'cert.pem'}")
+        return 0
     print(f"captions stack on {stack.url} (certificate: {stack.folder / 'tls' / 'cert.pem'})", flush=True)
     # The stack's own settings, never the developer's: each process gets its port and name in the Procfile.
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CAPTIONS_")} | stack.environment()
@@ -231,6 +234,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     stack.add_argument("--redis-port", type=int, default=6390, help="Redis's port (the cluster's first node)")
     stack.add_argument("--folder", type=Path, default=Path("data/stack"), help="certificate, logs, data")
+    stack.add_argument(
+        "--prepare", action="store_true", help="write the certificate, nginx site and Procfile only"
+    )
     stack.set_defaults(run=_stack)
 
     cluster = commands.add_parser(

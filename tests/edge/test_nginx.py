@@ -8,16 +8,15 @@ import asyncio
 import ssl
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Any
 
 import httpx
 import pytest
 import socketio
 
 from captions.settings import WEB_BUILD
-from tests.support.deployment import RECORDING, SPEED, assert_one_clean_transcript, finals_at_least, texts
-from tests.support.edge import Edge
-from tests.support.harness import Client, pcm_frames, stream
+from tests.support.deployment import RECORDING, SPEED, finals_at_least
+from tests.support.edge import Edge, finish_talk
+from tests.support.harness import pcm_frames, stream
 from tests.support.speech import SpeechCorpus
 
 HANDSHAKES = 1_000  # far past the handshake burst (300) at the rate one client can send them
@@ -37,46 +36,6 @@ async def flood(times: int, request: Callable[[], Awaitable[httpx.Response]]) ->
     return await asyncio.gather(*(one() for _ in range(times)))
 
 
-async def new_room(edge: Edge, source: str) -> dict[str, Any]:
-    async with edge.nginx.http(source) as http:
-        response = await http.post("/api/rooms", json={"title": "Through the edge"})
-        response.raise_for_status()
-        room: dict[str, Any] = response.json()
-        return room
-
-
-def presenter_of(edge: Edge, room: dict[str, Any], source: str) -> Client:
-    return edge.nginx.client({"room": room["id"], "role": "presenter", "key": room["presenter_key"]}, source)
-
-
-def viewer_of(edge: Edge, room: dict[str, Any], source: str) -> Client:
-    return edge.nginx.client({"room": room["id"], "role": "viewer"}, source)
-
-
-async def stored(edge: Edge, room: dict[str, Any]) -> list[dict[str, Any]]:
-    async with edge.nginx.http("127.0.0.9") as http:
-        response = await http.get(f"/api/rooms/{room['id']}/transcript.json")
-        response.raise_for_status()
-        cues: list[dict[str, Any]] = response.json()["cues"]
-        return cues
-
-
-async def finish(edge: Edge, room: dict[str, Any], speaker: Client, talk: asyncio.Task[None],
-                 readers: list[Client], speech: SpeechCorpus) -> None:  # fmt: skip
-    """The talk ends; every reader has exactly the stored transcript, and it is what was said."""
-    await talk
-    await speaker.emit("stop")
-    for reader in readers:
-        await reader.wait_for(reader.ended)
-    transcript = await stored(edge, room)
-    for reader in readers:
-        await reader.wait_for(partial(finals_at_least, len(transcript), reader))
-        assert texts(reader.finals) == texts(transcript)
-    assert_one_clean_transcript(transcript, speech)
-    for client in (speaker, *readers):
-        await client.disconnect()
-
-
 def assert_refused(response: httpx.Response) -> None:
     assert response.status_code == 429
     assert response.headers["content-type"] == "application/problem+json"
@@ -89,10 +48,10 @@ def assert_refused(response: httpx.Response) -> None:
 async def test_a_talk_over_tls_reaches_every_viewer_and_each_room_stays_on_one_gateway(
     edge: Edge, speech: SpeechCorpus
 ) -> None:
-    talk_room, quiet_room = await new_room(edge, "127.0.0.11"), await new_room(edge, "127.0.0.11")
+    talk_room, quiet_room = await edge.nginx.new_room("127.0.0.11"), await edge.nginx.new_room("127.0.0.11")
     # Each client from its own address: a proxy routing by address would spread a room over the gateways.
-    readers = [await viewer_of(edge, talk_room, f"127.0.0.{20 + n}").connect() for n in range(6)]
-    lone = await viewer_of(edge, quiet_room, "127.0.0.30").connect()
+    readers = [await edge.nginx.viewer(talk_room, f"127.0.0.{20 + n}").connect() for n in range(6)]
+    lone = await edge.nginx.viewer(quiet_room, "127.0.0.30").connect()
     assert sorted(await edge.metric("captions_viewers")) in ([1.0, 6.0], [0.0, 7.0])
 
     with pytest.raises(socketio.exceptions.ConnectionError):
@@ -100,18 +59,18 @@ async def test_a_talk_over_tls_reaches_every_viewer_and_each_room_stays_on_one_g
             {"room": talk_room["id"], "role": "viewer"}, "127.0.0.31", origin="https://elsewhere.example"
         ).connect()
 
-    speaker = await presenter_of(edge, talk_room, "127.0.0.32").connect()
+    speaker = await edge.nginx.presenter(talk_room, "127.0.0.32").connect()
     talk = asyncio.create_task(stream(speaker, pcm_frames(speech.path(RECORDING)), speed=SPEED))
-    await finish(edge, talk_room, speaker, talk, readers, speech)
+    await finish_talk(edge.nginx, talk_room, speaker, talk, readers, speech)
     await lone.disconnect()
 
 
 async def test_handshake_and_room_floods_are_refused_by_nginx_while_the_talk_goes_on(
     edge: Edge, speech: SpeechCorpus
 ) -> None:
-    room = await new_room(edge, "127.0.0.40")
-    reader = await viewer_of(edge, room, "127.0.0.41").connect()
-    speaker = await presenter_of(edge, room, "127.0.0.42").connect()
+    room = await edge.nginx.new_room("127.0.0.40")
+    reader = await edge.nginx.viewer(room, "127.0.0.41").connect()
+    speaker = await edge.nginx.presenter(room, "127.0.0.42").connect()
     talk = asyncio.create_task(stream(speaker, pcm_frames(speech.path(RECORDING)), speed=SPEED))
     await reader.wait_for(partial(finals_at_least, 1, reader))
     connects_before = sum(await edge.metric("captions_gated_requests_total", kind="connect"))
@@ -142,7 +101,7 @@ async def test_handshake_and_room_floods_are_refused_by_nginx_while_the_talk_goe
 
     during = len(reader.finals)
     await reader.wait_for(partial(finals_at_least, during + 1, reader))
-    await finish(edge, room, speaker, talk, [reader], speech)
+    await finish_talk(edge.nginx, room, speaker, talk, [reader], speech)
 
 
 async def test_forged_forwarded_for_headers_are_limited_as_one_address(edge: Edge) -> None:
@@ -180,17 +139,17 @@ async def trickle(source: str, port: int, tls: ssl.SSLContext) -> float:
 async def test_slowloris_connections_are_closed_by_the_header_timeout(
     edge: Edge, speech: SpeechCorpus
 ) -> None:
-    room = await new_room(edge, "127.0.0.60")
-    speaker = await presenter_of(edge, room, "127.0.0.61").connect()
+    room = await edge.nginx.new_room("127.0.0.60")
+    speaker = await edge.nginx.presenter(room, "127.0.0.61").connect()
     talk = asyncio.create_task(stream(speaker, pcm_frames(speech.path(RECORDING)), speed=SPEED))
     tls = edge.nginx.tls()
     slow = [asyncio.create_task(trickle("127.0.0.62", edge.nginx.https_port, tls)) for _ in range(SLOWLORIS)]
     await asyncio.sleep(0)
-    reader = await viewer_of(edge, room, "127.0.0.63").connect()
+    reader = await edge.nginx.viewer(room, "127.0.0.63").connect()
     await reader.wait_for(partial(finals_at_least, 1, reader))
     lived = await asyncio.wait_for(asyncio.gather(*slow), timeout=HEADER_TIMEOUT_S * 4)
     assert max(lived) < HEADER_TIMEOUT_S * 3
-    await finish(edge, room, speaker, talk, [reader], speech)
+    await finish_talk(edge.nginx, room, speaker, talk, [reader], speech)
 
 
 async def test_nginx_redirects_to_https_and_answers_with_its_headers(edge: Edge) -> None:

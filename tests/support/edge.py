@@ -3,35 +3,97 @@ and clients that reach it over TLS from an address of their own on 127.0.0.0/8 (
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import shutil
 import socket
 import ssl
 import subprocess
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import httpx
+import pytest
 import socketio
 from prometheus_client.parser import text_string_to_metric_families
 
 from captions.edge.nginx import Site, command, self_signed_certificate, write_site
 from captions.settings import WEB_BUILD
+from tests.support.deployment import assert_one_clean_transcript, finals_at_least, texts
 from tests.support.harness import Client
 from tests.support.processes import CaptionsProcess, RedisServer, free_port, wait_until
+from tests.support.speech import SpeechCorpus
 
 METRICS_TOKEN = "edge-scraper"
 
 
-class Nginx:
+def needs_the_edge_programs() -> None:
+    """Skips, saying why, where nginx, redis-server, openssl or the web build is missing."""
+    for program in ("redis-server", "openssl"):
+        if shutil.which(program) is None:
+            pytest.skip(f"{program} is not installed (make test installs it with apt-get)")
+    if shutil.which("nginx") is None and shutil.which("/usr/sbin/nginx") is None:
+        pytest.skip("nginx is not installed (make test installs it with apt-get)")
+    if not (WEB_BUILD / "index.html").exists():
+        pytest.skip("the web app is not built (make test builds it)")
+
+
+class TlsEndpoint:
+    """An HTTPS origin whose certificate the clients are told to trust."""
+
+    def __init__(self, url: str, certificate: Path) -> None:
+        self.url = url
+        self.origin = url  # what a browser on the page sends: scheme, host and the port
+        self.certificate = certificate
+
+    def tls(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.certificate))
+
+    def http(self, source: str) -> httpx.AsyncClient:
+        """HTTPS from ``source`` (an address on 127.0.0.0/8)."""
+        transport = httpx.AsyncHTTPTransport(verify=self.tls(), local_address=source)
+        return httpx.AsyncClient(base_url=self.url, transport=transport, timeout=10)
+
+    def client(self, auth: dict[str, Any], source: str, origin: str | None = None) -> Client:
+        """A Socket.IO client over TLS from ``source``, sending a browser's Origin."""
+        tls = self.tls()
+
+        def session() -> aiohttp.ClientSession:
+            return aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=tls, local_addr=(source, 0)))
+
+        sio = socketio.AsyncClient(reconnection=False, http_session=session)
+        return Client(self.url, auth, sio=sio, headers={"Origin": origin or self.origin})
+
+    async def new_room(self, source: str) -> dict[str, Any]:
+        async with self.http(source) as http:
+            response = await http.post("/api/rooms", json={"title": "Through the edge"})
+            response.raise_for_status()
+            room: dict[str, Any] = response.json()
+            return room
+
+    async def transcript(self, room: dict[str, Any]) -> list[dict[str, Any]]:
+        async with self.http("127.0.0.9") as http:
+            response = await http.get(f"/api/rooms/{room['id']}/transcript.json")
+            response.raise_for_status()
+            cues: list[dict[str, Any]] = response.json()["cues"]
+            return cues
+
+    def presenter(self, room: dict[str, Any], source: str) -> Client:
+        return self.client({"room": room["id"], "role": "presenter", "key": room["presenter_key"]}, source)
+
+    def viewer(self, room: dict[str, Any], source: str) -> Client:
+        return self.client({"room": room["id"], "role": "viewer"}, source)
+
+
+class Nginx(TlsEndpoint):
     def __init__(self, folder: Path, gateways: list[str], web_root: Path = WEB_BUILD) -> None:
         self.http_port, self.https_port = free_port(), free_port()
-        self.certificate, key = self_signed_certificate(folder / "tls")
+        certificate, key = self_signed_certificate(folder / "tls")
+        super().__init__(f"https://127.0.0.1:{self.https_port}", certificate)
         self.folder = folder / "nginx"
-        site = Site(gateways, self.http_port, self.https_port, self.certificate, key, web_root)
-        write_site(self.folder, site)
-        self.url = f"https://127.0.0.1:{self.https_port}"
-        self.origin = self.url  # what a browser on the page sends: scheme, host and the port
+        write_site(self.folder, Site(gateways, self.http_port, self.https_port, certificate, key, web_root))
         self.log = folder / "nginx.log"
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -61,23 +123,45 @@ class Nginx:
             line.startswith(f"{source} ") and " 429 " in line and "upstream=-" in line for line in lines
         )
 
-    def tls(self) -> ssl.SSLContext:
-        return ssl.create_default_context(cafile=str(self.certificate))
 
-    def http(self, source: str) -> httpx.AsyncClient:
-        """HTTPS to nginx from ``source`` (an address on 127.0.0.0/8)."""
-        transport = httpx.AsyncHTTPTransport(verify=self.tls(), local_address=source)
-        return httpx.AsyncClient(base_url=self.url, transport=transport, timeout=10)
+async def finish_talk(endpoint: TlsEndpoint, room: dict[str, Any], speaker: Client, talk: asyncio.Task[None],
+                      readers: list[Client], speech: SpeechCorpus) -> None:  # fmt: skip
+    """The talk ends; every reader has exactly the stored transcript, and it is what was said."""
+    await talk
+    await speaker.emit("stop")
+    for reader in readers:
+        await reader.wait_for(reader.ended)
+    transcript = await endpoint.transcript(room)
+    for reader in readers:
+        await reader.wait_for(partial(finals_at_least, len(transcript), reader))
+        assert texts(reader.finals) == texts(transcript)
+    assert_one_clean_transcript(transcript, speech)
+    for client in (speaker, *readers):
+        await client.disconnect()
 
-    def client(self, auth: dict[str, Any], source: str, origin: str | None = None) -> Client:
-        """A Socket.IO client through nginx over TLS, from ``source``, sending a browser's Origin."""
-        tls = self.tls()
 
-        def session() -> aiohttp.ClientSession:
-            return aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=tls, local_addr=(source, 0)))
+def descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (from /proc)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents[int(stat.parent.name)] = int(fields[1])
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
 
-        sio = socketio.AsyncClient(reconnection=False, http_session=session)
-        return Client(self.url, auth, sio=sio, headers={"Origin": origin or self.origin})
+
+def alive(pid: int) -> bool:
+    """Running (a zombie waiting for its parent is not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 class Edge:

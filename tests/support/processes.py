@@ -116,6 +116,25 @@ def cluster_port() -> int:
             return port
 
 
+def cluster_ports(count: int) -> int:
+    """The first of ``count`` consecutive free ports whose cluster bus ports are free too."""
+    while True:
+        first = cluster_port()
+        if first + count + 10_000 < 65_536 and all(
+            _free(port) and _free(port + 10_000) for port in range(first, first + count)
+        ):
+            return first
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 class RedisCluster:
     """A real Redis Cluster of Debian's redis-server: ``masters`` masters with one replica each on loopback
     ports, made with ``redis-cli --cluster create``. A node that stops answering for ``node_timeout_ms`` is failed

@@ -10,10 +10,12 @@ import pytest
 import yaml
 
 from captions.cli import _parser
+from captions.edge.stack import Stack
 from captions.gateway.http import APP_CSP
 from captions.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
+NGINX = ROOT / "infra" / "nginx"
 
 
 def settings_variables() -> set[str]:
@@ -67,33 +69,67 @@ def test_compose_runs_the_scale_out_deployment() -> None:
     assert {"redis", "mongo", "nginx"} <= set(services)
 
 
-def test_nginx_sends_socket_io_and_rest_to_every_gateway_and_only_there() -> None:
-    config = (ROOT / "infra" / "nginx" / "nginx.conf").read_text()
-    upstream = dict(re.findall(r"^\s*server ([\w-]+):(\d+)", config, re.MULTILINE))
-    services = compose_services()
-    gateways = {
-        name: service["environment"]["CAPTIONS_PORT"]
-        for name, service in services.items()
+def nginx_file(name: str) -> str:
+    return (NGINX / name).read_text()
+
+
+def site_includes() -> set[str]:
+    configs = " ".join(nginx_file(path.name) for path in NGINX.glob("*.conf"))
+    return set(re.findall(r"include site/([\w.-]+);", configs))
+
+
+def gateway_services() -> dict[str, Any]:
+    return {
+        name: service
+        for name, service in compose_services().items()
         if ours(service) and service.get("command", ["serve"])[0] == "gateway"
     }
-    assert upstream == gateways
-    assert "location /socket.io/" in config
-    assert "proxy_set_header Upgrade $http_upgrade" in config
-    assert "ip_hash" in config, "Socket.IO long-polling needs a client's requests on one gateway"
-    routes = re.search(r"location ~ \^/\((.+?)\)", config)
-    assert routes is not None
-    assert {"api", "embed", "embed-assets"} <= set(routes.group(1).split("|"))
+
+
+def test_compose_and_the_stack_fill_in_the_same_site_files(tmp_path: Path) -> None:
+    """nginx's own files are the repository's in both; only the site files differ, and both write all of them."""
+    written = Stack(tmp_path, gateways=2).write()
+    assert written.exists()
+    assert {path.name for path in (tmp_path / "nginx" / "site").iterdir()} == site_includes()
+    assert {path.name for path in (NGINX / "compose").iterdir()} == site_includes()
+    nginx_stage = (
+        (ROOT / "infra/docker/Dockerfile").read_text().split(" AS nginx", 1)[1].split("\nFROM ", 1)[0]
+    )
+    assert "COPY infra/nginx/nginx.conf infra/nginx/captions*.conf /etc/nginx/" in nginx_stage
+    assert "COPY infra/nginx/compose/ /etc/nginx/site/" in nginx_stage
+
+
+def test_compose_and_the_stack_agree_on_topology_and_settings(tmp_path: Path) -> None:
+    stack = Stack(tmp_path)
+    gateways = gateway_services()
+    upstream = dict(re.findall(r"^server ([\w-]+):(\d+)", nginx_file("compose/gateways.conf"), re.MULTILINE))
+    assert upstream == {name: service["environment"]["CAPTIONS_PORT"] for name, service in gateways.items()}
+    assert len(gateways) == stack.gateways
+    assert compose_services()["transcriber"]["deploy"]["replicas"] == stack.transcribers
+    shared = {"REDIS_URL", "CAPTIONS_PUBLIC_URL", "CAPTIONS_TRUSTED_PROXIES"}
+    assert shared <= set(stack.environment())
+    nginx = compose_services()["nginx"]
+    https_port = re.search(r'set \$captions_https_port ":(\d+)";', nginx_file("compose/listen-http.conf"))
+    assert https_port is not None
+    assert f"{https_port[1]}:443" in nginx["ports"]
+    assert any(volume.endswith(":/etc/nginx/tls:ro") for volume in nginx["volumes"])
+    for name, service in gateways.items():
+        assert shared <= set(service["environment"]), name
+        assert service["environment"]["CAPTIONS_PUBLIC_URL"] == f"https://localhost:{https_port[1]}", name
+    assert stack.environment()["CAPTIONS_PUBLIC_URL"].startswith("https://")
 
 
 def test_nginx_keeps_metrics_internal_and_serves_the_app_with_its_headers() -> None:
-    config = (ROOT / "infra" / "nginx" / "nginx.conf").read_text()
+    config = nginx_file("captions.conf")
     routes = re.search(r"location ~ \^/\((.+?)\)", config)
     assert routes is not None
+    assert {"api", "embed", "embed-assets", "healthz"} <= set(routes.group(1).split("|"))
     assert "metrics" not in routes.group(1).split("|")
-    assert re.search(r"location /metrics \{\s*return 404;", config)
-    app = config[config.index("location / {") :]
-    assert f'add_header Content-Security-Policy "{APP_CSP}" always;' in app
-    assert 'add_header X-Content-Type-Options "nosniff" always;' in app
+    assert re.search(r"location = /metrics \{[^}]*return 404;", config)
+    assert f'add_header Content-Security-Policy "{APP_CSP}" always;' in nginx_file(
+        "captions-page-headers.conf"
+    )
+    assert "include captions-page-headers.conf;" in config[config.index("location / {") :]
 
 
 def test_gateways_trust_only_their_proxy_and_scrape_internally() -> None:
