@@ -10,15 +10,16 @@ import contextlib
 import json
 import os
 import socket
+import ssl
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-import httpx
 import socketio
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.support.raw_socketio import join, open_socket, stalled_viewer
+from tests.support.raw_socketio import join
+from tests.support.reach import Reach
 
 PER_KIND = 10
 # Each storming or spamming client tries up to 50 times a second (500/s for the ten of a kind): two and a half
@@ -34,12 +35,12 @@ def address(kind: int, index: int) -> str:
     return f"198.18.{kind}.{index + 1}"
 
 
-async def flood(url: str, room: str, me: str, stop: asyncio.Event, engaged: asyncio.Event) -> Outcome:
-    client = socketio.AsyncClient(reconnection=False)
+async def flood(reach: Reach, room: str, me: str, stop: asyncio.Event, engaged: asyncio.Event) -> Outcome:
+    client = reach.sio(me)
     errors: list[str] = []
     client.on("error", lambda e: errors.append(e["code"]))
-    await client.connect(url, auth={"room": room, "role": "viewer"}, headers={"X-Forwarded-For": me},
-                         transports=["websocket"])  # fmt: skip
+    await client.connect(reach.socketio_url(room), auth={"room": room, "role": "viewer"},
+                         headers=reach.headers(me), transports=["websocket"])  # fmt: skip
     engaged.set()
     while client.connected and not stop.is_set():
         with contextlib.suppress(socketio.exceptions.BadNamespaceError):
@@ -51,9 +52,9 @@ async def flood(url: str, room: str, me: str, stop: asyncio.Event, engaged: asyn
 
 
 async def attachment_bomb(
-    url: str, room: str, me: str, stop: asyncio.Event, engaged: asyncio.Event
+    reach: Reach, room: str, me: str, stop: asyncio.Event, engaged: asyncio.Event
 ) -> Outcome:
-    ws = await open_socket(url, me)
+    ws = await reach.websocket(me, room)
     await join(ws, {"room": room, "role": "viewer"})
     engaged.set()
     try:
@@ -66,25 +67,26 @@ async def attachment_bomb(
     return "untouched"
 
 
-async def slow_reader(url: str, room: str, me: str, stop: asyncio.Event, engaged: asyncio.Event) -> Outcome:
-    sock = await stalled_viewer(url, me, {"room": room, "role": "viewer"})
+async def slow_reader(
+    reach: Reach, room: str, me: str, stop: asyncio.Event, engaged: asyncio.Event
+) -> Outcome:
+    reader, writer = await reach.stalled_viewer(me, {"room": room, "role": "viewer"})
     engaged.set()
     await stop.wait()
     # Only now does it read: whatever the server left in the pipe, then the end of the connection if the
     # server closed it (a ping it never answered, or a queue it never emptied).
-    loop = asyncio.get_running_loop()
     try:
-        while await asyncio.wait_for(loop.sock_recv(sock, 65536), 5):
+        while await asyncio.wait_for(reader.read(65536), 5):
             pass
         return "disconnected"
-    except (TimeoutError, ConnectionError):
+    except (TimeoutError, ConnectionError, ssl.SSLError):
         return "untouched"
     finally:
-        sock.close()
+        writer.close()
 
 
 async def reconnect_storm(
-    url: str, room: str, me: str, stop: asyncio.Event, engaged: asyncio.Event
+    reach: Reach, room: str, me: str, stop: asyncio.Event, engaged: asyncio.Event
 ) -> Outcome:
     """Attempts start on a fixed schedule, not one after the other: a storm's rate is its script's, not what
     the server's answers let through (a closed loop on a busy box came out under the connect rate, untouched)."""
@@ -94,7 +96,7 @@ async def reconnect_storm(
     async def attempt() -> None:
         nonlocal refused, unanswered
         try:
-            ws = await open_socket(url, me)
+            ws = await reach.websocket(me, room)
             answer = await asyncio.wait_for(join(ws, {"room": room, "role": "viewer"}), 10)
             refused = refused or answer.startswith("44")
             await ws.close()
@@ -117,9 +119,9 @@ async def reconnect_storm(
     return "refused" if refused else "untouched"
 
 
-async def room_spam(url: str, room: str, me: str, stop: asyncio.Event, engaged: asyncio.Event) -> Outcome:
+async def room_spam(reach: Reach, room: str, me: str, stop: asyncio.Event, engaged: asyncio.Event) -> Outcome:
     refused = False
-    async with httpx.AsyncClient(base_url=url, headers={"X-Forwarded-For": me}, timeout=10) as http:
+    async with reach.http(me) as http:
         while not stop.is_set():
             answer = await http.post("/api/rooms", json={"title": "spam"})
             refused = refused or answer.status_code == 429
@@ -129,7 +131,7 @@ async def room_spam(url: str, room: str, me: str, stop: asyncio.Event, engaged: 
     return "refused" if refused else "untouched"
 
 
-KINDS: dict[str, Callable[[str, str, str, asyncio.Event, asyncio.Event], Coroutine[Any, Any, Outcome]]] = {
+KINDS: dict[str, Callable[[Reach, str, str, asyncio.Event, asyncio.Event], Coroutine[Any, Any, Outcome]]] = {
     "event flood": flood,
     "attachment bomb": attachment_bomb,
     "slow reader": slow_reader,
@@ -138,12 +140,12 @@ KINDS: dict[str, Callable[[str, str, str, asyncio.Event, asyncio.Event], Corouti
 }
 
 
-async def main(url: str, room: str, linger_s: float) -> None:
+async def main(reach: Reach, room: str, linger_s: float) -> None:
     stop = asyncio.Event()
     engaged = [asyncio.Event() for _ in range(PER_KIND * len(KINDS))]
     tasks: dict[str, list[asyncio.Task[Outcome]]] = {
         kind: [
-            asyncio.create_task(run(url, room, address(k, i), stop, engaged[k * PER_KIND + i]))
+            asyncio.create_task(run(reach, room, address(k, i), stop, engaged[k * PER_KIND + i]))
             for i in range(PER_KIND)
         ]
         for k, (kind, run) in enumerate(KINDS.items())
@@ -171,4 +173,4 @@ if __name__ == "__main__":
     # benchmark shows is what abuse costs the server, not what it costs this box to simulate it.
     os.nice(10)
     socket.setdefaulttimeout(10)
-    asyncio.run(main(sys.argv[1], sys.argv[2], float(sys.argv[3]) if len(sys.argv) > 3 else 0.0))
+    asyncio.run(main(Reach.of(sys.argv[1]), sys.argv[2], float(sys.argv[3]) if len(sys.argv) > 3 else 0.0))

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 import socketio
 
@@ -39,6 +38,7 @@ from captions.settings import Settings
 from captions.simulation import simulate
 from tests.bench.engine import RESULTS
 from tests.support.processes import free_port
+from tests.support.reach import Reach
 from tests.support.speech import corpus_for_bench
 
 # Clients reach the server through a (simulated) proxy on 127.0.0.1 with their own addresses, as an audience's
@@ -113,8 +113,8 @@ def spawn_viewers(url: str, room_id: str, count: int, network: int) -> subproces
 
 def create_room(url: str, organiser: int = 0) -> dict[str, Any]:
     """A new room, created from the organiser's own address (room creation per address is limited)."""
-    headers = {"X-Forwarded-For": f"192.0.2.{10 + organiser % 240}"}
-    room: dict[str, Any] = httpx.post(f"{url}/api/rooms", json={"title": "bench"}, headers=headers).json()
+    with Reach.of(url).sync_http(f"192.0.2.{10 + organiser % 240}") as http:
+        room: dict[str, Any] = http.post("/api/rooms", json={"title": "bench"}).json()
     return room
 
 
@@ -185,12 +185,14 @@ async def fan_out(
     for process in processes:
         assert process.stdout is not None
         assert process.stdout.readline().strip() == "ready"
-    presenter = socketio.AsyncClient(reconnection=False)
+    reach, address = Reach.of(url), "192.0.2.250"
+    presenter = reach.sio(address)
     live = asyncio.Event()
     presenter.on("status", lambda status: live.set() if status["session"] == "live" else None)
     await presenter.connect(
-        url,
+        reach.socketio_url(room["id"]),
         auth={"room": room["id"], "role": "presenter", "key": room["presenter_key"]},
+        headers=reach.headers(address),
         transports=["websocket"],
     )
     # As the presenter console does: Start, then the words (browser recognition needs a second to hear any).

@@ -2,8 +2,8 @@
 
 Run by the fan-out benchmark (``python -m tests.bench.viewers URL ROOM COUNT [NETWORK]``). Prints ``ready`` once
 every viewer is connected, then, when stdin closes, one JSON line: delivery latency of every caption whose
-text carries its send time (``t=<epoch seconds>``). Each viewer comes from its own address (``X-Forwarded-For``
-in ``10.NETWORK.x.y``; the server trusts 127.0.0.1 as its proxy), as phones on an audience's networks do.
+text carries its send time (``t=<epoch seconds>``). Each viewer comes from its own address (``10.NETWORK.x.y``,
+as ``tests.support.reach`` says how), as phones on an audience's networks do.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import time
 import socketio
 
 from captions.collector import settle_collector
+from tests.support.reach import Reach
 
 
 def viewer_address(network: int, index: int) -> str:
@@ -23,6 +24,7 @@ def viewer_address(network: int, index: int) -> str:
 
 
 async def main(url: str, room: str, count: int, network: int) -> None:
+    reach = Reach.of(url)
     latencies: list[float] = []
 
     def on_caption(caption: dict[str, object]) -> None:
@@ -34,12 +36,15 @@ async def main(url: str, room: str, count: int, network: int) -> None:
     for start in range(0, count, 50):
         batch = []
         for _ in range(min(50, count - start)):
-            client = socketio.AsyncClient(reconnection=False)
+            address = viewer_address(network, len(clients))
+            client = reach.sio(address)
             client.on("caption", on_caption)
-            headers = {"X-Forwarded-For": viewer_address(network, len(clients))}
             batch.append(
                 client.connect(
-                    url, auth={"room": room, "role": "viewer"}, headers=headers, transports=["websocket"]
+                    reach.socketio_url(room),
+                    auth={"room": room, "role": "viewer"},
+                    headers=reach.headers(address),
+                    transports=["websocket"],
                 )
             )
             clients.append(client)

@@ -167,7 +167,7 @@ def alive(pid: int) -> bool:
 class Edge:
     """nginx in front of two gateways and a transcriber on one redis-server, as ``make stack`` runs them."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, settings: dict[str, str] | None = None) -> None:
         self.redis = RedisServer(folder / "redis")
         env = {
             "REDIS_URL": self.redis.url,
@@ -177,6 +177,7 @@ class Edge:
             "CAPTIONS_METRICS_TOKEN": METRICS_TOKEN,
             "CAPTIONS_STATUS_INTERVAL_S": "0.2",
             "CAPTIONS_NUM_WORKERS": "1",
+            **(settings or {}),
         }
         self.gateways = [CaptionsProcess("gateway", env, folder, f"gateway-{x}") for x in "ab"]
         self.transcriber = CaptionsProcess("transcriber", env, folder, "transcriber")

@@ -61,12 +61,12 @@ async def stalled_viewer(url: str, address: str, auth: dict[str, Any]) -> socket
         return seen
 
     seen = await read_until(b"0{", b"")  # the handshake response, then Engine.IO's open packet
-    await loop.sock_sendall(sock, _masked_text("40" + json.dumps(auth)))
+    await loop.sock_sendall(sock, masked_text("40" + json.dumps(auth)))
     await read_until(b'40{"sid"', seen)
     return sock
 
 
-def _masked_text(text: str) -> bytes:
+def masked_text(text: str) -> bytes:
     payload = text.encode()
     mask = os.urandom(4)
     length = len(payload)
