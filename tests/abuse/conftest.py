@@ -21,6 +21,8 @@ LIMITS = {
     "CAPTIONS_EVENT_RATE": "20",
     "CAPTIONS_EVENT_BURST": "40",
     "CAPTIONS_MAX_BODY_BYTES": "1000000",
+    # The long-polling transport is attacked too, as a deployment that allows it would be.
+    "CAPTIONS_ALLOW_POLLING": "true",
 }
 
 

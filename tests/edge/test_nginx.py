@@ -83,7 +83,7 @@ async def test_handshake_and_room_floods_are_refused_by_nginx_while_the_talk_goe
         creations = [await http.post("/api/rooms", json={"title": "spam"}) for _ in range(ROOM_FLOOD)]
 
     # Refused by nginx: answered without a gateway (its access log names none). A gateway's own limits, the
-    # same rates behind it, may refuse one or two more at the edge of the burst.
+    # same rates behind it, may refuse a few more at the edge of the burst (their clocks differ by milliseconds).
     refused_handshakes = edge.nginx.refused("127.0.0.43")
     refused_rooms = edge.nginx.refused("127.0.0.44")
     assert refused_handshakes >= HANDSHAKES / 2
@@ -92,7 +92,7 @@ async def test_handshake_and_room_floods_are_refused_by_nginx_while_the_talk_goe
         assert_refused(response)
     for response in [r for r in creations if r.status_code == 429]:
         assert_refused(response)
-    assert sum(r.status_code == 429 for r in handshakes) <= refused_handshakes + 2
+    assert sum(r.status_code == 429 for r in handshakes) <= refused_handshakes + 10
     # What nginx let through reached the gateways, and nothing it refused did.
     connects = sum(await edge.metric("captions_gated_requests_total", kind="connect")) - connects_before
     rooms = sum(await edge.metric("captions_gated_requests_total", kind="rooms")) - rooms_before
