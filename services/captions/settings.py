@@ -116,8 +116,8 @@ class Settings(BaseSettings):
         default=10.0,
         gt=0,
         le=120.0,
-        description="A request's headers must arrive whole within this long of the connection or of the last "
-        "response (slowloris).",
+        description="A request's headers must arrive whole within this long of the connection, or of their "
+        "first byte after a keep-alive wait (slowloris).",
     )
     max_open_connections: int = Field(
         default=5_000,

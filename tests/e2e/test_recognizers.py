@@ -89,6 +89,8 @@ async def test_the_room_vocabulary_goes_from_the_presenter_to_the_service(
         assert speaker.received["vocabulary"][0] == {"terms": ["Kubernetes", "gRPC"], "learned": []}
         frames = pcm_frames(speech.path("jfk.wav"))
         await stream(speaker, frames[:40], realtime=False)
+        # The first stream is open (its config sent) before the vocabulary changes: the change reaches the next one.
+        await speaker.wait_for(lambda: bool(fake.received.configs))
         await speaker.emit("vocabulary", {"terms": ["Kubernetes", "gRPC", "Xiaomi"]})
         await speaker.wait_for(lambda: len(speaker.received["vocabulary"]) == 2)
         await stream(speaker, frames[40:], realtime=False, first_seq=40)

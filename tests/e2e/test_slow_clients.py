@@ -6,29 +6,11 @@ import asyncio
 
 from captions.asr.engine import Engine
 from captions.settings import Settings
+from tests.support.abuse import slowloris
 from tests.support.harness import Server
 
 HEADER_TIMEOUT_S = 1.0
 SLOW_CLIENTS = 50
-
-
-async def trickle(port: int) -> float:
-    """A request line, then a header byte every 0.3 s; how long the server let it live."""
-    loop = asyncio.get_running_loop()
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    opened = loop.time()
-    writer.write(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
-    try:
-        while True:
-            try:
-                if await asyncio.wait_for(reader.read(1024), 0.3) == b"":
-                    break
-            except TimeoutError:
-                writer.write(b"a")
-    except ConnectionResetError:
-        pass
-    writer.close()
-    return loop.time() - opened
 
 
 async def ask(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes:
@@ -41,7 +23,7 @@ async def test_requests_whose_headers_never_finish_are_closed(
 ) -> None:
     settings = server_settings.model_copy(update={"header_timeout_s": HEADER_TIMEOUT_S})
     async with Server(settings, engine) as server:
-        slow = [asyncio.create_task(trickle(server.settings.port)) for _ in range(SLOW_CLIENTS)]
+        slow = [asyncio.create_task(slowloris(server.settings.port, 0.3)) for _ in range(SLOW_CLIENTS)]
         async with server.http() as http:
             assert (await http.get("/healthz")).status_code == 200
         lived = await asyncio.wait_for(asyncio.gather(*slow), 20)

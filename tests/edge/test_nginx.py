@@ -5,7 +5,6 @@ their own on 127.0.0.0/8, so each meets the per-address limits afresh."""
 from __future__ import annotations
 
 import asyncio
-import ssl
 from collections.abc import Awaitable, Callable
 from functools import partial
 
@@ -14,6 +13,7 @@ import pytest
 import socketio
 
 from captions.settings import WEB_BUILD
+from tests.support.abuse import slowloris
 from tests.support.deployment import RECORDING, SPEED, finals_at_least
 from tests.support.edge import Edge, finish_talk
 from tests.support.harness import pcm_frames, stream
@@ -117,25 +117,6 @@ async def test_forged_forwarded_for_headers_are_limited_as_one_address(edge: Edg
     assert all(r.status_code == 429 for r in responses if r.status_code != 201)
 
 
-async def trickle(source: str, port: int, tls: ssl.SSLContext) -> float:
-    """A slowloris connection: a request line, then one header byte every 10 s; how long it was let live."""
-    loop = asyncio.get_running_loop()
-    reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=tls, local_addr=(source, 0))
-    opened = loop.time()
-    writer.write(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
-    try:
-        while True:
-            try:
-                if await asyncio.wait_for(reader.read(1024), 10) == b"":
-                    break
-            except TimeoutError:
-                writer.write(b"a")
-    except (ConnectionResetError, ssl.SSLError):
-        pass
-    writer.close()
-    return loop.time() - opened
-
-
 async def test_slowloris_connections_are_closed_by_the_header_timeout(
     edge: Edge, speech: SpeechCorpus
 ) -> None:
@@ -143,7 +124,9 @@ async def test_slowloris_connections_are_closed_by_the_header_timeout(
     speaker = await edge.nginx.presenter(room, "127.0.0.61").connect()
     talk = asyncio.create_task(stream(speaker, pcm_frames(speech.path(RECORDING)), speed=SPEED))
     tls = edge.nginx.tls()
-    slow = [asyncio.create_task(trickle("127.0.0.62", edge.nginx.https_port, tls)) for _ in range(SLOWLORIS)]
+    slow = [
+        asyncio.create_task(slowloris(edge.nginx.https_port, 10, tls, "127.0.0.62")) for _ in range(SLOWLORIS)
+    ]
     await asyncio.sleep(0)
     reader = await edge.nginx.viewer(room, "127.0.0.63").connect()
     await reader.wait_for(partial(finals_at_least, 1, reader))

@@ -22,7 +22,7 @@ from tests.support.speech import SpeechCorpus
 
 
 @pytest.fixture
-def stack(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], TlsEndpoint, Path]]:
+def stack(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], TlsEndpoint, Path, list[str]]]:
     needs_the_edge_programs()
     port, services = free_port(), free_port()
     command = [
@@ -36,28 +36,30 @@ def stack(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], TlsEndpoint
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=environment)
     endpoint = TlsEndpoint(f"https://127.0.0.1:{port}", tmp_path / "stack" / "tls" / "cert.pem")
     try:
-        yield process, endpoint, log
+        yield process, endpoint, log, [f"http://127.0.0.1:{services + n}" for n in range(2)]
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
 
 
-def healthy(process: subprocess.Popen[bytes], endpoint: TlsEndpoint, log: Path) -> bool:
+def healthy(process: subprocess.Popen[bytes], endpoint: TlsEndpoint, log: Path, gateways: list[str]) -> bool:
+    """nginx answers, and so does every gateway (a room's clients go to the one its id hashes to)."""
     if process.poll() is not None:
         raise RuntimeError(f"the stack exited; its log:\n{log.read_text()[-3000:]}")
     try:
-        response = httpx.get(f"{endpoint.url}/healthz", verify=endpoint.tls(), timeout=1)
-        return response.status_code == 200
+        answers = [httpx.get(f"{endpoint.url}/healthz", verify=endpoint.tls(), timeout=1)]
+        answers += [httpx.get(f"{gateway}/healthz", timeout=1) for gateway in gateways]
     except (httpx.HTTPError, OSError):
         return False
+    return all(answer.status_code == 200 for answer in answers)
 
 
 async def test_make_stack_carries_a_talk_and_stops_cleanly(
-    stack: tuple[subprocess.Popen[bytes], TlsEndpoint, Path], speech: SpeechCorpus
+    stack: tuple[subprocess.Popen[bytes], TlsEndpoint, Path, list[str]], speech: SpeechCorpus
 ) -> None:
-    process, endpoint, log = stack
-    await asyncio.to_thread(wait_until, lambda: healthy(process, endpoint, log), "the stack", 120)
+    process, endpoint, log, gateways = stack
+    await asyncio.to_thread(wait_until, lambda: healthy(process, endpoint, log, gateways), "the stack", 120)
     room = await endpoint.new_room("127.0.0.1")
     reader = await endpoint.viewer(room, "127.0.0.1").connect()
     speaker = await endpoint.presenter(room, "127.0.0.1").connect()

@@ -3,6 +3,8 @@ chosen addresses, and the server process's memory."""
 
 from __future__ import annotations
 
+import asyncio
+import ssl
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,3 +52,24 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError(f"no VmRSS for {pid}")
+
+
+async def slowloris(
+    port: int, every_s: float, tls: ssl.SSLContext | None = None, source: str = "127.0.0.1"
+) -> float:
+    """A request line, then one header byte every ``every_s``; how long the server let the connection live."""
+    loop = asyncio.get_running_loop()
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=tls, local_addr=(source, 0))
+    opened = loop.time()
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+    try:
+        while True:
+            try:
+                if await asyncio.wait_for(reader.read(1024), every_s) == b"":
+                    break
+            except TimeoutError:
+                writer.write(b"a")
+    except (ConnectionResetError, ssl.SSLError):
+        pass
+    writer.close()
+    return loop.time() - opened

@@ -100,13 +100,13 @@ class Reach:
     ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         """A viewer that joins, then reads no more than it must: a socket with a tiny receive buffer and a
         small stream buffer (client libraries keep reading into their own)."""
-        host, port = self.url.split("://", 1)[1].split(":")
+        host, port = self.host_port()
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         if self.edge:
             sock.bind((self.loopback(address), 0))
         sock.setblocking(False)
-        await asyncio.get_running_loop().sock_connect(sock, (host, int(port)))
+        await asyncio.get_running_loop().sock_connect(sock, (host, port))
         reader, writer = await asyncio.open_connection(
             sock=sock, ssl=self.tls(), server_hostname=host if self.edge else None, limit=4096
         )

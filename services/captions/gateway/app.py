@@ -91,7 +91,6 @@ def create_app(settings: Settings, backends: BackendsFactory) -> ASGIApp:
         # One client's events are handled in the order it sent them (audio frames above all); other clients'
         # connections are served concurrently all the same.
         async_handlers=False,
-        transports=["polling", "websocket"] if settings.allow_polling else ["websocket"],
     )
 
     @contextlib.asynccontextmanager
