@@ -45,6 +45,12 @@ def status(room_id: str) -> str:
     return room_key(room_id, "status")
 
 
+def deleted(room_id: str) -> str:
+    """String, with a TTL: the room was deleted. Input and presence that arrive for it later (a frame in flight
+    while it was deleted) are refused, so nothing of it is made again without an expiry."""
+    return room_key(room_id, "deleted")
+
+
 def events(room_id: str) -> str:
     """Stream: the room's events, capped by count and age, expiring once the room is idle."""
     return room_key(room_id, "events")

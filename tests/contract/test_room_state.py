@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from captions.redis_client import Retrying, connect
-from captions.roomstate.base import LiveSession, Presence, RoomState
+from captions.roomstate.base import STATUS_TURN_S, LiveSession, Presence, RoomState
 from captions.roomstate.redis import RedisRoomState
 from captions.roomstate.stored import StoredRoomState
 from captions.settings import Settings
@@ -112,13 +112,25 @@ async def test_an_open_session_is_due_when_its_presenter_may_have_timed_out_and_
     assert len(await shared.state.due_rooms(10)) == 1, "and the rest later"
 
 
-async def test_a_rooms_status_turn_is_held_by_one_gateway_at_a_time(shared: Shared) -> None:
-    assert await shared.state.claim_status("room", 0.3) == 0
-    wait = await shared.state.claim_status("room", 0.3)
-    assert 0 < wait <= 0.3
-    assert await shared.state.claim_status("other", 0.3) == 0, "per room"
-    await asyncio.sleep(wait)  # the turn's end itself is what is tested
-    assert await shared.state.claim_status("room", 0.3) == 0
+async def test_a_rooms_status_turn_is_held_by_one_gateway_until_its_status_went_out(shared: Shared) -> None:
+    assert await shared.state.claim_status("room") == 0
+    assert 0 < await shared.state.claim_status("room") <= STATUS_TURN_S, "held while it is being sent"
+    assert await shared.state.claim_status("other") == 0, "per room"
+    await shared.state.status_sent("room", 0.3)
+    wait = await shared.state.claim_status("room")
+    assert 0 < wait <= 0.3, "the next one counted from the sending"
+    await asyncio.sleep(wait + 0.01)  # the turn's end itself is what is tested (Redis counts whole ms)
+    assert await shared.state.claim_status("room") == 0
+
+
+async def test_presence_shared_after_the_room_was_deleted_is_not_kept(shared: Shared) -> None:
+    """A heartbeat or a leaving client in flight while the room was deleted must not count it again."""
+    await shared.start("room", "s1")
+    await shared.store.delete_room("room")
+    await shared.state.forget("room")
+    await shared.state.set_presence("room", True, 3)
+    await shared.state.heartbeat()
+    assert await shared.state.presence("room") == Presence(False, 0)
 
 
 async def test_forgetting_a_room_drops_its_presence(shared: Shared) -> None:
@@ -134,6 +146,7 @@ async def test_forgetting_a_room_drops_its_presence(shared: Shared) -> None:
 
 async def test_presence_is_this_gateways_share(shared: Shared) -> None:
     state = shared.state
+    await shared.start("room", "s1")
     assert await state.presence("room") == Presence(False, 0)
     await state.set_presence("room", True, 3)
     assert await state.presence("room") == Presence(True, 3)

@@ -60,11 +60,14 @@ async def test_make_stack_carries_a_talk_and_stops_cleanly(
 ) -> None:
     process, endpoint, log, gateways = stack
     await asyncio.to_thread(wait_until, lambda: healthy(process, endpoint, log, gateways), "the stack", 120)
-    room = await endpoint.new_room("127.0.0.1")
-    reader = await endpoint.viewer(room, "127.0.0.1").connect()
-    speaker = await endpoint.presenter(room, "127.0.0.1").connect()
-    talk = asyncio.create_task(stream(speaker, pcm_frames(speech.path(RECORDING)), speed=SPEED))
-    await finish_talk(endpoint, room, speaker, talk, [reader], speech)
+    try:
+        room = await endpoint.new_room("127.0.0.1")
+        reader = await endpoint.viewer(room, "127.0.0.1").connect()
+        speaker = await endpoint.presenter(room, "127.0.0.1").connect()
+        talk = asyncio.create_task(stream(speaker, pcm_frames(speech.path(RECORDING)), speed=SPEED))
+        await finish_talk(endpoint, room, speaker, talk, [reader], speech)
+    except Exception as error:
+        raise AssertionError(f"the talk failed; the stack's log:\n{log.read_text()[-6000:]}") from error
 
     started = descendants(process.pid)
     assert len(started) >= 10, "six Redis nodes, two gateways, a transcriber and nginx"

@@ -15,9 +15,11 @@ from captions.bus.inputs import RoomInput
 from captions.bus.redis_events import RedisRoomEvents
 from captions.bus.redis_inputs import RedisRoomInputs
 from captions.bus.redis_offers import LoadBoard
+from captions.limits.base import Budget, room_key
 from captions.protocol import Lag
 from captions.redis_client import Retrying, connect
 from captions.redis_keys import LOAD, alive
+from captions.roomstate.redis import RedisRoomState
 from captions.settings import Settings
 from tests.support.bus import take, talk
 from tests.support.processes import RedisServer
@@ -158,6 +160,32 @@ async def test_handled_input_is_not_given_again_to_the_next_owner(settings: Sett
     assert [m.text for m in await take(second_inputs, 1, within_s=5)] == ["c"], "nothing handled comes back"
     for bus in (gateway, second):
         await bus.close()
+
+
+async def test_input_in_flight_when_its_room_was_deleted_is_dropped_not_kept_forever(
+    settings: Settings,
+) -> None:
+    """A presenter's frame that reaches Redis after the room's owner let its input go would make a stream nobody
+    reads or deletes: the gateway's deletion leaves a tombstone that refuses it (the owner is still told)."""
+    gateway, owner = await open_bus(settings, "gw"), await open_bus(settings, "tr-1")
+    owner_inputs = owner.inputs()
+    reading = asyncio.ensure_future(take(owner_inputs, 1))
+    assert await gateway.admit("room")
+    await gateway.send_input(RoomInput("room", "s1", "start"))
+    assert [m.kind for m in await reading] == ["start"]
+    client = connect(settings)
+    state = RedisRoomState(client, "gw", settings, Retrying(settings.redis_retry_s))
+    await state.forget("room")
+    await gateway.send_input(RoomInput("room", "s1", "delete"))
+    assert [m.kind for m in await take(owner_inputs, 1)] == ["delete"]
+    await owner.forget("room")
+    budget = Budget(room_key("audio", "room"), rate=100, burst=100, amount=0.1)
+    assert await gateway.send_within(RoomInput("room", "s1", "audio", seq=1, pcm=b"\0" * 3200), budget) == 0
+    await gateway.send_input(RoomInput("room", "s1", "pause"))
+    assert not await client.exists(redis_keys.audio("room")), "nothing of the room made again"
+    for bus in (gateway, owner):
+        await bus.close()
+    await client.aclose()
 
 
 async def test_an_offered_room_is_taken_at_once_not_at_the_next_look(settings: Settings) -> None:

@@ -174,13 +174,16 @@ async def test_deleting_a_room_on_one_gateway_closes_it_everywhere(
     talk.cancel()
     redis = aioredis.Redis.from_url(services.redis.url)
     try:
-        # The room's event stream keeps only its deletion (for a gateway filling a gap), and expires.
+        # The room's event stream keeps only its deletion (for a gateway filling a gap), and a tombstone refuses
+        # what was in flight for it; both expire.
         events, seq = redis_keys.events(room_id).encode(), redis_keys.events_seq(room_id).encode()
+        tombstone = redis_keys.deleted(room_id).encode()
 
         async def room_keys() -> list[Any]:
             keys: list[Any] = await redis.keys(f"*{room_id}*")
             members: set[Any] = await redis.smembers(redis_keys.UNOWNED)
-            return [k for k in keys if k not in (events, seq)] + [m for m in members if m == room_id.encode()]
+            kept = (events, seq, tombstone)
+            return [k for k in keys if k not in kept] + [m for m in members if m == room_id.encode()]
 
         for _ in range(100):  # the owner drops the room when its delete input arrives
             if not await room_keys():
@@ -189,7 +192,7 @@ async def test_deleting_a_room_on_one_gateway_closes_it_everywhere(
         assert await room_keys() == [], "nothing of the room stays in Redis"
         kept: Any = await redis.xrange(events)
         assert [fields[b"name"] for _, fields in kept] == [b"deleted"]
-        for key in (events, seq):
+        for key in (events, seq, tombstone):
             assert 0 < await redis.ttl(key) <= Settings().redis_events_age_s
     finally:
         await redis.aclose()

@@ -50,12 +50,20 @@ MAX_QUEUED_INPUTS = 10_000
 _SEND_WITHIN = (
     BUCKET_LUA
     + """
+if redis.call('exists', KEYS[3]) == 1 then return '0' end
 local wait = take(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]))
 if wait > 0 then return tostring(wait) end
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', unpack(ARGV, 5))
 return '0'
 """
 )
+# Input for a deleted room (in flight while it was deleted) is dropped: the room's owner has already let its
+# stream go, and nobody would ever read or delete it again.
+_SEND = """
+if redis.call('exists', KEYS[2]) == 1 then return 0 end
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 2))
+return 1
+"""
 # A lease that expired while Redis was down (nobody else took it) is simply kept.
 _RENEW = """
 local holder = redis.call('get', KEYS[1])
@@ -109,6 +117,7 @@ class RedisRoomInputs:
         self._tasks: list[asyncio.Task[None]] = []
         self._retrying = retrying
         self._send_within = client.register_script(_SEND_WITHIN)
+        self._send = client.register_script(_SEND)
         self._renew = client.register_script(_RENEW)
         self._forget = client.register_script(_FORGET_IF_EMPTY)
         self._release = client.register_script(_RELEASE)
@@ -124,20 +133,30 @@ class RedisRoomInputs:
 
     async def send_input(self, message: RoomInput) -> None:
         # Capped: a room whose transcriber is far behind (or gone) cannot fill Redis.
-        await self._retrying(
-            "send room input",
-            lambda: self._redis.xadd(
-                redis_keys.audio(message.room_id),
-                _encode_input(message),
-                maxlen=self._settings.redis_audio_maxlen,
-                approximate=True,
-            ),
+        key, maxlen, encoded = (
+            redis_keys.audio(message.room_id),
+            self._settings.redis_audio_maxlen,
+            _encode_input(message),
         )
+        if (
+            message.kind == "delete"
+        ):  # sent after the room's state was forgotten: its owner must still be told
+            await self._retrying(
+                "send room input", lambda: self._redis.xadd(key, encoded, maxlen=maxlen, approximate=True)
+            )
+            return
+        keys = [key, redis_keys.deleted(message.room_id)]
+        args = [maxlen, *(item for pair in encoded.items() for item in pair)]
+        await self._retrying("send room input", lambda: self._send(keys=keys, args=args))
 
     async def send_within(self, message: RoomInput, budget: Budget) -> float:
         fields = [item for pair in _encode_input(message).items() for item in pair]
         args = [budget.rate, budget.burst, budget.amount, self._settings.redis_audio_maxlen, *fields]
-        keys = [LIMIT_PREFIX + budget.key, redis_keys.audio(message.room_id)]
+        keys = [
+            LIMIT_PREFIX + budget.key,
+            redis_keys.audio(message.room_id),
+            redis_keys.deleted(message.room_id),
+        ]
         wait = await self._retrying("send room input", lambda: self._send_within(keys=keys, args=args))
         return float(wait)
 

@@ -40,10 +40,28 @@ def form_and_watch(ports: Sequence[int], replicas: int = 1) -> None:
 
 
 def wait_for_redis(url: str, cluster: bool, within_s: float = 120.0) -> None:
-    """Until Redis answers (a cluster: until its seed node says every slot is served), so that the services
-    of the stack start on a Redis that is there."""
-    node: Any = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=5)
-    _wait(lambda: _answers(node) and (not cluster or _state(node) == "ok"), f"Redis at {url}", within_s)
+    """Until Redis answers (a cluster: until every node its seed knows says every slot is served, as a client
+    may be sent to any of them), so that the services of the stack start on a Redis that is there."""
+    seed: Any = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=5)
+    _wait(lambda: _answers(seed) and (not cluster or _all_ok(seed)), f"Redis at {url}", within_s)
+
+
+def _all_ok(seed: Any) -> bool:
+    try:
+        listed: dict[str, Any] = seed.execute_command("CLUSTER NODES")  # keyed by "host:port"
+    except redis.exceptions.RedisError:
+        return False
+    addresses = [address.rsplit(":", 1) for address in listed]
+    nodes = [
+        redis.Redis(host=host, port=int(port), socket_connect_timeout=0.5, socket_timeout=5)
+        for host, port in addresses
+        if host and port != "0"  # a node still being introduced has no address yet
+    ]
+    try:
+        return len(nodes) == len(addresses) and all(_state(node) == "ok" for node in nodes)
+    finally:
+        for node in nodes:
+            node.close()
 
 
 def _answers(node: Any) -> bool:

@@ -239,9 +239,11 @@ class Sessions:
     async def delete_room(self, room_id: str) -> None:
         """After the store dropped it: every gateway disconnects its clients, transcribers drop it."""
         session = (await self._state.session(room_id)).session_id or ""
+        # Forgotten first: from then on input in flight for the room is dropped, not kept after its owner let
+        # the room's input go.
+        await self._state.forget(room_id)
         await self._events.publish(RoomEvent(room_id, "deleted", RoomDeleted(room=room_id)))
         await self._inputs.send_input(RoomInput(room_id, session, "delete"))
-        await self._state.forget(room_id)
 
     # --- telling the room --------------------------------------------------------------------------------
 
@@ -260,29 +262,31 @@ class Sessions:
         return status
 
     def status_soon(self, live: LiveRoom) -> None:
-        """Viewer counts change with every join; the room is told at most every ``status_interval_s`` by one
-        gateway, whichever gateways its viewers are on, and a big room less often (one second more per
-        ``VIEWERS_PER_STATUS_SECOND`` viewers, up to ``MAX_STATUS_DELAY_S``): in a room of thousands, joins and
-        leaves never stop, and a count sent to everyone each second would cost as much as the captions."""
+        """Viewer counts change with every join; the room is told at once, then at most every
+        ``status_interval_s`` by one gateway, whichever gateways its viewers are on, and a big room less often
+        (one second more per ``VIEWERS_PER_STATUS_SECOND`` viewers, up to ``MAX_STATUS_DELAY_S``): in a room of
+        thousands, joins and leaves never stop, and a count sent to everyone each second would cost as much as
+        the captions."""
         live.status_wanted = True
         if not live.status_scheduled:
             live.status_scheduled = True
             self.spawn(self._statuses(live))
 
     async def _statuses(self, live: LiveRoom) -> None:
-        """A change here is counted by the status of whichever gateway holds the room's turn: that status is
-        read when the turn ends, after this gateway shared its count."""
+        """Until a status that counts this gateway's share has gone out: this gateway's share is in the room's
+        presence before it asks for the turn, so any status sent after it won the turn counts it."""
         try:
             while live.status_wanted:
-                live.status_wanted = False
                 viewers = max(len(live.viewers), live.viewers_in_room)
                 delay = min(MAX_STATUS_DELAY_S, max(self._settings.status_interval_s,
                                                     viewers / VIEWERS_PER_STATUS_SECOND))  # fmt: skip
-                if wait := await self._state.claim_status(live.room_id, delay):
-                    await asyncio.sleep(wait)
+                if wait := await self._state.claim_status(live.room_id):
+                    # A turn being used ends at its sending, long before it would expire: look again soon.
+                    await asyncio.sleep(min(wait, delay))
                     continue
-                await asyncio.sleep(delay)
+                live.status_wanted = False
                 await self.broadcast_status(live)
+                await self._state.status_sent(live.room_id, delay)
         finally:
             live.status_scheduled = False
 

@@ -18,6 +18,8 @@ from captions.protocol import SessionState
 OPEN_STATES: tuple[SessionState, ...] = ("live", "paused", "stopping")
 # A room given out by ``due_rooms`` comes due again this long after, unless it is rechecked or ends.
 RECHECK_S = 15.0
+# A room's status turn held by a gateway that died before sending comes free after this long.
+STATUS_TURN_S = 5.0
 
 
 @dataclass
@@ -67,10 +69,16 @@ class RoomState(Protocol):
         """Look at the room's open session again at ``at`` (wall clock), not before."""
         ...
 
-    async def claim_status(self, room_id: str, hold_s: float) -> float:
-        """This gateway tells the room its next status, ``hold_s`` from now: 0. Otherwise another gateway
-        already will, and the result is how many seconds until it does (one status per room per ``hold_s``,
-        however many gateways the room's viewers are on)."""
+    async def claim_status(self, room_id: str) -> float:
+        """This gateway sends the room's next status: 0, and the turn is this gateway's until ``status_sent``
+        (or ``STATUS_TURN_S``, should it die first). Otherwise the seconds until the turn may be claimed again:
+        one status at a time per room, however many gateways the room's viewers are on."""
+        ...
+
+    async def status_sent(self, room_id: str, hold_s: float) -> None:
+        """The room's status went out: its next one, from whichever gateway, not before ``hold_s`` from now.
+        Counted from the sending, not from the claim, so a slow sender never lets two statuses go out close
+        together."""
         ...
 
     async def set_presence(self, room_id: str, presenter: bool, viewers: int) -> None:
@@ -80,7 +88,8 @@ class RoomState(Protocol):
     async def presence(self, room_id: str) -> Presence: ...
 
     async def forget(self, room_id: str) -> None:
-        """The room was deleted."""
+        """The room was deleted: its state goes, and presence shared for it later (a heartbeat in flight) is
+        not kept. Room inputs other than ``delete`` sent for it afterwards are dropped too."""
         ...
 
     async def heartbeat(self) -> None:

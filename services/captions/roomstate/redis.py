@@ -17,7 +17,7 @@ from typing import Any
 from captions import redis_keys
 from captions.protocol import SessionState
 from captions.redis_client import RedisClient, Retrying
-from captions.roomstate.base import OPEN_STATES, RECHECK_S, LiveSession, Presence
+from captions.roomstate.base import OPEN_STATES, RECHECK_S, STATUS_TURN_S, LiveSession, Presence
 from captions.settings import Settings
 
 # Presence renewals in flight at once (a heartbeat renews every room this gateway has clients in).
@@ -42,6 +42,7 @@ return was
 _SHARE = (
     _NOW_MS
     + """
+if redis.call('exists', KEYS[2]) == 1 then return 0 end
 local ttl = tonumber(ARGV[3])
 redis.call('hset', KEYS[1], ARGV[1], ARGV[2] .. ':' .. (now + ttl))
 redis.call('pexpire', KEYS[1], ttl)
@@ -70,6 +71,11 @@ _CLAIM_STATUS = """
 if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
 return redis.call('pttl', KEYS[1])
 """
+# Unless another gateway took the turn meanwhile (this one was slower than STATUS_TURN_S).
+_STATUS_SENT = """
+local holder = redis.call('get', KEYS[1])
+if not holder or holder == ARGV[1] then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
+"""
 # Each due room is given to one caller: its next look is pushed ARGV[2] ahead at once.
 _DUE = """
 local due = redis.call('zrangebyscore', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
@@ -84,6 +90,7 @@ class RedisRoomState:
         self._redis: Any = client
         self._name = name
         self._ttl_ms = max(1000, round(settings.presence_ttl_s * 1000))
+        self._deleted_ms = round(settings.redis_events_age_s * 1000)  # as long as the deletion event is kept
         self._timeout = settings.presenter_timeout_s
         self._retrying = retrying
         self._end = client.register_script(_END)
@@ -91,6 +98,7 @@ class RedisRoomState:
         self._share = client.register_script(_SHARE)
         self._read_presence = client.register_script(_PRESENCE)
         self._claim_status = client.register_script(_CLAIM_STATUS)
+        self._status_sent = client.register_script(_STATUS_SENT)
         self._due = client.register_script(_DUE)
         self._shares: dict[str, str] = {}  # this gateway's share of each room it has clients in
 
@@ -158,13 +166,20 @@ class RedisRoomState:
             "list open sessions", lambda: self._redis.zadd(redis_keys.EXPIRY, {room_id: at}, xx=True)
         )
 
-    async def claim_status(self, room_id: str, hold_s: float) -> float:
-        hold_ms = max(1, round(hold_s * 1000))
+    async def claim_status(self, room_id: str) -> float:
+        turn_ms = round(STATUS_TURN_S * 1000)
         left_ms = await self._retrying(
             "throttle statuses",
-            lambda: self._claim_status(keys=[redis_keys.status(room_id)], args=[self._name, hold_ms]),
+            lambda: self._claim_status(keys=[redis_keys.status(room_id)], args=[self._name, turn_ms]),
         )
         return max(0.0, int(left_ms) / 1000)
+
+    async def status_sent(self, room_id: str, hold_s: float) -> None:
+        hold_ms = max(1, round(hold_s * 1000))
+        await self._retrying(
+            "throttle statuses",
+            lambda: self._status_sent(keys=[redis_keys.status(room_id)], args=[self._name, hold_ms]),
+        )
 
     async def set_presence(self, room_id: str, presenter: bool, viewers: int) -> None:
         if presenter or viewers:
@@ -176,7 +191,8 @@ class RedisRoomState:
             await self._retrying("count viewers", lambda: self._redis.hdel(key, self._name))
 
     async def _send_share(self, room_id: str, share: str) -> None:
-        await self._share(keys=[redis_keys.presence(room_id)], args=[self._name, share, self._ttl_ms])
+        keys = [redis_keys.presence(room_id), redis_keys.deleted(room_id)]
+        await self._share(keys=keys, args=[self._name, share, self._ttl_ms])
 
     async def presence(self, room_id: str) -> Presence:
         presenter, viewers = await self._retrying(
@@ -188,7 +204,10 @@ class RedisRoomState:
         self._shares.pop(room_id, None)
 
         async def forget() -> None:
-            await self._redis.delete(redis_keys.session(room_id), redis_keys.presence(room_id))
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.set(redis_keys.deleted(room_id), 1, px=self._deleted_ms)
+                pipe.delete(redis_keys.session(room_id), redis_keys.presence(room_id))
+                await pipe.execute()
             await self._redis.zrem(redis_keys.EXPIRY, room_id)
 
         await self._retrying("forget a room", forget)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from captions.roomstate.base import RECHECK_S, LiveSession, Presence
+from captions.roomstate.base import RECHECK_S, STATUS_TURN_S, LiveSession, Presence
 from captions.store.base import Store
 
 
@@ -63,16 +63,22 @@ class StoredRoomState:
     async def recheck(self, room_id: str, at: float) -> None:
         self._look_at[room_id] = at
 
-    async def claim_status(self, room_id: str, hold_s: float) -> float:
+    async def claim_status(self, room_id: str) -> float:
         moment = time.monotonic()
         if (until := self._status_until.get(room_id, 0.0)) > moment:
             return until - moment
         self._status_until = {room: at for room, at in self._status_until.items() if at > moment}
-        self._status_until[room_id] = moment + hold_s
+        self._status_until[room_id] = moment + STATUS_TURN_S
         return 0.0
+
+    async def status_sent(self, room_id: str, hold_s: float) -> None:
+        self._status_until[room_id] = time.monotonic() + hold_s
 
     async def set_presence(self, room_id: str, presenter: bool, viewers: int) -> None:
         if presenter or viewers:
+            # A room new here is looked up once: one deleted meanwhile (a client in flight) is not counted again.
+            if room_id not in self._presence and await self._store.get_room(room_id) is None:
+                return
             self._presence[room_id] = Presence(presenter, viewers)
         else:
             self._presence.pop(room_id, None)
