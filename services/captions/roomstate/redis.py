@@ -67,9 +67,10 @@ end
 return {presenter, viewers}
 """
 )
+# A turn in its last millisecond has a PTTL of 0: still taken, never 0 (which would mean "yours").
 _CLAIM_STATUS = """
 if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
-return redis.call('pttl', KEYS[1])
+return math.max(1, redis.call('pttl', KEYS[1]))
 """
 # Unless another gateway took the turn meanwhile (this one was slower than STATUS_TURN_S).
 _STATUS_SENT = """
