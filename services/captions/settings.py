@@ -218,6 +218,16 @@ class Settings(BaseSettings):
     )
     event_rate: float = Field(default=20.0, gt=0, description="Other events a client may send per second.")
     event_burst: int = Field(default=40, ge=1)
+    packet_rate: float = Field(
+        default=100.0, gt=0, description="Socket.IO packets a connection may send per second (any kind)."
+    )
+    # A presenter back from a blip resends up to audio_burst_s of 100 ms frames (two packets each) at once.
+    packet_burst: int = Field(default=1_000, ge=10)
+    join_within_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="A connection that has not joined a room this long after opening is closed.",
+    )
     client_queue_max: int = Field(
         default=1_000, ge=10, description="Messages waiting for a slow client; past it, it is disconnected."
     )

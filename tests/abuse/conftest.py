@@ -11,6 +11,7 @@ from tests.support.processes import CaptionsProcess, free_port
 
 PUBLIC_URL = "https://captions.example"
 ADMISSION_WAIT_S = 1.0
+JOIN_WITHIN_S = 2.0
 LIMITS = {
     "CAPTIONS_MAX_CONNECTIONS_PER_ADDRESS": "5",
     "CAPTIONS_CONNECT_RATE": "5",
@@ -21,6 +22,7 @@ LIMITS = {
     "CAPTIONS_EVENT_RATE": "20",
     "CAPTIONS_EVENT_BURST": "40",
     "CAPTIONS_MAX_BODY_BYTES": "1000000",
+    "CAPTIONS_JOIN_WITHIN_S": str(JOIN_WITHIN_S),
     # The long-polling transport is attacked too, as a deployment that allows it would be.
     "CAPTIONS_ALLOW_POLLING": "true",
 }

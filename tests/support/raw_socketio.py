@@ -13,9 +13,10 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 
 
-async def open_socket(url: str, address: str) -> ClientConnection:
-    """The WebSocket of a client at ``address`` (behind the trusted proxy), its Engine.IO open read."""
-    target = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+async def open_socket(url: str, address: str, query: str = "") -> ClientConnection:
+    """The WebSocket of a client at ``address`` (behind the trusted proxy), its Engine.IO open read;
+    ``query`` is added to the handshake's query string as it is."""
+    target = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket" + query
     ws = await connect(
         target, additional_headers={"X-Forwarded-For": address}, ping_interval=None, open_timeout=10
     )

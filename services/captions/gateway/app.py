@@ -29,6 +29,7 @@ from captions.bus.events import RoomEvents
 from captions.bus.inputs import RoomInputs
 from captions.gateway.api import capabilities, health, rooms, transcripts
 from captions.gateway.embed import pages as embed_pages
+from captions.gateway.engine_limits import EngineIOFrames
 from captions.gateway.http import (
     DOCS_CSP,
     BodyLimit,
@@ -46,7 +47,7 @@ from captions.gateway.namespace import CaptionsNamespace
 from captions.gateway.problems import install_problem_handlers
 from captions.gateway.services import Services
 from captions.gateway.sessions import Sessions
-from captions.gateway.transport import BoundedServer
+from captions.gateway.transport import BoundedServer, PacketLimits
 from captions.gateway.web import install_web_app, mount_web_assets
 from captions.limits.base import Limiter
 from captions.metrics import Metrics
@@ -83,6 +84,7 @@ SWEEP_BATCH = 500
 def create_app(settings: Settings, backends: BackendsFactory) -> ASGIApp:
     sio = BoundedServer(
         client_queue_max=settings.client_queue_max,
+        packets=PacketLimits(settings.packet_rate, settings.packet_burst, settings.join_within_s),
         async_mode="asgi",
         cors_allowed_origins=settings.cors_origins or None,
         # Engine.IO drops oversized packets silently; leave room above max_frame_bytes so that the gateway can
@@ -105,6 +107,7 @@ def create_app(settings: Settings, backends: BackendsFactory) -> ASGIApp:
             )
             sio.register_namespace(namespace)
             sio.on_close = lambda reason: used.metrics.disconnected.labels(reason).inc()
+            sio.on_open, sio.on_gone = namespace.connection_opened, namespace.connection_gone
             gate.limiter = used.limiter
             gate.on_request = lambda kind: used.metrics.gated.labels(kind).inc()
             app.state.services = Services(
@@ -158,7 +161,9 @@ def create_app(settings: Settings, backends: BackendsFactory) -> ASGIApp:
             )
 
     http: ASGIApp = BodyLimit(api, settings.max_body_bytes)
-    realtime = WebSocketOnly(socketio.ASGIApp(sio, other_asgi_app=http), settings.allow_polling)
+    realtime = WebSocketOnly(
+        EngineIOFrames(socketio.ASGIApp(sio, other_asgi_app=http)), settings.allow_polling
+    )
     gate = RequestGate(realtime, _gate_rules(settings))
     # Every HTTP answer carries the security headers, refusals of the gate included.
     return ClientAddress(SecurityHeaders(gate), trusted_networks(settings.trusted_proxies))

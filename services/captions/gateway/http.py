@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -132,8 +133,16 @@ def _address(scope: Scope) -> str:
 
 
 def opens_a_connection(scope: Scope) -> bool:
-    """An Engine.IO handshake: no session id yet (an upgrade or a poll of an open session has one)."""
-    return scope.get("path", "").startswith("/socket.io") and b"sid=" not in scope.get("query_string", b"")
+    """An Engine.IO handshake: no session id yet (an upgrade or a poll of an open session has one). Read as
+    Engine.IO reads it (``parse_qs``, where an empty ``sid=`` is no session id), so that no query it takes for a
+    new session passes here for an existing one."""
+    if not scope.get("path", "").startswith("/socket.io"):
+        return False
+    try:
+        query = parse_qs(scope.get("query_string", b"").decode("utf-8"))
+    except UnicodeDecodeError:  # Engine.IO then reads no query at all
+        return True
+    return "sid" not in query
 
 
 class WebSocketOnly:

@@ -66,6 +66,7 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self._events = events
         self._metrics = metrics
         self._clients: dict[str, Client] = {}
+        self._slots: dict[str, tuple[str, bool]] = {}  # per Engine.IO connection: its address's slots, held?
         self._catchup = Catchup(store, self._emit_to, settings.catchup_finals)
         self._vocabulary_of_rooms = RoomVocabulary(store, sessions, self._emit_to)
         # Every client event: its payload model (None: no payload) and its handler. All are the presenter's.
@@ -98,7 +99,7 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 await self._guard.within_rate(client, event)
             found = self._handlers.get(event)
             if found is None:
-                raise ClientError("unknown_event", f"there is no event {event[:40]!r}")
+                raise ClientError("unknown_event", f"there is no event {str(event)[:40]!r}")
             model, handler = found
             live = self._presenters_room(client)
             await handler(client, live, parse(model, data) if model else None)
@@ -126,7 +127,6 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         address = client_address(environ)
-        settings = self._settings
         try:
             request = ConnectAuth.model_validate(auth or {})
         except ValidationError as error:
@@ -143,8 +143,7 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             _refuse("bad_key", "the presenter key of this room is wrong")
         if request.role == "viewer" and not may_view(record, request.token, request.key):
             _refuse("private_room", "this room is private: open it with its full viewer link")
-        slots = address_key("connections", address)
-        if not await self._limiter.hold(slots, sid, settings.max_connections_per_address):
+        if not self._slots.get(self.server.manager.eio_sid_from_sid(sid, self.namespace), ("", False))[1]:
             _refuse("too_many_connections", "too many connections from your address")
         self._clients[sid] = Client(sid, request.room, request.role, address)
         try:
@@ -204,11 +203,21 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             else:
                 self._sessions.status_soon(live)
 
+    async def connection_opened(self, eio_sid: str, environ: dict[str, Any]) -> None:
+        """Every connection holds a slot of its address's cap from its opening, in a room or not yet."""
+        slots = address_key("connections", client_address(environ))
+        held = await self._limiter.hold(slots, eio_sid, self._settings.max_connections_per_address)
+        self._slots[eio_sid] = (slots, held)
+
+    async def connection_gone(self, eio_sid: str) -> None:
+        slots, held = self._slots.pop(eio_sid, ("", False))
+        if held:
+            await self._limiter.release(slots, eio_sid)
+
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         client = self._clients.pop(sid, None)
         if client is None:
             return
-        await self._limiter.release(address_key("connections", client.address), sid)
         live = self._rooms.get(client.room_id)
         if live is None:
             return

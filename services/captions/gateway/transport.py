@@ -12,15 +12,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import socketio
 from engineio import packet as eio_packet
 from socketio import packet
 
+from captions.gateway.engine_limits import BoundedSocket, PacketBucket
+
 log = logging.getLogger(__name__)
 MAX_ATTACHMENTS = 1
+
+
+@dataclass(frozen=True)
+class PacketLimits:
+    """Per connection: packets a second (and at once), and how soon it must join the namespace."""
+
+    rate: float
+    burst: int
+    join_within_s: float
+
+
+async def _nothing_to_do(*_: Any) -> None:
+    return None
 
 
 class TooManyAttachments(ValueError):
@@ -70,12 +86,60 @@ class RoomManager(socketio.AsyncManager):  # type: ignore[misc]
 
 
 class BoundedServer(socketio.AsyncServer):  # type: ignore[misc]
-    def __init__(self, *, client_queue_max: int, **options: Any) -> None:
+    def __init__(self, *, client_queue_max: int, packets: PacketLimits, **options: Any) -> None:
         super().__init__(serializer=BoundedPacket, client_manager=RoomManager(), **options)
         self._client_queue_max = client_queue_max
+        self._packets = packets
         self._closing: set[asyncio.Task[None]] = set()
-        # Told why each connection was closed here (``slow_reader``, ``bad_packet``): for the metrics.
+        self._join_deadlines: dict[str, asyncio.TimerHandle] = {}
+        # Told why each connection was closed here (``slow_reader``, ``bad_packet``...): for the metrics.
         self.on_close: Callable[[str], None] = lambda reason: None
+        # Told of each Engine.IO connection as it opens (before any of its packets) and once it is gone.
+        self.on_open: Callable[[str, dict[str, Any]], Awaitable[None]] = _nothing_to_do
+        self.on_gone: Callable[[str], Awaitable[None]] = _nothing_to_do
+
+    async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> None:
+        await super()._handle_eio_connect(eio_sid, environ)
+        socket = self.eio.sockets.get(eio_sid)
+        if socket is not None:
+            bucket = PacketBucket(self._packets.rate, self._packets.burst)
+            BoundedSocket.bound(socket, bucket, self._close_soon)
+        self._join_within(eio_sid)
+        await self.on_open(eio_sid, environ)
+
+    async def _handle_eio_disconnect(self, eio_sid: str, reason: Any) -> None:
+        try:
+            await super()._handle_eio_disconnect(eio_sid, reason)
+        finally:
+            if deadline := self._join_deadlines.pop(eio_sid, None):
+                deadline.cancel()
+            await self.on_gone(eio_sid)
+
+    async def _handle_disconnect(self, eio_sid: str, namespace: str | None, reason: Any = None) -> None:
+        await super()._handle_disconnect(eio_sid, namespace, reason)
+        self._join_within(eio_sid)  # left the room (its 41 packet): not a reason to stay connected
+
+    async def disconnect(self, sid: str, namespace: str | None = None, ignore_queue: bool = False) -> None:
+        eio_sid = self.manager.eio_sid_from_sid(sid, namespace or "/")
+        await super().disconnect(sid, namespace, ignore_queue)
+        if eio_sid is not None:  # a client that does not close when told to is closed
+            self._join_within(eio_sid)
+
+    def _join_within(self, eio_sid: str) -> None:
+        """Closes the connection unless it is in the namespace ``join_within_s`` from now."""
+        if eio_sid not in self.eio.sockets:
+            return
+        if deadline := self._join_deadlines.pop(eio_sid, None):
+            deadline.cancel()
+        loop = asyncio.get_running_loop()
+        self._join_deadlines[eio_sid] = loop.call_later(
+            self._packets.join_within_s, self._unless_joined, eio_sid
+        )
+
+    def _unless_joined(self, eio_sid: str) -> None:
+        self._join_deadlines.pop(eio_sid, None)
+        if self.manager.sid_from_eio_sid(eio_sid, "/") is None:
+            self._close_soon(eio_sid, "not_joined")
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
         socket = self.eio.sockets.get(eio_sid)
@@ -83,9 +147,13 @@ class BoundedServer(socketio.AsyncServer):  # type: ignore[misc]
             return  # what a closed client still had on the wire
         try:
             await super()._handle_eio_message(eio_sid, data)
-        except ValueError as error:  # malformed or oversized packets (handlers never raise: they answer)
+        except Exception as error:
+            # python-socketio decodes and dispatches a packet before any handler sees it: "42", "42[]", "42{}" or
+            # JSON nested too deep raise there (TypeError, IndexError, KeyError, RecursionError...). One line,
+            # no traceback: the connection is closed, so a client gets the server to write this once.
             self._binary_packet.pop(eio_sid, None)
-            log.warning("closing connection %s: %s", eio_sid, str(error)[:120])
+            log.warning("closing connection %s: bad packet (%s: %s)", eio_sid, type(error).__name__,
+                        str(error)[:120])  # fmt: skip
             self._close_soon(eio_sid, "bad_packet")
 
     async def _send_packet(self, eio_sid: str, pkt: Any) -> None:

@@ -7,6 +7,7 @@ same counts. Keys are built here so that no secret (a presenter key, a viewer to
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -43,7 +44,21 @@ class Limiter(Protocol):
 
 # The room id or address is a Redis hash tag: a room's buckets share the slot of its other keys on a cluster.
 def address_key(kind: str, address: str) -> str:
-    return f"{kind}:addr:{{{address}}}"
+    return f"{kind}:addr:{{{limited_as(address)}}}"
+
+
+def limited_as(address: str) -> str:
+    """Who a client address is for the limits: an IPv6 client is its /64 (one subscriber is given a whole /64
+    and may use any of its 2^64 addresses), an IPv4-mapped one its IPv4 address."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return address
 
 
 def room_key(kind: str, room_id: str) -> str:
