@@ -62,10 +62,14 @@ class ConnectAuth(Model):
 # --- Socket.IO: presenter -> server -----------------------------------------------------------------------
 
 
+# The largest integer a JavaScript number holds exactly: a frame number never needs more.
+MAX_SEQ = 2**53 - 1
+
+
 class AudioFrame(Model):
     """``audio``: PCM16LE mono 16 kHz; ``seq`` counts frames so resent frames are dropped."""
 
-    seq: Annotated[int, Field(ge=0)]
+    seq: Annotated[int, Field(ge=0, le=MAX_SEQ)]
     pcm: bytes
 
 

@@ -210,6 +210,11 @@ class Settings(BaseSettings):
 
     # --- realtime protocol ---------------------------------------------------------------------------------
     max_frame_bytes: int = Field(default=64_000, ge=320, description="Largest audio frame (2 s of PCM16).")
+    min_frame_ms: float = Field(
+        default=20.0,
+        ge=0,
+        description="Shortest audio frame, but for the last of a stretch (before a pause or stop); none empty.",
+    )
     audio_rate: float = Field(
         default=1.5, gt=1.0, description="Audio seconds a presenter may send per second."
     )

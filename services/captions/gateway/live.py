@@ -43,6 +43,9 @@ class LiveRoom:
     viewers_in_room: int = 0  # on every gateway, as the last status said
     session_saved_at: float = 0.0  # monotonic time the session's progress was last saved during audio
     refused_until: float = 0.0  # monotonic time until which a new session is refused (no transcriber free)
+    short_frame_sent: bool = (
+        False  # the stretch of audio under way ended with a short frame: no more until a pause
+    )
     record: RoomRecord | None = None  # the stored room, read by the first client's connection
 
     @property

@@ -152,6 +152,7 @@ class Sessions:
         await self._state.save_session(live.room_id, session)
 
     async def pause(self, live: LiveRoom) -> None:
+        live.short_frame_sent = False
         if live.session.state == "live":
             live.session.state = "paused"
             live.session.last_activity = time.time()
@@ -161,6 +162,7 @@ class Sessions:
 
     async def stop(self, live: LiveRoom) -> None:
         """Stopping: the transcriber settles the last words, then says the session ended."""
+        live.short_frame_sent = False
         if live.session.state in ("live", "paused"):
             live.session.state = "stopping"
             await self._send(live, "stop")
