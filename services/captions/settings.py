@@ -262,6 +262,19 @@ class Settings(BaseSettings):
     # reconnecting in a loop gains little. (The web app and the widget load the transcript themselves and
     # catch up from their last caption.)
     catchup_finals: int = Field(default=10, ge=0, description="Finals a newly joined viewer receives.")
+    paused_release_s: float = Field(
+        default=600.0, gt=0, description="A session paused this long gives its transcription slot back."
+    )
+    absent_release_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="A session whose presenter has been gone this long gives its transcription slot back.",
+    )
+    max_live_rooms_per_client: int = Field(
+        default=0,
+        ge=0,
+        description="Sessions one address may have transcribed at once (0: half of max_rooms).",
+    )
     presenter_timeout_s: float = Field(
         default=1800.0, gt=0, description="A session ends when no presenter has been connected this long."
     )

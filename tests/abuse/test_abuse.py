@@ -439,7 +439,11 @@ async def test_a_storm_from_many_addresses_meets_the_process_connect_limit(
 
 async def test_rooms_beyond_max_rooms_get_capacity_and_others_go_on(engine: Engine, tmp_path: Path) -> None:
     settings = Settings(
-        data_dir=tmp_path / "data", web_dir=tmp_path / "none", max_rooms=2, admission_wait_s=ADMISSION_WAIT_S
+        data_dir=tmp_path / "data",
+        web_dir=tmp_path / "none",
+        max_rooms=2,
+        admission_wait_s=ADMISSION_WAIT_S,
+        max_live_rooms_per_client=3,  # every presenter here is 127.0.0.1: capacity is what is tested
     )
     async with Server(settings, engine) as server:
         rooms = [await server.create_room() for _ in range(3)]

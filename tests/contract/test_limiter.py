@@ -13,6 +13,7 @@ from captions.limits.memory import MemoryLimiter
 from captions.limits.redis import RedisLimiter
 from captions.redis_client import connect
 from captions.settings import Settings
+from tests.support.processes import RedisServer
 from tests.support.redis import redis_settings_for
 
 
@@ -63,6 +64,18 @@ async def test_slots_are_shared_and_come_back_when_released(gateways: Sequence[L
     assert not await second.hold("connections:addr:x", "sid-4", limit=2)
 
 
+async def test_a_slot_is_released_by_whichever_gateway_ends_what_holds_it(
+    gateways: Sequence[Limiter],
+) -> None:
+    """A session admitted on one gateway may be stopped on another (its presenter moved)."""
+    first, second = gateways
+    assert await first.hold("live_rooms:addr:x", "room-1", limit=1)
+    assert not await second.hold("live_rooms:addr:x", "room-2", limit=1)
+    await second.release_anywhere("live_rooms:addr:x", "room-1")
+    await first.refresh()  # the first gateway keeps its slots alive: not one released elsewhere
+    assert await second.hold("live_rooms:addr:x", "room-2", limit=1)
+
+
 async def test_slots_of_a_gateway_that_died_free_themselves(redis_settings: Settings) -> None:
     settings = redis_settings
     alive_client, dead_client = connect(settings), connect(settings)
@@ -79,3 +92,22 @@ async def test_slots_of_a_gateway_that_died_free_themselves(redis_settings: Sett
         await asyncio.sleep(0.2)
     assert not await alive.hold("connections:addr:x", "sid-4", limit=2), "the living gateway's slots stayed"
     await alive_client.aclose()
+
+
+async def test_limits_hold_in_each_process_while_redis_is_down(redis_server: RedisServer) -> None:
+    """Refusing everyone would take the event down with Redis; enforcing nothing would hand it to any flood."""
+    client = connect(Settings(redis_url=redis_server.url))
+    limiter = RedisLimiter(client, "gw-a", ttl_s=5)
+    assert await limiter.take("events:addr:{x}", rate=0.01, burst=2) == 0
+    await asyncio.to_thread(redis_server.stop)
+    try:
+        assert await limiter.take("events:addr:{y}", rate=0.01, burst=2) == 0
+        assert await limiter.take("events:addr:{y}", rate=0.01, burst=2) == 0
+        assert await limiter.take("events:addr:{y}", rate=0.01, burst=2) > 0, "this process's own bucket"
+        assert await limiter.hold("connections:addr:{y}", "c1", limit=1)
+        assert not await limiter.hold("connections:addr:{y}", "c2", limit=1)
+        await limiter.release("connections:addr:{y}", "c1")
+        assert await limiter.hold("connections:addr:{y}", "c2", limit=1)
+    finally:
+        await asyncio.to_thread(redis_server.start)
+    await client.aclose()

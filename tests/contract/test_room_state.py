@@ -71,6 +71,7 @@ async def test_a_room_without_a_session_is_idle(shared: Shared) -> None:
 async def test_a_saved_session_is_what_every_gateway_reads(shared: Shared) -> None:
     saved = await shared.start("room", "s1")
     saved.state, saved.last_seq, saved.audio_seconds, saved.last_activity = "paused", 41, 4.2, 1234.5
+    saved.paused_at, saved.parked, saved.held_by = 1230.25, True, "live_rooms:addr:{198.51.100.7}"
     await shared.state.save_session("room", saved)
     assert await shared.state.session("room") == saved
     assert (await shared.state.session("other")).session_id is None

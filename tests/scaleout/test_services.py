@@ -105,6 +105,40 @@ async def test_a_rooms_viewer_count_comes_once_per_interval_whichever_gateways_i
         await client.disconnect()
 
 
+async def test_a_paused_talk_gives_its_transcriber_back_and_takes_one_again_on_either_gateway(
+    services: Deployment,
+) -> None:
+    """Paused past ``CAPTIONS_PAUSED_RELEASE_S``, the room's transcriber lets it go (its lease goes); resumed on
+    the other gateway, the same session takes a transcriber again and its captions continue."""
+    a, b = services.gateways
+    room = await create_room(a)
+    lease = redis_keys.lease(room["id"])
+    redis = aioredis.Redis.from_url(services.redis.url)
+    try:
+        speaker = await presenter(a, room).connect()
+        await speaker.emit("text", {"kind": "final", "text": "Before the break."})
+        await speaker.wait_for(lambda: len(speaker.finals) == 1)
+        assert await redis.exists(lease), "a live session has a transcriber"
+        await speaker.emit("pause")
+        await speaker.wait_for(lambda: speaker.session == "paused")
+        deadline = time.monotonic() + 15
+        while await redis.exists(lease):  # the transcriber lets the room go once the gateway says so
+            assert time.monotonic() < deadline, "the paused session kept its transcriber"
+            await asyncio.sleep(0.1)
+        await speaker.disconnect()
+        back = await presenter(b, room).connect()
+        await back.emit("text", {"kind": "final", "text": "After the break."})
+        await back.wait_for(lambda: len(back.finals) == 2)
+        assert [c["id"].rpartition(":")[2] for c in back.finals] == ["0", "1"], "the same session goes on"
+        assert back.finals[0]["session_id"] == back.finals[1]["session_id"]
+        assert await redis.exists(lease), "it has a transcriber again"
+        await back.emit("stop")
+        await back.wait_for(back.ended)
+        await back.disconnect()
+    finally:
+        await redis.aclose()
+
+
 async def test_a_killed_transcribers_room_goes_on_without_gap_or_repeat(
     services: Deployment, speech: SpeechCorpus
 ) -> None:

@@ -23,6 +23,7 @@ RECORDING = "talk.wav"
 # pace, and the suite's time does.
 SPEED = 2.0
 STATUS_INTERVAL_S = 0.2
+PAUSED_RELEASE_S = 1.0  # a paused session gives its transcriber back this soon
 # What the uninterrupted engine gets on real speech, with room for a re-decoded boundary; tuned on no file.
 MAX_WER = 0.15
 
@@ -39,6 +40,7 @@ class Deployment:
             "CAPTIONS_LEASE_S": "2",
             "CAPTIONS_STATUS_INTERVAL_S": str(STATUS_INTERVAL_S),
             "CAPTIONS_NUM_WORKERS": "1",
+            "CAPTIONS_PAUSED_RELEASE_S": str(PAUSED_RELEASE_S),
         }
         self.gateways = [CaptionsProcess("gateway", env, folder, f"gateway-{x}") for x in "ab"]
         self.transcribers = [CaptionsProcess("transcriber", env, folder, f"transcriber-{n}") for n in (1, 2)]

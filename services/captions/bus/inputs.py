@@ -16,7 +16,7 @@ from captions.limits.base import Budget
 # ``delete``: the room was deleted: drop it and everything of it. ``release``: this transcriber lost the room
 # (its lease went to another): drop it without a word more (made by the bus itself, never sent).
 # ``vocabulary``: the room's terms changed (``text``: one per line).
-InputKind = Literal["start", "audio", "text", "pause", "stop", "delete", "release", "vocabulary"]
+InputKind = Literal["start", "audio", "text", "pause", "stop", "delete", "release", "vocabulary", "park"]
 
 
 @dataclass(frozen=True)

@@ -100,7 +100,14 @@ def create_app(settings: Settings, backends: BackendsFactory) -> ASGIApp:
         async with backends() as used, _metrics_listener(settings, used.metrics):
             live_rooms = LiveRooms(used.events, settings.unsubscribe_grace_s)
             sessions = Sessions(
-                settings, used.store, used.state, used.inputs, used.events, used.metrics, live_rooms
+                settings,
+                used.store,
+                used.state,
+                used.inputs,
+                used.events,
+                used.metrics,
+                live_rooms,
+                used.limiter,
             )
             namespace = CaptionsNamespace(
                 settings, used.store, sessions, used.events, used.metrics, used.limiter, live_rooms

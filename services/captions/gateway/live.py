@@ -47,6 +47,8 @@ class LiveRoom:
         False  # the stretch of audio under way ended with a short frame: no more until a pause
     )
     record: RoomRecord | None = None  # the stored room, read by the first client's connection
+    presenter_address: str = ""  # of its presenter's last connection here: whose share its slot is
+    slot_watch: asyncio.TimerHandle | None = None  # when to look whether it should give its slot back
 
     @property
     def leads(self) -> bool:

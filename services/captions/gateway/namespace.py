@@ -20,7 +20,8 @@ from captions.gateway.catchup import Catchup
 from captions.gateway.corrections import apply_correction, heard_text
 from captions.gateway.guard import ClientError, Guard, first_error, parse
 from captions.gateway.live import Client, LiveRoom, LiveRooms
-from captions.gateway.sessions import AtCapacity, Sessions
+from captions.gateway.sessions import Sessions
+from captions.gateway.slots import AtCapacity, OverShare
 from captions.gateway.vocabulary import RoomVocabulary
 from captions.limits.base import Budget, Limiter, address_key, room_key
 from captions.metrics import Metrics
@@ -111,6 +112,12 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             await self._guard.refused(
                 sid, self._clients.get(sid), ClientError("capacity", message), counts=False
             )
+        except OverShare:
+            share = self._sessions.slots.share
+            message = f"your address has {share} talks transcribed here already; stop one first"
+            await self._guard.refused(
+                sid, self._clients.get(sid), ClientError("too_many_live_rooms", message), counts=False
+            )
         except ClientError as error:
             await self._guard.refused(sid, self._clients.get(sid), error)
         except Exception:
@@ -176,9 +183,11 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             live.session = await self._sessions.shared(room_id)
             replaced = live.presenter_sid
             live.presenter_sid = sid
+            live.presenter_address = self._clients[sid].address
             if replaced and replaced != sid:
                 self._sessions.spawn(self._replace_presenter(replaced))
             await self._sessions.presenter_came_or_went(live)
+            self._sessions.slots.watch(live)  # a paused session's clock goes on
             self._sessions.spawn(self._vocabulary_of_rooms.tell(sid, room_id))
         else:
             if not live.leads:
@@ -228,6 +237,7 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             live.presenter_sid = None
             await self._sessions.presenter_came_or_went(live)
             await self._sessions.broadcast_status(live)
+            self._sessions.slots.watch(live)
         elif sid in live.viewers:
             live.viewers.discard(sid)
             self._metrics.viewers.dec()

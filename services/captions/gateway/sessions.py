@@ -17,7 +17,8 @@ from typing import Any
 from captions.bus.events import RoomDeleted, RoomEvent, RoomEvents
 from captions.bus.inputs import InputKind, RoomInput, RoomInputs
 from captions.gateway.live import LiveRoom, LiveRooms
-from captions.limits.base import Budget
+from captions.gateway.slots import Slots
+from captions.limits.base import Budget, Limiter
 from captions.metrics import Metrics
 from captions.protocol import Status
 from captions.rooms.service import new_session_id, now
@@ -32,10 +33,6 @@ EXPIRY_BATCH = 200  # open sessions looked at per sweep at most
 SESSION_SAVE_INTERVAL_S = 1.0
 
 
-class AtCapacity(Exception):
-    """Every transcriber has as many rooms as it may take: the session cannot start now."""
-
-
 class Sessions:
     def __init__(
         self,
@@ -46,6 +43,7 @@ class Sessions:
         events: RoomEvents,
         metrics: Metrics,
         live_rooms: LiveRooms,
+        limiter: Limiter,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -54,6 +52,7 @@ class Sessions:
         self._events = events
         self._metrics = metrics
         self.rooms = live_rooms.rooms
+        self.slots = Slots(settings, state, inputs, limiter)
         self._tasks: set[asyncio.Task[None]] = set()
 
     # --- what is true now --------------------------------------------------------------------------------
@@ -94,12 +93,16 @@ class Sessions:
         """Start a session, or resume a paused one."""
         session = live.session
         session.last_activity = time.time()
-        if session.state == "paused":
-            session.state = "live"
+        if session.parked:  # it gave its slot back: the same session takes one again
+            session.held_by = await self.slots.take(live)
+            session.parked, session.state, session.paused_at = False, "live", 0.0
+            await self._send(live, "start")  # the transcriber opens it again where it stopped
+        elif session.state == "paused":
+            session.state, session.paused_at = "live", 0.0
         elif session.state != "live":
-            await self._admit(live)
+            held_by = await self.slots.take(live)
             session_id = new_session_id()
-            live.session = session = LiveSession(session_id, "live")
+            live.session = session = LiveSession(session_id, "live", held_by=held_by)
             await self._store.start_session(
                 SessionRecord(session_id, live.room_id, now(), last_activity=session.last_activity)
             )
@@ -108,21 +111,12 @@ class Sessions:
             return
         await self._state.save_session(live.room_id, session)
         await self.broadcast_status(live)
-
-    async def _admit(self, live: LiveRoom) -> None:
-        """A refused room is not asked about again for ``admission_wait_s``: a presenter's every frame must
-        not wait for a transcriber."""
-        if time.monotonic() < live.refused_until:
-            raise AtCapacity
-        if not await self._inputs.admit(live.room_id):
-            live.refused_until = time.monotonic() + self._settings.admission_wait_s
-            log.warning("room %s: no transcriber has room for it (max_rooms reached)", live.room_id)
-            raise AtCapacity
+        self.slots.watch(live)
 
     async def frame(self, live: LiveRoom, seq: int, pcm: bytes, budget: Budget) -> float:
         """One audio frame of ``budget.amount`` seconds, if the room's audio budget covers it (0; else the
         seconds until it would). Frames the session already has (resent after a reconnect) are dropped."""
-        if live.session.state != "live":
+        if live.session.state != "live" or live.session.parked:
             await self.begin(live)
         session = live.session
         if seq <= session.last_seq:
@@ -142,7 +136,7 @@ class Sessions:
         return 0.0
 
     async def text(self, live: LiveRoom, text: str, final: bool) -> None:
-        if live.session.state != "live":
+        if live.session.state != "live" or live.session.parked:
             await self.begin(live)
         session = live.session
         session.last_activity = time.time()
@@ -155,16 +149,18 @@ class Sessions:
         live.short_frame_sent = False
         if live.session.state == "live":
             live.session.state = "paused"
-            live.session.last_activity = time.time()
+            live.session.last_activity = live.session.paused_at = time.time()
             await self._send(live, "pause")
             await self._state.save_session(live.room_id, live.session)
             await self.broadcast_status(live)
+            self.slots.watch(live)
 
     async def stop(self, live: LiveRoom) -> None:
         """Stopping: the transcriber settles the last words, then says the session ended."""
         live.short_frame_sent = False
         if live.session.state in ("live", "paused"):
             live.session.state = "stopping"
+            await self.slots.give_back(live.room_id, live.session)
             await self._send(live, "stop")
             await self._state.save_session(live.room_id, live.session)
             await self.broadcast_status(live)
@@ -240,7 +236,9 @@ class Sessions:
 
     async def delete_room(self, room_id: str) -> None:
         """After the store dropped it: every gateway disconnects its clients, transcribers drop it."""
-        session = (await self._state.session(room_id)).session_id or ""
+        shared = await self._state.session(room_id)
+        await self.slots.give_back(room_id, shared)
+        session = shared.session_id or ""
         # Forgotten first: from then on input in flight for the room is dropped, not kept after its owner let
         # the room's input go.
         await self._state.forget(room_id)
@@ -298,6 +296,7 @@ class Sessions:
         task.add_done_callback(self._tasks.discard)
 
     async def close(self) -> None:
+        await self.slots.close()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -35,7 +35,13 @@ class Limiter(Protocol):
         Slots of a process that died free themselves (``refresh`` keeps this process's alive)."""
         ...
 
-    async def release(self, key: str, holder: str) -> None: ...
+    async def release(self, key: str, holder: str) -> None:
+        """Frees a slot this process took."""
+        ...
+
+    async def release_anywhere(self, key: str, holder: str) -> None:
+        """Frees ``holder``'s slot whichever process took it (costs a look at every holder of ``key``)."""
+        ...
 
     async def refresh(self) -> None:
         """Keep this process's slots held (called more often than slots expire)."""

@@ -49,5 +49,8 @@ class MemoryLimiter:
             if not holders:
                 del self._held[key]
 
+    async def release_anywhere(self, key: str, holder: str) -> None:
+        await self.release(key, holder)
+
     async def refresh(self) -> None:
         return None

@@ -2,8 +2,9 @@
 
 Buckets are hashes that expire once full again; slots are sorted sets of holders scored by when the hold
 expires, renewed by the holding process (a gateway killed for real frees its slots within ``ttl_s``). Time is
-Redis's own, so gateways with skewed clocks agree. Redis unavailable: limits are not enforced (logged) rather
-than every client refused.
+Redis's own, so gateways with skewed clocks agree. Redis unavailable: each process enforces the same limits
+in its own memory meanwhile (per process, so up to N times looser with N gateways), rather than refusing every
+client or letting everything through; the outage is logged once, not per request.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from captions.limits.memory import MemoryLimiter
 from captions.redis_client import UNAVAILABLE, RedisClient
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,14 @@ redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ttl)
 return 1
 """
+# Holders are ``process/holder``: whichever process it was.
+_RELEASE_ANYWHERE = """
+local suffix = '/' .. ARGV[1]
+for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  if string.sub(member, -#suffix) == suffix then redis.call('ZREM', KEYS[1], member) end
+end
+return 1
+"""
 # One key a call (on a cluster, different addresses' slot sets live in different slots), all its holders here.
 _RENEW = """
 local t = redis.call('TIME')
@@ -70,14 +80,18 @@ class RedisLimiter:
         self._take = client.register_script(_TAKE)
         self._hold = client.register_script(_HOLD)
         self._renew = client.register_script(_RENEW)
+        self._release_anywhere = client.register_script(_RELEASE_ANYWHERE)
         self._held: set[tuple[str, str]] = set()
+        self._meanwhile = MemoryLimiter()  # while Redis is unavailable
+        self._unavailable = False
 
     async def take(self, key: str, rate: float, burst: float, amount: float = 1.0) -> float:
         try:
             wait = await self._take(keys=[PREFIX + key], args=[rate, burst, amount])
         except UNAVAILABLE as error:
-            log.warning("rate limit %s not enforced: Redis unavailable (%s)", key.split(":")[0], error)
-            return 0.0
+            self._outage(error)
+            return await self._meanwhile.take(key, rate, burst, amount)
+        self._back()
         return float(wait)
 
     async def hold(self, key: str, holder: str, limit: int) -> bool:
@@ -85,18 +99,40 @@ class RedisLimiter:
         try:
             held = bool(await self._hold(keys=[PREFIX + key], args=[member, limit, self._ttl_ms]))
         except UNAVAILABLE as error:
-            log.warning("connection limit not enforced: Redis unavailable (%s)", error)
-            held = True
+            self._outage(error)
+            return await self._meanwhile.hold(key, holder, limit)
+        self._back()
         if held:
             self._held.add((key, holder))
         return held
 
     async def release(self, key: str, holder: str) -> None:
         self._held.discard((key, holder))
+        await self._meanwhile.release(key, holder)
         try:
             await self._redis.zrem(PREFIX + key, f"{self._name}/{holder}")
         except UNAVAILABLE as error:
-            log.warning("releasing a connection slot: Redis unavailable (%s); it expires", error)
+            self._outage(error)  # the slot expires
+
+    async def release_anywhere(self, key: str, holder: str) -> None:
+        self._held.discard((key, holder))
+        await self._meanwhile.release(key, holder)
+        try:
+            await self._release_anywhere(keys=[PREFIX + key], args=[holder])
+        except UNAVAILABLE as error:
+            self._outage(error)  # the slot expires
+
+    def _outage(self, error: Exception) -> None:
+        if not self._unavailable:
+            self._unavailable = True
+            log.warning(
+                "limits: Redis unavailable (%s); this process enforces them on its own meanwhile", error
+            )
+
+    def _back(self) -> None:
+        if self._unavailable:
+            self._unavailable = False
+            log.warning("limits: Redis is back; limits are shared again")
 
     async def refresh(self) -> None:
         by_key: dict[str, list[str]] = {}

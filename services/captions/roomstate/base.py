@@ -31,6 +31,9 @@ class LiveSession:
     # Wall clock, shared by every process: the last thing the presenter did (or its (dis)connection).
     last_activity: float = field(default_factory=time.time)
     started_at: float = field(default_factory=time.time)  # wall clock
+    paused_at: float = 0.0  # wall clock; reconnecting does not move it
+    parked: bool = False  # gave its transcription slot back (``gateway/slots.py``)
+    held_by: str = ""  # the limiter key of the presenter's share it holds a slot of
 
     @property
     def open(self) -> bool:

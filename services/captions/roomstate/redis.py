@@ -117,6 +117,9 @@ class RedisRoomState:
             audio_seconds=float(fields[b"audio_seconds"]),
             last_activity=float(fields[b"last_activity"]),
             started_at=float(fields[b"started_at"]),
+            paused_at=float(fields.get(b"paused_at", b"0")),
+            parked=fields.get(b"parked") == b"1",
+            held_by=fields.get(b"held_by", b"").decode(),
         )
 
     async def save_session(self, room_id: str, session: LiveSession) -> None:
@@ -129,6 +132,9 @@ class RedisRoomState:
             "audio_seconds": repr(session.audio_seconds),
             "last_activity": repr(session.last_activity),
             "started_at": repr(session.started_at),
+            "paused_at": repr(session.paused_at),
+            "parked": int(session.parked),
+            "held_by": session.held_by,
         }
 
         args: list[str | int] = [item for pair in fields.items() for item in pair]

@@ -16,11 +16,18 @@ class StoredRoomState:
         self._presence: dict[str, Presence] = {}
         self._look_at: dict[str, float] = {}  # open sessions' rooms: when to look at them next (wall clock)
         self._status_until: dict[str, float] = {}  # rooms whose next status is on its way: until when
+        # What the store's sessions table does not keep, of open sessions (a restart re-admits them all).
+        self._slots: dict[
+            str, tuple[str, float, bool, str]
+        ] = {}  # room: session id, paused_at, parked, held_by
 
     async def session(self, room_id: str) -> LiveSession:
         record = await self._store.latest_session(room_id)
         if record is None:
             return LiveSession()
+        session_id, paused_at, parked, held_by = self._slots.get(room_id, ("", 0.0, False, ""))
+        if session_id != record.id:
+            paused_at, parked, held_by = 0.0, False, ""
         return LiveSession(
             session_id=record.id,
             state=record.state,
@@ -28,11 +35,18 @@ class StoredRoomState:
             audio_seconds=record.audio_seconds,
             last_activity=record.last_activity,
             started_at=record.started_at.timestamp(),
+            paused_at=paused_at,
+            parked=parked,
+            held_by=held_by,
         )
 
     async def save_session(self, room_id: str, session: LiveSession) -> None:
         if session.session_id is None:
             return
+        if session.open:
+            self._slots[room_id] = (session.session_id, session.paused_at, session.parked, session.held_by)
+        else:
+            self._slots.pop(room_id, None)
         await self._store.update_session(
             session.session_id,
             state=session.state,
@@ -87,6 +101,7 @@ class StoredRoomState:
         return self._presence.get(room_id, Presence(False, 0))
 
     async def forget(self, room_id: str) -> None:
+        self._slots.pop(room_id, None)
         self._presence.pop(room_id, None)
         self._look_at.pop(room_id, None)  # the store dropped the sessions with the room
 

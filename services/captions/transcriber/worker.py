@@ -116,6 +116,9 @@ class TranscriberWorker:
         room = self._rooms.get(message.room_id)
         if room is not None and room.released:
             raise RoomGone(message.room_id)
+        if message.kind == "park":
+            await self._park(message)
+            return
         if message.kind == "start" or (room is None and message.kind in ("audio", "text")):
             room = await self._open(message)
         if message.kind == "stop":
@@ -188,6 +191,14 @@ class TranscriberWorker:
         await self._events.publish(
             RoomEvent(message.room_id, "ended", SessionEnded(session_id=message.session_id))
         )
+        await self._inputs.finished(message.room_id, message.session_id)
+
+    async def _park(self, message: RoomInput) -> None:
+        """The session gives its slot back (paused or without presenter too long): everything heard is stored
+        as at a Stop, but the session goes on; a ``start`` opens it again where it stopped."""
+        room = self._rooms.get(message.room_id)
+        if room is not None and room.session_id == message.session_id:
+            await self._settle_all(message.room_id)
         await self._inputs.finished(message.room_id, message.session_id)
 
     async def _forget(self, room_id: str) -> None:
