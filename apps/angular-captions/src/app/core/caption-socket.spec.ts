@@ -1,7 +1,7 @@
 import { TestBed } from '@angular/core/testing';
 import { provideZonelessChangeDetection } from '@angular/core';
-import { beforeEach, describe, expect, it } from 'vitest';
-import { CaptionSocket, MAX_BUFFERED_FRAMES, SOCKET_FACTORY, type SocketLike } from './caption-socket';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { CaptionSocket, MAX_BUFFERED_FRAMES, RETRY_LONGEST_MS, SOCKET_FACTORY, type SocketLike } from './caption-socket';
 import type { Caption, ConnectAuth } from './generated';
 
 class FakeSocket implements SocketLike {
@@ -21,7 +21,10 @@ class FakeSocket implements SocketLike {
   emit(event: string, ...args: unknown[]): void {
     this.emitted.push([event, ...args]);
   }
-  connect(): void {}
+  connects = 0;
+  connect(): void {
+    this.connects++;
+  }
   disconnect(): void {
     this.connected = false;
   }
@@ -55,6 +58,61 @@ describe('CaptionSocket', () => {
       ],
     });
     service = TestBed.inject(CaptionSocket);
+  });
+
+  describe('refused at the join', () => {
+    afterEach(() => vi.useRealTimers());
+
+    it('tries again later, and later, when the refusal passes (a busy address)', () => {
+      vi.useFakeTimers();
+      service.open({ room: 'room1', role: 'viewer' });
+      const socket = sockets[0];
+      expect(socket.connects).toBe(1);
+      for (let attempt = 0; attempt < 8; attempt++) {
+        socket.server('connect_error', { message: 'too many connections', data: { code: 'too_many_connections' } });
+        expect(service.state()).toBe('reconnecting');
+        expect(service.error()?.code).toBe('too_many_connections');
+        vi.advanceTimersByTime(RETRY_LONGEST_MS);
+        expect(socket.connects).toBe(attempt + 2);
+      }
+      socket.server('connect');
+      expect(service.state()).toBe('connected');
+      expect(service.error()).toBeNull();
+    });
+
+    it('waits longer after each refusal, up to a limit, never all clients at once', () => {
+      vi.useFakeTimers();
+      service.open({ room: 'room1', role: 'viewer' });
+      const socket = sockets[0];
+      socket.server('connect_error', { message: 'busy', data: { code: 'too_many_connections' } });
+      vi.advanceTimersByTime(499);
+      expect(socket.connects).toBe(1); // at least half the first wait (1 s)
+      vi.advanceTimersByTime(501);
+      expect(socket.connects).toBe(2);
+      socket.server('connect_error', { message: 'busy', data: { code: 'too_many_connections' } });
+      vi.advanceTimersByTime(999);
+      expect(socket.connects).toBe(2); // the second wait is at least 1 s (half of 2 s)
+    });
+
+    it('gives up for good when the refusal is final (a wrong key)', () => {
+      vi.useFakeTimers();
+      service.open({ room: 'room1', role: 'presenter', key: 'wrong' });
+      const socket = sockets[0];
+      socket.server('connect_error', { message: 'the presenter key of this room is wrong', data: { code: 'bad_key' } });
+      expect(service.state()).toBe('refused');
+      vi.advanceTimersByTime(10 * RETRY_LONGEST_MS);
+      expect(socket.connects).toBe(1);
+    });
+
+    it('stops trying once the page closes the connection', () => {
+      vi.useFakeTimers();
+      service.open({ room: 'room1', role: 'viewer' });
+      const socket = sockets[0];
+      socket.server('connect_error', { message: 'busy', data: { code: 'too_many_connections' } });
+      service.close();
+      vi.advanceTimersByTime(10 * RETRY_LONGEST_MS);
+      expect(socket.connects).toBe(1);
+    });
   });
 
   it('reconnects asking for what came after the last final it saw', () => {

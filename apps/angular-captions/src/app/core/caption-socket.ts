@@ -39,6 +39,11 @@ export const SOCKET_FACTORY = new InjectionToken<SocketFactory>('socket.io clien
 export const MAX_BUFFERED_FRAMES = 300;
 /** Audio frames are 100 ms. */
 export const FRAMES_PER_SECOND = 10;
+/** Refusals that say "not now" rather than "never": the connection is tried again, later and later. */
+export const PASSING_REFUSALS: ReadonlySet<string> = new Set(['too_many_connections', 'closed']);
+/** The first retry after a passing refusal, and the longest wait between two (each wait doubles, with jitter). */
+export const RETRY_FIRST_MS = 1_000;
+export const RETRY_LONGEST_MS = 30_000;
 
 interface AudioOut {
   readonly seq: number;
@@ -59,6 +64,8 @@ export class CaptionSocket {
   /** The session the server last named, and the seq of its first frame (for the talk's running time). */
   private session: { id: string | null; firstSeq: number } = { id: null, firstSeq: 0 };
   private kept: AudioOut[] = [];
+  private refusals = 0;
+  private retry: ReturnType<typeof setTimeout> | null = null;
   /** The server has said, since this connection opened, which frame it needs: frames go out as they come. */
   private synced = false;
 
@@ -103,6 +110,7 @@ export class CaptionSocket {
     socket.on('connect', () => {
       this._state.set('connected');
       this._error.set(null);
+      this.refusals = 0;
       // Frames wait for the welcome status: it says where to resend from.
       this.synced = false;
     });
@@ -114,12 +122,16 @@ export class CaptionSocket {
       }
     });
     socket.on('connect_error', (error: { message: string; data?: { code?: string } }) => {
-      if (error.data?.code) {
+      const code = error.data?.code;
+      if (code) this._error.set({ code, message: error.message });
+      if (code && !PASSING_REFUSALS.has(code)) {
         this._state.set('refused');
-        this._error.set({ code: error.data.code, message: error.message });
         socket.disconnect();
       } else {
         this._state.set('reconnecting');
+        // A refused namespace join is not retried by socket.io itself: a busy venue's address must not be
+        // shut out for good, nor every phone in it retry at once.
+        if (code) this.retryLater(socket);
       }
     });
     socket.io.on('reconnect_attempt', () => this._state.set('reconnecting'));
@@ -136,9 +148,20 @@ export class CaptionSocket {
   }
 
   close(): void {
+    if (this.retry !== null) clearTimeout(this.retry);
+    this.retry = null;
     this.socket?.disconnect();
     this.socket = null;
     this._state.set('idle');
+  }
+
+  private retryLater(socket: SocketLike): void {
+    const longest = Math.min(RETRY_LONGEST_MS, RETRY_FIRST_MS * 2 ** this.refusals++);
+    const wait = longest / 2 + (Math.random() * longest) / 2;
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      if (this.socket === socket) socket.connect();
+    }, wait);
   }
 
   /** One frame of PCM16 audio: kept for a resend, and sent now unless the connection is down. */
