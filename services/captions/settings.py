@@ -253,6 +253,10 @@ class Settings(BaseSettings):
         description="New connections per second one gateway process accepts from busy addresses.",
     )
     process_connect_burst: int = Field(default=500, ge=1)
+    reads_rate: float = Field(
+        default=50.0, gt=0, description="REST reads and embed pages per second per address."
+    )
+    reads_burst: int = Field(default=500, ge=1)  # a venue's audience behind one address opening the viewer
     rooms_per_hour: float = Field(default=30.0, gt=0, description="Rooms one address may create per hour.")
     rooms_burst: int = Field(default=10, ge=1)
     unused_room_ttl_s: float = Field(

@@ -12,6 +12,7 @@ from tests.support.processes import CaptionsProcess, free_port
 PUBLIC_URL = "https://captions.example"
 ADMISSION_WAIT_S = 1.0
 JOIN_WITHIN_S = 2.0
+READS_RATE, READS_BURST = 20, 100
 LIMITS = {
     "CAPTIONS_MAX_CONNECTIONS_PER_ADDRESS": "5",
     "CAPTIONS_CONNECT_RATE": "5",
@@ -23,6 +24,8 @@ LIMITS = {
     "CAPTIONS_EVENT_BURST": "40",
     "CAPTIONS_MAX_BODY_BYTES": "1000000",
     "CAPTIONS_JOIN_WITHIN_S": str(JOIN_WITHIN_S),
+    "CAPTIONS_READS_RATE": str(READS_RATE),
+    "CAPTIONS_READS_BURST": str(READS_BURST),
     # The long-polling transport is attacked too, as a deployment that allows it would be.
     "CAPTIONS_ALLOW_POLLING": "true",
 }

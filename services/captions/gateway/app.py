@@ -40,6 +40,7 @@ from captions.gateway.http import (
     WebSocketOnly,
     creates_a_room,
     opens_a_connection,
+    reads,
     trusted_networks,
 )
 from captions.gateway.live import LiveRooms
@@ -189,6 +190,8 @@ def _gate_rules(settings: Settings) -> tuple[GateRule, ...]:
         GateRule("connect:process", settings.process_connect_rate, settings.process_connect_burst,
                  opens_a_connection, "the server is taking too many new connections; try again shortly",
                  per_address=False, exempt_within=(CALM_CONNECT_RATE, CALM_CONNECT_BURST)),
+        GateRule("reads", settings.reads_rate, settings.reads_burst, reads,
+                 "too many requests from your address; try again shortly"),
         GateRule("rooms", settings.rooms_per_hour / 3600, settings.rooms_burst, creates_a_room,
                  f"at most {settings.rooms_per_hour:g} new rooms an hour from one address"),
     )  # fmt: skip

@@ -163,6 +163,11 @@ class WebSocketOnly:
         await self._app(scope, receive, send)
 
 
+def reads(scope: Scope) -> bool:
+    """REST reads and embed pages: transcripts, QR codes and room lists cost a store read each."""
+    return scope.get("method") in ("GET", "HEAD") and scope.get("path", "").startswith(("/api/", "/embed/"))
+
+
 def creates_a_room(scope: Scope) -> bool:
     return scope.get("method") == "POST" and scope.get("path", "").rstrip("/") == "/api/rooms"
 
