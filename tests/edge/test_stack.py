@@ -17,17 +17,20 @@ import pytest
 from tests.support.deployment import RECORDING, SPEED
 from tests.support.edge import TlsEndpoint, alive, descendants, finish_talk, needs_the_edge_programs
 from tests.support.harness import pcm_frames, stream
-from tests.support.processes import ROOT, cluster_ports, free_port, wait_until
+from tests.support.processes import ROOT, cluster_ports, ports_in_a_row, wait_until
 from tests.support.speech import SpeechCorpus
 
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], TlsEndpoint, Path, list[str]]]:
     needs_the_edge_programs()
-    port, services = free_port(), free_port()
+    # HTTPS, HTTP, then two gateways and a transcriber's metrics from --service-port up: all free, none taken
+    # by a client connection meanwhile.
+    port = ports_in_a_row(5)
+    http_port, services = port + 1, port + 2
     command = [
         sys.executable, "-m", "captions.cli", "stack", "--redis-cluster", "--gateways", "2", "--transcribers", "1",
-        "--port", str(port), "--http-port", str(free_port()), "--service-port", str(services),
+        "--port", str(port), "--http-port", str(http_port), "--service-port", str(services),
         "--redis-port", str(cluster_ports(6)), "--folder", str(tmp_path / "stack"),
     ]  # fmt: skip
     log = tmp_path / "stack.log"

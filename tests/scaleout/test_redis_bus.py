@@ -245,3 +245,20 @@ async def test_a_new_room_goes_to_the_least_loaded_transcriber(single: Settings)
     await redis.aclose()
     for bus in (gateway, busy, idle):
         await bus.close()
+
+
+async def test_an_event_a_gateway_cannot_read_is_skipped_and_delivery_goes_on(settings: Settings) -> None:
+    """A newer version's event, or a damaged one, must not stop a gateway's delivery for every room."""
+    gateway, publisher = open_events(settings), open_events(settings)
+    await gateway.subscribe("room")
+    received = asyncio.create_task(take(gateway.events(), 1, within_s=10))
+    keys = [redis_keys.events("room"), redis_keys.events_seq("room"), redis_keys.live_channel("room")]
+    for name, payload in (("from-the-future", "{}"), ("lag", "{not json"), ("lag", '{"room": 5}')):
+        await publisher._publish(
+            keys=keys, args=[100, 60_000, name, payload, "~"]
+        )  # as another version would
+    readable = RoomEvent("room", "lag", Lag(room="room", seconds=1.5))
+    await publisher.publish(readable)
+    assert [event.payload for event in await received] == [readable.payload]
+    for bus in (gateway, publisher):
+        await bus.close()

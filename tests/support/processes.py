@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -105,25 +106,31 @@ class RedisServer:
 
 def cluster_port() -> int:
     """A free port whose cluster bus port (port + 10000) is free too."""
-    while True:
-        port = free_port()
-        if port + 10_000 < 65_536:
-            with socket.socket() as probe:
-                try:
-                    probe.bind(("127.0.0.1", port + 10_000))
-                except OSError:
-                    continue
-            return port
+    return ports_in_a_row(1, bus_offset=10_000)
 
 
 def cluster_ports(count: int) -> int:
     """The first of ``count`` consecutive free ports whose cluster bus ports are free too."""
+    return ports_in_a_row(count, bus_offset=10_000)
+
+
+def ports_in_a_row(count: int, bus_offset: int = 0) -> int:
+    """The first of ``count`` consecutive ports free now (and each one's ``+ bus_offset``), all below the range the
+    kernel takes outgoing connections' ports from: a port in that range that was free when checked can be any
+    client connection's own by the time its server binds it (a gateway of a stack once failed so)."""
+    top = _ephemeral_ports_start() - bus_offset - count
     while True:
-        first = cluster_port()
-        if first + count + 10_000 < 65_536 and all(
-            _free(port) and _free(port + 10_000) for port in range(first, first + count)
-        ):
+        first = random.randrange(10_000, top)
+        ports = range(first, first + count)
+        if all(_free(port) and (not bus_offset or _free(port + bus_offset)) for port in ports):
             return first
+
+
+def _ephemeral_ports_start() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768
 
 
 def _free(port: int) -> bool:

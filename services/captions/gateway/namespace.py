@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from captions.bus.events import RoomEvent, RoomEvents, SessionEnded
 from captions.gateway.catchup import Catchup
-from captions.gateway.corrections import apply_correction, heard_text
+from captions.gateway.corrections import apply_correction, corrected_ids, heard_text
 from captions.gateway.guard import ClientError, Guard, first_error, parse
 from captions.gateway.live import Client, LiveRoom, LiveRooms
 from captions.gateway.sessions import Sessions
@@ -295,6 +295,12 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         await self._sessions.text(live, caption.text, caption.kind == "final")
 
     async def _correct(self, client: Client, live: LiveRoom, correction: Correction) -> None:
+        # One token per final it replaces (the guard took the first): each is a store write and a broadcast.
+        extra = len(corrected_ids(correction)) - 1
+        settings = self._settings
+        bucket = room_key("events", client.room_id)
+        if extra and await self._limiter.take(bucket, settings.event_rate, settings.event_burst, extra):
+            raise ClientError("rate_limited", "a correction costs one event per final it replaces; slow down")
         heard = await heard_text(self._store, correction)
         await apply_correction(self._store, self._events, client.room_id, correction)
         await self._vocabulary_of_rooms.learn(client.sid, live, heard, correction.text)
