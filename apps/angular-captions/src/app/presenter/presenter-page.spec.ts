@@ -1,5 +1,5 @@
 import { TestBed } from '@angular/core/testing';
-import { provideZonelessChangeDetection } from '@angular/core';
+import { ErrorHandler, provideZonelessChangeDetection } from '@angular/core';
 import { provideHttpClient } from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { provideRouter } from '@angular/router';
@@ -13,9 +13,11 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 describe('PresenterPage', () => {
   let stub: SocketStub;
   let handlers: SocketStub['handlers'];
+  let errors: unknown[];
 
   beforeEach(() => {
     localStorage.clear();
+    errors = [];
     stub = socketStub();
     handlers = stub.handlers;
     const fake = stub.socket;
@@ -26,6 +28,7 @@ describe('PresenterPage', () => {
         provideHttpClientTesting(),
         provideRouter([]),
         { provide: SOCKET_FACTORY, useValue: () => fake },
+        { provide: ErrorHandler, useValue: { handleError: (error: unknown) => errors.push(error) } },
       ],
     });
   });
@@ -98,6 +101,9 @@ describe('PresenterPage', () => {
     const field = element.querySelector('#new-terms') as HTMLInputElement;
     field.value = 'gRPC, kubernetes';
     field.dispatchEvent(new Event('input'));
+    field.dispatchEvent(new Event('change', { bubbles: true })); // what Tab after typing does: not a vocabulary
+    expect(stub.emitted.filter(([event]) => event === 'vocabulary')).toEqual([]);
+    expect(errors).toEqual([]);
     (element.querySelector('app-vocabulary-panel form') as HTMLFormElement).dispatchEvent(new SubmitEvent('submit'));
     expect(stub.emitted).toContainEqual(['vocabulary', { terms: ['Kubernetes', 'Xiaomi', 'gRPC'] }]);
     (element.querySelector('button[aria-label="Remove Kubernetes"]') as HTMLButtonElement).click();

@@ -51,8 +51,9 @@ import { MAX_TERMS, parseTerms } from '../shared/vocabulary-terms';
 export class VocabularyPanel {
   readonly terms = input.required<readonly string[]>();
   readonly learned = input<ReadonlySet<string>>(new Set());
-  /** The whole vocabulary as it should be from now on. */
-  readonly change = output<string[]>();
+  /** The whole vocabulary as it should be from now on. Not `change`: a native `change` event of the input
+   * bubbles to this element, and a `(change)` binding would take that Event for the terms. */
+  readonly termsChange = output<string[]>();
   protected readonly draft = signal('');
   protected readonly max = MAX_TERMS;
   protected readonly full = computed(() => this.terms().length >= MAX_TERMS);
@@ -61,12 +62,12 @@ export class VocabularyPanel {
     event.preventDefault();
     const added = parseTerms(this.draft(), this.terms());
     if (!added.length) return;
-    this.change.emit([...this.terms(), ...added].slice(0, MAX_TERMS));
+    this.termsChange.emit([...this.terms(), ...added].slice(0, MAX_TERMS));
     this.draft.set('');
   }
 
   protected remove(term: string): void {
-    this.change.emit(this.terms().filter((kept) => kept !== term));
+    this.termsChange.emit(this.terms().filter((kept) => kept !== term));
   }
 
   protected value(event: Event): string {
