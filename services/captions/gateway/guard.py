@@ -51,13 +51,14 @@ class Guard:
         self._send_error = send_error
         self._disconnect = disconnect
 
-    async def within_rate(self, client: Client, event: str) -> None:
+    async def within_rate(self, client: Client, event: str, amount: float = 1.0) -> None:
+        """``amount``: what the event costs (a correction, one per final it replaces)."""
         if client.role == "presenter":
             key = room_key("control" if event in CONTROL_EVENTS else "events", client.room_id)
         else:
             key = address_key("events", client.address)
         settings = self._settings
-        if await self._limiter.take(key, settings.event_rate, settings.event_burst):
+        if await self._limiter.take(key, settings.event_rate, settings.event_burst, amount):
             raise ClientError("rate_limited", "too many events; slow down")
 
     async def refused(self, sid: str, client: Client | None, error: ClientError, counts: bool = True) -> None:

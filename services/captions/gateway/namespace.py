@@ -69,7 +69,9 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self._events = events
         self._metrics = metrics
         self._clients: dict[str, Client] = {}
-        self._slots: dict[str, tuple[str, bool]] = {}  # per Engine.IO connection: its address's slots, held?
+        self._connection_slots: dict[
+            str, tuple[str, bool]
+        ] = {}  # per Engine.IO connection: its address's, held?
         self._catchup = Catchup(store, self._emit_to, settings.catchup_finals)
         self._vocabulary_of_rooms = RoomVocabulary(store, sessions, self._emit_to)
         # Every client event: its payload model (None: no payload) and its handler. All are the presenter's.
@@ -152,7 +154,9 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             _refuse("bad_key", "the presenter key of this room is wrong")
         if request.role == "viewer" and not may_view(record, request.token, request.key):
             _refuse("private_room", "this room is private: open it with its full viewer link")
-        if not self._slots.get(self.server.manager.eio_sid_from_sid(sid, self.namespace), ("", False))[1]:
+        if not self._connection_slots.get(
+            self.server.manager.eio_sid_from_sid(sid, self.namespace), ("", False)
+        )[1]:
             _refuse("too_many_connections", "too many connections from your address")
         self._clients[sid] = Client(sid, request.room, request.role, address)
         try:
@@ -218,10 +222,10 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         """Every connection holds a slot of its address's cap from its opening, in a room or not yet."""
         slots = address_key("connections", client_address(environ))
         held = await self._limiter.hold(slots, eio_sid, self._settings.max_connections_per_address)
-        self._slots[eio_sid] = (slots, held)
+        self._connection_slots[eio_sid] = (slots, held)
 
     async def connection_gone(self, eio_sid: str) -> None:
-        slots, held = self._slots.pop(eio_sid, ("", False))
+        slots, held = self._connection_slots.pop(eio_sid, ("", False))
         if held:
             await self._limiter.release(slots, eio_sid)
 
@@ -295,12 +299,9 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         await self._sessions.text(live, caption.text, caption.kind == "final")
 
     async def _correct(self, client: Client, live: LiveRoom, correction: Correction) -> None:
-        # One token per final it replaces (the guard took the first): each is a store write and a broadcast.
-        extra = len(corrected_ids(correction)) - 1
-        settings = self._settings
-        bucket = room_key("events", client.room_id)
-        if extra and await self._limiter.take(bucket, settings.event_rate, settings.event_burst, extra):
-            raise ClientError("rate_limited", "a correction costs one event per final it replaces; slow down")
+        # One event per final it replaces (the guard took the first): each is a store write and a broadcast.
+        if extra := len(corrected_ids(correction)) - 1:
+            await self._guard.within_rate(client, "correct", extra)
         heard = await heard_text(self._store, correction)
         await apply_correction(self._store, self._events, client.room_id, correction)
         await self._vocabulary_of_rooms.learn(client.sid, live, heard, correction.text)

@@ -8,6 +8,8 @@ import time
 from captions.roomstate.base import RECHECK_S, STATUS_TURN_S, LiveSession, Presence
 from captions.store.base import Store
 
+_SlotFields = tuple[str, float, bool, str]  # session id, paused_at, parked, held_by
+
 
 class StoredRoomState:
     def __init__(self, store: Store, presenter_timeout_s: float) -> None:
@@ -17,15 +19,13 @@ class StoredRoomState:
         self._look_at: dict[str, float] = {}  # open sessions' rooms: when to look at them next (wall clock)
         self._status_until: dict[str, float] = {}  # rooms whose next status is on its way: until when
         # What the store's sessions table does not keep, of open sessions (a restart re-admits them all).
-        self._slots: dict[
-            str, tuple[str, float, bool, str]
-        ] = {}  # room: session id, paused_at, parked, held_by
+        self._slot_fields: dict[str, _SlotFields] = {}
 
     async def session(self, room_id: str) -> LiveSession:
         record = await self._store.latest_session(room_id)
         if record is None:
             return LiveSession()
-        session_id, paused_at, parked, held_by = self._slots.get(room_id, ("", 0.0, False, ""))
+        session_id, paused_at, parked, held_by = self._slot_fields.get(room_id, ("", 0.0, False, ""))
         if session_id != record.id:
             paused_at, parked, held_by = 0.0, False, ""
         return LiveSession(
@@ -44,9 +44,14 @@ class StoredRoomState:
         if session.session_id is None:
             return
         if session.open:
-            self._slots[room_id] = (session.session_id, session.paused_at, session.parked, session.held_by)
+            self._slot_fields[room_id] = (
+                session.session_id,
+                session.paused_at,
+                session.parked,
+                session.held_by,
+            )
         else:
-            self._slots.pop(room_id, None)
+            self._slot_fields.pop(room_id, None)
         await self._store.update_session(
             session.session_id,
             state=session.state,
@@ -101,7 +106,7 @@ class StoredRoomState:
         return self._presence.get(room_id, Presence(False, 0))
 
     async def forget(self, room_id: str) -> None:
-        self._slots.pop(room_id, None)
+        self._slot_fields.pop(room_id, None)
         self._presence.pop(room_id, None)
         self._look_at.pop(room_id, None)  # the store dropped the sessions with the room
 
