@@ -13,6 +13,7 @@ from typing import get_args
 from captions.allocator import settle_allocator
 from captions.collector import settle_collector
 from captions.exports import Cue, TranscriptFormat, render
+from captions.organizers_cli import add_organizers_command
 from captions.settings import Settings
 
 
@@ -249,6 +250,8 @@ def _parser() -> argparse.ArgumentParser:
         "wait-for-redis", help="wait until REDIS_URL answers (a cluster: serves every slot)"
     )
     wait.set_defaults(run=_wait_for_redis)
+
+    add_organizers_command(commands)
 
     schemas = commands.add_parser(
         "export-schemas", help="write the protocol's JSON Schemas to shared/schemas"

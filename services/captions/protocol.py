@@ -285,6 +285,8 @@ class Capabilities(Model):
 
     recognizers: dict[str, RecognizerInfo]
     default: str
+    # organizers: creating a room needs an organizer's token (Authorization: Bearer ...)
+    room_creation: Literal["open", "organizers"] = "open"
 
 
 REST_MODELS: dict[str, type[BaseModel]] = {

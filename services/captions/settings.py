@@ -279,6 +279,23 @@ class Settings(BaseSettings):
         ge=0,
         description="Sessions one address may have transcribed at once (0: half of max_rooms).",
     )
+    # --- admission: who may create rooms, and what each owner may use ---------------------------------------
+    room_creation: Literal["open", "organizers"] = Field(
+        default="open",
+        description="open: anyone may create rooms (a laptop); organizers: only with an organizer's token.",
+    )
+    organizer_live_rooms: int = Field(
+        default=0, ge=0, description="Sessions one organizer may have transcribed at once (0: as a client)."
+    )
+    audio_hours_per_day: float = Field(
+        default=48.0, ge=0, description="Audio one owner may have transcribed here a day (0: no limit)."
+    )
+    cloud_hours_per_day: float = Field(
+        default=8.0, ge=0, description="Of it, by cloud recognisers (the operator pays; 0: no limit)."
+    )
+    organizer_stored_mb: float = Field(
+        default=500.0, ge=0, description="Caption text one organizer's rooms may keep (0: no limit)."
+    )
     presenter_timeout_s: float = Field(
         default=1800.0, gt=0, description="A session ends when no presenter has been connected this long."
     )

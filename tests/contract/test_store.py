@@ -85,6 +85,14 @@ async def test_a_rooms_recognizer_and_vocabulary_are_kept(store: Store) -> None:
     assert (await store.get_room("room-1") or room()).vocabulary == ()
 
 
+async def test_rotated_secrets_replace_the_old_hashes(store: Store) -> None:
+    await store.create_room(RoomRecord("room-1", "Board", "en", "key-1", NOW, viewer_token_hash="token-1"))
+    await store.set_secrets("room-1", "key-2", "token-2")
+    rotated = await store.get_room("room-1")
+    assert rotated is not None
+    assert (rotated.key_hash, rotated.viewer_token_hash) == ("key-2", "token-2")
+
+
 async def test_only_rooms_never_used_and_old_enough_are_unused(store: Store) -> None:
     for number in range(4):
         await store.create_room(RoomRecord(f"old-{number}", "Old", "en", "hash", NOW - timedelta(days=9)))

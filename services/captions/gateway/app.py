@@ -52,6 +52,7 @@ from captions.gateway.transport import BoundedServer, PacketLimits
 from captions.gateway.web import install_web_app, mount_web_assets
 from captions.limits.base import Limiter
 from captions.metrics import Metrics
+from captions.rooms.organizers import Organizers
 from captions.rooms.service import RoomService, now
 from captions.roomstate.base import RoomState
 from captions.settings import Settings
@@ -119,7 +120,12 @@ def create_app(settings: Settings, backends: BackendsFactory) -> ASGIApp:
             gate.limiter = used.limiter
             gate.on_request = lambda kind: used.metrics.gated.labels(kind).inc()
             app.state.services = Services(
-                settings, used.store, RoomService(used.store), sessions, used.metrics
+                settings,
+                used.store,
+                RoomService(used.store),
+                sessions,
+                used.metrics,
+                Organizers(used.store.organizers),
             )
             if used.recover:
                 await sessions.recover()

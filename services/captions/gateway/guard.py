@@ -30,10 +30,13 @@ SendError = Callable[[str, str, str], Awaitable[None]]
 class ClientError(Exception):
     """Something a client sent that cannot be taken; becomes an ``error`` event."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, counts: bool = True) -> None:
+        """``counts``: the client's doing (a client that keeps at it is disconnected); a quota or a full
+        server is not."""
         super().__init__(message)
         self.code = code
         self.message = message
+        self.counts = counts
 
 
 class Guard:

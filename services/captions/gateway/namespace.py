@@ -114,14 +114,15 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             await self._guard.refused(
                 sid, self._clients.get(sid), ClientError("capacity", message), counts=False
             )
-        except OverShare:
-            share = self._sessions.slots.share
-            message = f"your address has {share} talks transcribed here already; stop one first"
+        except OverShare as over:
+            share, organized = over.args
+            whose = "your organizer account" if organized else "your address"
+            message = f"{whose} has {share} talks transcribed here already; stop one first"
             await self._guard.refused(
                 sid, self._clients.get(sid), ClientError("too_many_live_rooms", message), counts=False
             )
         except ClientError as error:
-            await self._guard.refused(sid, self._clients.get(sid), error)
+            await self._guard.refused(sid, self._clients.get(sid), error, error.counts)
         except Exception:
             log.exception("handling %s of %s", event[:40], sid)
             await self._send_error(sid, "internal_error", "the server could not handle that event")

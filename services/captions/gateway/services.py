@@ -8,6 +8,7 @@ from fastapi import Request
 
 from captions.gateway.sessions import Sessions
 from captions.metrics import Metrics
+from captions.rooms.organizers import Organizers
 from captions.rooms.service import RoomService
 from captions.settings import Settings
 from captions.store.base import Store
@@ -20,6 +21,7 @@ class Services:
     rooms: RoomService
     sessions: Sessions
     metrics: Metrics
+    organizers: Organizers
 
 
 def services(request: Request) -> Services:

@@ -17,6 +17,7 @@ from typing import Any
 from captions.bus.events import RoomDeleted, RoomEvent, RoomEvents
 from captions.bus.inputs import InputKind, RoomInput, RoomInputs
 from captions.gateway.live import LiveRoom, LiveRooms
+from captions.gateway.quotas import Quotas
 from captions.gateway.slots import Slots
 from captions.limits.base import Budget, Limiter
 from captions.metrics import Metrics
@@ -53,6 +54,7 @@ class Sessions:
         self._metrics = metrics
         self.rooms = live_rooms.rooms
         self.slots = Slots(settings, state, inputs, limiter)
+        self.quotas = Quotas(settings, limiter, store)
         self._tasks: set[asyncio.Task[None]] = set()
 
     # --- what is true now --------------------------------------------------------------------------------
@@ -100,6 +102,7 @@ class Sessions:
         elif session.state == "paused":
             session.state, session.paused_at = "live", 0.0
         elif session.state != "live":
+            await self.quotas.may_start(live)
             held_by = await self.slots.take(live)
             session_id = new_session_id()
             live.session = session = LiveSession(session_id, "live", held_by=held_by)
@@ -121,6 +124,7 @@ class Sessions:
         session = live.session
         if seq <= session.last_seq:
             return 0.0
+        await self.quotas.audio(live, budget.amount)
         if wait := await self._inputs.send_within(_input(live, "audio", seq=seq, pcm=pcm), budget):
             return wait
         session.last_seq = seq

@@ -15,7 +15,7 @@ import time
 
 from captions.bus.inputs import RoomInput, RoomInputs
 from captions.gateway.live import LiveRoom
-from captions.limits.base import Limiter, address_key
+from captions.limits.base import Limiter, address_key, organizer_key
 from captions.roomstate.base import LiveSession, RoomState
 from captions.settings import Settings
 
@@ -27,7 +27,7 @@ class AtCapacity(Exception):
 
 
 class OverShare(Exception):
-    """The presenter's address already has its share of the slots."""
+    """The room's owner (its organizer, or its presenter's address) already has its share of the slots."""
 
 
 class Slots:
@@ -40,7 +40,7 @@ class Slots:
 
     @property
     def share(self) -> int:
-        """Slots one client may hold at once: by default half of a transcriber's (one at least)."""
+        """Slots one client (an address) may hold at once: by default half of a transcriber's (one at least)."""
         settings = self._settings
         if settings.max_live_rooms_per_client:
             return settings.max_live_rooms_per_client
@@ -52,9 +52,14 @@ class Slots:
         wait for a transcriber."""
         if time.monotonic() < live.refused_until:
             raise AtCapacity
-        key = address_key("live_rooms", live.presenter_address)
-        if not await self._limiter.hold(key, live.room_id, self.share):
-            raise OverShare
+        organizer = live.record.organizer if live.record is not None else ""
+        if organizer:
+            key = organizer_key("live_rooms", organizer)
+            share = self._settings.organizer_live_rooms or self.share
+        else:
+            key, share = address_key("live_rooms", live.presenter_address), self.share
+        if not await self._limiter.hold(key, live.room_id, share):
+            raise OverShare(share, bool(organizer))
         if not await self._inputs.admit(live.room_id):
             await self._limiter.release_anywhere(key, live.room_id)
             live.refused_until = time.monotonic() + self._settings.admission_wait_s

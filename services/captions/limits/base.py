@@ -67,5 +67,9 @@ def limited_as(address: str) -> str:
     return address
 
 
+def organizer_key(kind: str, organizer_id: str) -> str:
+    return f"{kind}:org:{{{organizer_id}}}"
+
+
 def room_key(kind: str, room_id: str) -> str:
     return f"{kind}:room:{{{room_id}}}"

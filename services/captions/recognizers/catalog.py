@@ -76,6 +76,7 @@ def capabilities(settings: Settings) -> Capabilities:
             for name in configured(settings)
         },
         default="local",
+        room_creation=settings.room_creation,
     )
 
 

@@ -45,9 +45,9 @@ class RoomService:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    async def create(self, request: RoomCreate) -> tuple[RoomRecord, str, str | None]:
-        """The stored room, its presenter key and, for a private room, its viewer token (both returned once,
-        only their hashes stored)."""
+    async def create(self, request: RoomCreate, organizer: str = "") -> tuple[RoomRecord, str, str | None]:
+        """The stored room (``organizer``'s, if one created it), its presenter key and, for a private room,
+        its viewer token (both returned once, only their hashes stored)."""
         key = secrets.token_urlsafe(KEY_BYTES)
         token = secrets.token_urlsafe(KEY_BYTES) if request.private else None
         record = RoomRecord(
@@ -60,6 +60,7 @@ class RoomService:
             notice=" ".join((request.notice or "").split()),
             recognizer=request.recognizer or "local",
             vocabulary=clean_terms(request.vocabulary),
+            organizer=organizer,
         )
         await self._store.create_room(record)
         return record, key, token

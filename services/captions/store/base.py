@@ -21,6 +21,42 @@ class RoomRecord:
     notice: str = ""  # what viewers are told of the captions ("Live captions by ..."); empty = the default
     recognizer: str = "local"  # what turns the room's speech into text (captions.recognizers)
     vocabulary: tuple[str, ...] = ()  # the talk's own terms (names, jargon), given to the recogniser
+    organizer: str = ""  # the id of the organizer who created it; empty = created anonymously
+
+
+@dataclass(frozen=True)
+class OrganizerRecord:
+    """Someone allowed to create rooms on a public deployment: only a hash of their token is kept."""
+
+    id: str
+    name: str
+    token_hash: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+class OrganizerStore(Protocol):
+    """Every implementation passes tests/contract/test_organizers.py."""
+
+    async def add(self, organizer: OrganizerRecord) -> None:
+        """Raises ValueError when an organizer of that name has not been revoked."""
+        ...
+
+    async def by_token(self, token_hash: str) -> OrganizerRecord | None:
+        """The organizer holding that token, unless revoked."""
+        ...
+
+    async def all(self) -> list[OrganizerRecord]:
+        """Oldest first, revoked ones included."""
+        ...
+
+    async def revoke(self, name: str, at: datetime) -> bool:
+        """False when no organizer of that name holds a token."""
+        ...
+
+    async def stored_bytes(self, organizer_id: str) -> int:
+        """The caption text the organizer's rooms keep, in UTF-8 bytes."""
+        ...
 
 
 class RoomGone(LookupError):
@@ -66,6 +102,9 @@ class CaptionRecord:
 class Store(Protocol):
     """Every implementation passes tests/contract/test_store.py."""
 
+    @property
+    def organizers(self) -> OrganizerStore: ...
+
     async def create_room(self, room: RoomRecord) -> None: ...
 
     async def get_room(self, room_id: str) -> RoomRecord | None: ...
@@ -73,6 +112,10 @@ class Store(Protocol):
     async def set_embed_origins(self, room_id: str, origins: tuple[str, ...]) -> None: ...
 
     async def set_vocabulary(self, room_id: str, terms: tuple[str, ...]) -> None: ...
+
+    async def set_secrets(self, room_id: str, key_hash: str, viewer_token_hash: str) -> None:
+        """New hashes of the presenter key and the viewer token (rotation)."""
+        ...
 
     async def delete_room(self, room_id: str) -> bool:
         """Removes the room with its sessions and captions; False if there was no such room."""

@@ -13,6 +13,7 @@ from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 
 from captions.protocol import SessionState
 from captions.store.base import CaptionRecord, RoomGone, RoomRecord, SessionRecord
+from captions.store.mongo_organizers import MongoOrganizers
 
 DATABASE = "captions"
 
@@ -21,6 +22,11 @@ class MongoStore:
     def __init__(self, database: Any, client: AsyncMongoClient[dict[str, Any]] | None = None) -> None:
         self._db = database
         self._client = client
+        self._organizers = MongoOrganizers(database)
+
+    @property
+    def organizers(self) -> MongoOrganizers:
+        return self._organizers
 
     @classmethod
     async def connect(cls, url: str) -> MongoStore:
@@ -35,6 +41,7 @@ class MongoStore:
         await self._db.captions.create_index([("session_id", ASCENDING), ("seq", ASCENDING)])
         await self._db.captions.create_index([("room_id", ASCENDING)])
         await self._db.rooms.create_index([("used", ASCENDING), ("created_at", ASCENDING)])
+        await self._organizers.ensure_indexes()
 
     async def create_room(self, room: RoomRecord) -> None:
         await self._db.rooms.insert_one(
@@ -49,6 +56,7 @@ class MongoStore:
                 "notice": room.notice,
                 "recognizer": room.recognizer,
                 "vocabulary": list(room.vocabulary),
+                "organizer": room.organizer,
                 "used": False,
             }
         )
@@ -58,6 +66,11 @@ class MongoStore:
 
     async def set_vocabulary(self, room_id: str, terms: tuple[str, ...]) -> None:
         await self._db.rooms.update_one({"_id": room_id}, {"$set": {"vocabulary": list(terms)}})
+
+    async def set_secrets(self, room_id: str, key_hash: str, viewer_token_hash: str) -> None:
+        await self._db.rooms.update_one(
+            {"_id": room_id}, {"$set": {"key_hash": key_hash, "viewer_token_hash": viewer_token_hash}}
+        )
 
     async def get_room(self, room_id: str) -> RoomRecord | None:
         doc = await self._db.rooms.find_one({"_id": room_id})
@@ -74,6 +87,7 @@ class MongoStore:
             doc.get("notice", ""),
             doc.get("recognizer", "local"),
             tuple(doc.get("vocabulary", ())),
+            doc.get("organizer", ""),
         )
 
     async def unused_rooms(self, created_before: datetime, limit: int) -> list[str]:
@@ -172,6 +186,7 @@ class MongoStore:
                     "session_id": caption.session_id,
                     "seq": caption.seq,
                     "text": caption.text,
+                    "bytes": len(caption.text.encode()),
                     "start": caption.start,
                     "end": caption.end,
                     "corrected": caption.corrected,
@@ -182,7 +197,9 @@ class MongoStore:
 
     async def correct(self, room_id: str, caption_id: str, text: str) -> CaptionRecord | None:
         query = {"_id": caption_id, "room_id": room_id}
-        await self._db.captions.update_one(query, {"$set": {"text": text, "corrected": True}})
+        await self._db.captions.update_one(
+            query, {"$set": {"text": text, "bytes": len(text.encode()), "corrected": True}}
+        )
         doc = await self._db.captions.find_one(query)
         return _caption(doc) if doc else None
 

@@ -10,7 +10,9 @@ from typing import Any
 import aiosqlite
 
 from captions.protocol import SessionState
+from captions.store import sqlite_organizers
 from captions.store.base import CaptionRecord, RoomGone, RoomRecord, SessionRecord
+from captions.store.sqlite_organizers import SqliteOrganizers
 
 # Columns added after the first release, with their definitions: files written before them are migrated.
 _ADDED_COLUMNS = {
@@ -20,6 +22,7 @@ _ADDED_COLUMNS = {
         "notice": "TEXT NOT NULL DEFAULT ''",
         "recognizer": "TEXT NOT NULL DEFAULT 'local'",
         "vocabulary": "TEXT NOT NULL DEFAULT '[]'",
+        "organizer": "TEXT NOT NULL DEFAULT ''",
     },
     "sessions": {
         "state": "TEXT NOT NULL DEFAULT 'ended'",
@@ -45,7 +48,8 @@ CREATE TABLE IF NOT EXISTS rooms (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, language TEXT NOT NULL, key_hash TEXT NOT NULL,
     created_at TEXT NOT NULL, embed_origins TEXT NOT NULL DEFAULT '',
     viewer_token_hash TEXT NOT NULL DEFAULT '', notice TEXT NOT NULL DEFAULT '',
-    recognizer TEXT NOT NULL DEFAULT 'local', vocabulary TEXT NOT NULL DEFAULT '[]'
+    recognizer TEXT NOT NULL DEFAULT 'local', vocabulary TEXT NOT NULL DEFAULT '[]',
+    organizer TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS rooms_by_age ON rooms(created_at);
 CREATE TABLE IF NOT EXISTS sessions (
@@ -70,6 +74,11 @@ CREATE INDEX IF NOT EXISTS captions_by_session ON captions(session_id, seq);
 class SqliteStore:
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._db = connection
+        self._organizers = SqliteOrganizers(connection)
+
+    @property
+    def organizers(self) -> SqliteOrganizers:
+        return self._organizers
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStore:
@@ -81,14 +90,14 @@ class SqliteStore:
             for column, definition in added.items():
                 if existing and column not in existing:
                     await connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
-        await connection.executescript(SCHEMA)
+        await connection.executescript(SCHEMA + sqlite_organizers.SCHEMA)
         await connection.commit()
         return cls(connection)
 
     async def create_room(self, room: RoomRecord) -> None:
         await self._write(
             "INSERT INTO rooms (id, title, language, key_hash, created_at, embed_origins, viewer_token_hash, "
-            "notice, recognizer, vocabulary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "notice, recognizer, vocabulary, organizer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 room.id,
                 room.title,
@@ -100,6 +109,7 @@ class SqliteStore:
                 room.notice,
                 room.recognizer,
                 json.dumps(room.vocabulary),
+                room.organizer,
             ),
         )
 
@@ -109,10 +119,16 @@ class SqliteStore:
     async def set_vocabulary(self, room_id: str, terms: tuple[str, ...]) -> None:
         await self._write("UPDATE rooms SET vocabulary = ? WHERE id = ?", (json.dumps(terms), room_id))
 
+    async def set_secrets(self, room_id: str, key_hash: str, viewer_token_hash: str) -> None:
+        await self._write(
+            "UPDATE rooms SET key_hash = ?, viewer_token_hash = ? WHERE id = ?",
+            (key_hash, viewer_token_hash, room_id),
+        )
+
     async def get_room(self, room_id: str) -> RoomRecord | None:
         async with self._db.execute(
             "SELECT id, title, language, key_hash, created_at, embed_origins, viewer_token_hash, notice, "
-            "recognizer, vocabulary FROM rooms WHERE id = ?",
+            "recognizer, vocabulary, organizer FROM rooms WHERE id = ?",
             (room_id,),
         ) as cursor:
             row = await cursor.fetchone()
@@ -129,6 +145,7 @@ class SqliteStore:
             row[7],
             row[8],
             tuple(json.loads(row[9])),
+            row[10],
         )
 
     async def unused_rooms(self, created_before: datetime, limit: int) -> list[str]:

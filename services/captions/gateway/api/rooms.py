@@ -81,10 +81,33 @@ async def viewable(
 Viewable = Annotated[RoomRecord, Depends(viewable)]
 
 
+async def creating_organizer(authorization: str | None, deps: Services) -> str:
+    """Whose room a new room is: the organizer the request's bearer token names, "" for an anonymous room
+    where the server allows those. A token that names nobody (mistyped, revoked) is refused, never ignored."""
+    if authorization is None:
+        if deps.settings.room_creation == "organizers":
+            raise Problem(401, "Organizer token required", "this server creates rooms for its organizers only: "
+                          "send yours as Authorization: Bearer <token>", code="organizer_required",
+                          headers={"WWW-Authenticate": 'Bearer realm="captions"'})  # fmt: skip
+        return ""
+    organizer = await deps.organizers.holding(authorization)
+    if organizer is None:
+        raise Problem(401, "Unknown organizer token", "the organizer token is not valid here (mistyped, or "
+                      "revoked): ask the operator for a new one", code="bad_organizer_token",
+                      headers={"WWW-Authenticate": 'Bearer realm="captions", error="invalid_token"'})  # fmt: skip
+    return organizer.id
+
+
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=RoomCreated)
-async def create_room(body: RoomCreate, request: Request, deps: Deps) -> RoomCreated:
+async def create_room(
+    body: RoomCreate,
+    request: Request,
+    deps: Deps,
+    authorization: Annotated[str | None, Header(description="Bearer <organizer token>.")] = None,
+) -> RoomCreated:
     """Create a room. The presenter key (and a private room's viewer token) are in this response only."""
     # Rooms per address are limited in front of the app (``RequestGate``): a flood is refused unparsed.
+    organizer = await creating_organizer(authorization, deps)
     base = base_url(request, deps)
     recognizer = body.recognizer or "local"
     why = not_configured(deps.settings, recognizer)
@@ -93,7 +116,7 @@ async def create_room(body: RoomCreate, request: Request, deps: Deps) -> RoomCre
     why = unsupported(deps.settings, recognizer, body.language)
     if why:
         raise Problem(422, "Language not transcribed here", why, code="unsupported_language")
-    record, key, token = await deps.rooms.create(body)
+    record, key, token = await deps.rooms.create(body, organizer)
     return RoomCreated(
         id=record.id,
         title=record.title,

@@ -26,8 +26,10 @@ function accessHeaders(access: RoomAccess = {}): HttpHeaders {
 export class RoomsApi {
   private readonly http = inject(HttpClient);
 
-  create(room: RoomCreate): Promise<RoomCreated> {
-    return firstValueFrom(this.http.post<RoomCreated>('/api/rooms', room));
+  /** ``organizerToken``: where the server creates rooms for its organizers only. */
+  create(room: RoomCreate, organizerToken?: string): Promise<RoomCreated> {
+    const headers = organizerToken ? new HttpHeaders({ Authorization: `Bearer ${organizerToken}` }) : undefined;
+    return firstValueFrom(this.http.post<RoomCreated>('/api/rooms', room, { headers }));
   }
 
   capabilities(): Promise<Capabilities> {

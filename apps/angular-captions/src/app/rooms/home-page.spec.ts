@@ -18,12 +18,16 @@ describe('HomePage', () => {
 
   const local = (languages: string[]) => ({ languages, partials: true, vocabulary: true, name: 'This server (Whisper)' });
 
-  async function home(languages: string[], more: Record<string, ReturnType<typeof local>> = {}) {
+  async function home(
+    languages: string[],
+    more: Record<string, ReturnType<typeof local>> = {},
+    roomCreation: 'open' | 'organizers' = 'open',
+  ) {
     const fixture = TestBed.createComponent(HomePage);
     fixture.detectChanges();
     TestBed.inject(HttpTestingController)
       .expectOne('/api/capabilities')
-      .flush({ recognizers: { local: local(languages), ...more }, default: 'local' });
+      .flush({ recognizers: { local: local(languages), ...more }, default: 'local', room_creation: roomCreation });
     await settle();
     await fixture.whenStable();
     return { fixture, element: fixture.nativeElement as HTMLElement };
@@ -95,5 +99,55 @@ describe('HomePage', () => {
     await fixture.whenStable();
     expect(localStorage.getItem('captions.presenter-key.room1234')).toBe('secret');
     expect(navigate).toHaveBeenCalledWith(['/present', 'room1234']);
+  });
+
+  it('asks for an organizer token only where the server requires one, sends it and keeps it', async () => {
+    const open = await home(['en']);
+    expect(open.element.querySelector('#organizer-token')).toBeNull();
+    const fresh = () => {
+      TestBed.resetTestingModule();
+      TestBed.configureTestingModule({
+        providers: [provideZonelessChangeDetection(), provideHttpClient(), provideHttpClientTesting(), provideRouter([])],
+      });
+    };
+    fresh();
+    const { fixture, element } = await home(['en'], {}, 'organizers');
+    const navigate = vi.spyOn(TestBed.inject(Router), 'navigate').mockResolvedValue(true);
+    const http = TestBed.inject(HttpTestingController);
+    const type = (selector: string, text: string) => {
+      const field = element.querySelector(selector) as HTMLInputElement;
+      field.value = text;
+      field.dispatchEvent(new Event('input'));
+    };
+    const submit = async () => {
+      (element.querySelector('form') as HTMLFormElement).dispatchEvent(new SubmitEvent('submit'));
+      await fixture.whenStable();
+    };
+    const problem = () => element.querySelector('[role=alert]')?.textContent ?? '';
+    type('#title', 'Board meeting');
+    await submit();
+    http.expectNone('/api/rooms');
+    expect(problem()).toContain('enter your organizer token');
+
+    type('#organizer-token', 'org_wrong');
+    await submit();
+    http.expectOne('/api/rooms').flush({ code: 'bad_organizer_token', status: 401 }, { status: 401, statusText: 'Unauthorized' });
+    await settle();
+    await fixture.whenStable();
+    expect(problem()).toContain('not valid here');
+    expect(localStorage.getItem('captions.organizer-token')).toBeNull();
+
+    type('#organizer-token', 'org_right');
+    await submit();
+    const request = http.expectOne('/api/rooms');
+    expect(request.request.headers.get('Authorization')).toBe('Bearer org_right');
+    request.flush({ id: 'room1234', presenter_key: 'key', viewer_token: null }, { status: 201, statusText: 'Created' });
+    await settle();
+    expect(localStorage.getItem('captions.organizer-token')).toBe('org_right');
+    expect(navigate).toHaveBeenCalledWith(['/present', 'room1234']);
+
+    fresh();
+    const again = await home(['en'], {}, 'organizers');
+    expect((again.element.querySelector('#organizer-token') as HTMLInputElement).value).toBe('org_right');
   });
 });

@@ -6,6 +6,7 @@ import { RoomsApi } from '../core/rooms-api';
 import { MAX_TERMS, parseTerms } from '../shared/vocabulary-terms';
 import { parsePresenterAccess } from './presenter-link';
 
+const ORGANIZER_REQUIRED = 'This server creates rooms for its organizers: enter your organizer token.';
 const NAMES = new Intl.DisplayNames(['en'], { type: 'language' });
 
 /** A language's name in English (and in itself, where that differs), for the room's language choice. */
@@ -17,6 +18,17 @@ export function languageName(code: string): string {
   } catch {
     return english;
   }
+}
+
+/** Why a room was not created, in words for the person creating it. */
+function creationProblem(status?: number, code?: string, detail?: string): string {
+  if (code === 'organizer_required') return ORGANIZER_REQUIRED;
+  if (code === 'bad_organizer_token') {
+    return 'That organizer token is not valid here (mistyped, or revoked): ask the server’s operator for yours.';
+  }
+  if (status === 429) return 'Too many rooms were created from your network; try again later.';
+  if (status === 422 && detail) return `The room could not be created: ${detail}.`;
+  return 'The room could not be created. Is the server reachable?';
 }
 
 /** Create a room, or open one with its presenter key. */
@@ -34,7 +46,11 @@ export class HomePage implements OnInit {
   private readonly capabilities = signal<Capabilities>({
     recognizers: { local: { languages: ['en'], partials: true, vocabulary: true, name: 'This server' } },
     default: 'local',
+    room_creation: 'open',
   });
+  /** The server creates rooms for its organizers only: this browser needs an organizer's token. */
+  protected readonly organizersOnly = computed(() => this.capabilities().room_creation === 'organizers');
+  protected readonly organizerToken = signal(this.keys.organizerToken() ?? '');
   protected readonly recognizers = computed(() =>
     Object.entries(this.capabilities().recognizers).map(([id, info]) => ({ id, name: info.name })),
   );
@@ -81,29 +97,32 @@ export class HomePage implements OnInit {
       this.problem.set('Give the room a title.');
       return;
     }
+    const organizerToken = this.organizerToken().trim();
+    if (this.organizersOnly() && !organizerToken) {
+      this.problem.set(ORGANIZER_REQUIRED);
+      return;
+    }
     this.busy.set(true);
     this.problem.set(null);
     try {
-      const room = await this.api.create({
-        title,
-        language: this.language(),
-        private: this.private(),
-        recognizer: this.recognizer(),
-        vocabulary: parseTerms(this.terms()).slice(0, MAX_TERMS),
-      });
+      const room = await this.api.create(
+        {
+          title,
+          language: this.language(),
+          private: this.private(),
+          recognizer: this.recognizer(),
+          vocabulary: parseTerms(this.terms()).slice(0, MAX_TERMS),
+        },
+        organizerToken || undefined,
+      );
+      if (organizerToken) this.keys.saveOrganizerToken(organizerToken);
       this.keys.save(room.id, room.presenter_key);
       if (room.viewer_token) this.keys.saveViewerToken(room.id, room.viewer_token);
       await this.router.navigate(['/present', room.id]);
     } catch (error) {
-      const status = (error as { status?: number }).status;
-      const detail = (error as { error?: { detail?: string } }).error?.detail;
-      this.problem.set(
-        status === 429
-          ? 'Too many rooms were created from your network; try again later.'
-          : status === 422 && detail
-            ? `The room could not be created: ${detail}.`
-            : 'The room could not be created. Is the server reachable?',
-      );
+      const { detail, code } = (error as { error?: { detail?: string; code?: string } }).error ?? {};
+      if (code === 'bad_organizer_token') this.keys.saveOrganizerToken(null);
+      this.problem.set(creationProblem((error as { status?: number }).status, code, detail));
     } finally {
       this.busy.set(false);
     }
