@@ -225,6 +225,21 @@ class RoomCreated(Model):
     embed_url: str
 
 
+class RoomRotate(Model):
+    """``POST /api/rooms/{id}/rotate``: which of the room's secrets to replace (a leaked link, a presenter who
+    left the team). Whoever holds an old one is disconnected and refused from then on."""
+
+    presenter_key: bool = True
+    viewer_token: bool = Field(default=False, description="Private rooms only.")
+
+
+class RoomRotated(Model):
+    presenter_key: str | None = Field(default=None, description="The new key, shown once.")
+    viewer_token: str | None = Field(default=None, description="The new viewer token, shown once.")
+    viewer_url: str | None = Field(default=None, description="With a new viewer token: the new viewer link.")
+    embed_url: str | None = None
+
+
 Origin = Annotated[str, Field(max_length=300, pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")]
 
 
@@ -292,6 +307,8 @@ class Capabilities(Model):
 REST_MODELS: dict[str, type[BaseModel]] = {
     "room-create": RoomCreate,
     "room-created": RoomCreated,
+    "room-rotate": RoomRotate,
+    "room-rotated": RoomRotated,
     "room-info": RoomInfo,
     "session-info": SessionInfo,
     "embed-origins": EmbedOrigins,

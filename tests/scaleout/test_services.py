@@ -8,6 +8,7 @@ MongoDB server can run here; the Mongo store passes the same contract suite agai
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import time
 from collections.abc import Iterator
@@ -34,6 +35,7 @@ from tests.support.deployment import (
     texts,
 )
 from tests.support.harness import Client, create_room, pcm_frames, presenter, stored_finals, stream, viewer
+from tests.support.raw_socketio import join, open_socket
 from tests.support.speech import SpeechCorpus
 
 PAIRS, ARRIVAL_S = 20, 0.1
@@ -234,3 +236,28 @@ async def test_deleting_a_room_on_one_gateway_closes_it_everywhere(
         assert (await http.get(f"/api/rooms/{room_id}/transcript.json")).status_code == 404
     for transcriber in services.transcribers:
         assert "FOREIGN KEY" not in transcriber.log.read_text()
+
+
+async def test_rotating_a_viewer_token_on_one_gateway_lets_go_of_its_holders_everywhere(
+    services: Deployment,
+) -> None:
+    a, b = (gateway.url for gateway in services.gateways[:2])
+    async with httpx.AsyncClient(base_url=a, timeout=10) as http:
+        room = (await http.post("/api/rooms", json={"title": "Board", "private": True})).json()
+    room_id, token = room["id"], room["viewer_token"]
+    on_b = await Client(b, {"room": room_id, "role": "viewer", "token": token}).connect()
+    await on_b.wait_for(lambda: bool(on_b.statuses))
+    async with httpx.AsyncClient(base_url=a, timeout=10) as http:
+        rotated = await http.post(f"/api/rooms/{room_id}/rotate", json={"presenter_key": False, "viewer_token": True},
+                                  headers={"X-Presenter-Key": room["presenter_key"]})  # fmt: skip
+    assert rotated.status_code == 200, rotated.text
+    await on_b.error("credentials_rotated")
+    await on_b.wait_for(partial(disconnected, on_b), within_s=10)
+    ws = await open_socket(b, "127.0.0.1")
+    refused = await join(ws, {"room": room_id, "role": "viewer", "token": token})
+    await ws.close()
+    assert json.loads(refused[2:])["data"]["code"] == "private_room", refused
+    again = await Client(
+        b, {"room": room_id, "role": "viewer", "token": rotated.json()["viewer_token"]}
+    ).connect()
+    await again.disconnect()

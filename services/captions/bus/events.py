@@ -2,7 +2,8 @@
 
 ``caption``, ``status`` and ``lag`` go to clients as they are; ``recognizer`` (the room's captions fell back to
 the local model) to its presenter. ``ended`` (the transcriber stored a stopped
-session's last final) and ``deleted`` (the room was deleted) are for gateways: they change what the room's
+session's last final), ``deleted`` (the room was deleted) and ``rotated`` (its key or viewer token was
+replaced) are for gateways: they change what the room's
 clients are told and who stays connected.
 """
 
@@ -25,7 +26,11 @@ class RoomDeleted(Model):
     room: str
 
 
-RoomEventName = Literal["caption", "status", "lag", "ended", "deleted", "recognizer"]
+class SecretsRotated(Model):
+    room: str
+
+
+RoomEventName = Literal["caption", "status", "lag", "ended", "deleted", "rotated", "recognizer"]
 ROOM_EVENT_MODELS: dict[RoomEventName, type[BaseModel]] = {
     "caption": Caption,
     "status": Status,
@@ -33,6 +38,7 @@ ROOM_EVENT_MODELS: dict[RoomEventName, type[BaseModel]] = {
     "recognizer": RecognizerNotice,
     "ended": SessionEnded,
     "deleted": RoomDeleted,
+    "rotated": SecretsRotated,
 }
 
 

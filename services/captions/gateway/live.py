@@ -21,6 +21,7 @@ class Client:
     room_id: str
     role: Role
     address: str
+    credential: str = ""  # the hash of the key or token it came in with (rooms.service.credential)
     # Refusals since this client's last accepted event: a client that keeps sending what is refused is
     # disconnected. Each kind of refusal is logged once per client.
     refusals: int = 0

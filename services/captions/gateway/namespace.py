@@ -37,7 +37,7 @@ from captions.protocol import (
     TextCaption,
     VocabularyUpdate,
 )
-from captions.rooms.service import key_matches, may_view
+from captions.rooms.service import credential, key_matches, may_view, still_opens
 from captions.settings import Settings
 from captions.store.base import RoomRecord, Store
 from captions.vocabulary.terms import clean_terms
@@ -159,7 +159,8 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             self.server.manager.eio_sid_from_sid(sid, self.namespace), ("", False)
         )[1]:
             _refuse("too_many_connections", "too many connections from your address")
-        self._clients[sid] = Client(sid, request.room, request.role, address)
+        secret = credential(record, request.key, request.token)
+        self._clients[sid] = Client(sid, request.room, request.role, address, secret)
         try:
             await self._join(sid, request.role, record, request.last_id)
         except BaseException:
@@ -333,6 +334,9 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if event.name == "deleted":
             await self._close_room(live)
             return
+        if event.name == "rotated":
+            await self._rotated(live)
+            return
         if event.name == "recognizer":  # why the captions come from elsewhere: the presenter's business
             if live.presenter_sid:
                 await self._emit_to("recognizer", event.payload.model_dump(), live.presenter_sid)
@@ -357,6 +361,19 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             if sid:
                 await self._send_error(sid, "room_deleted", "this room was deleted")
                 await self.disconnect(sid)
+
+    async def _rotated(self, live: LiveRoom) -> None:
+        """The room's key or viewer token was replaced: whoever came in with an old one here goes."""
+        record = await self._store.get_room(live.room_id)
+        if record is None:
+            return
+        live.record = record
+        for sid in [live.presenter_sid, *live.viewers]:
+            client = self._clients.get(sid) if sid else None
+            if client is not None and not still_opens(record, client.credential, client.role == "presenter"):
+                what = "presenter key" if client.role == "presenter" else "viewer link"
+                await self._send_error(client.sid, "credentials_rotated", f"this room's {what} was replaced")
+                await self.disconnect(client.sid)
 
     # --- helpers -------------------------------------------------------------------------------------
 

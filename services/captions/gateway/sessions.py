@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable
 from typing import Any
 
-from captions.bus.events import RoomDeleted, RoomEvent, RoomEvents
+from captions.bus.events import RoomDeleted, RoomEvent, RoomEvents, SecretsRotated
 from captions.bus.inputs import InputKind, RoomInput, RoomInputs
 from captions.gateway.live import LiveRoom, LiveRooms
 from captions.gateway.quotas import Quotas
@@ -248,6 +248,10 @@ class Sessions:
         await self._state.forget(room_id)
         await self._events.publish(RoomEvent(room_id, "deleted", RoomDeleted(room=room_id)))
         await self._inputs.send_input(RoomInput(room_id, session, "delete"))
+
+    async def rotated(self, room_id: str) -> None:
+        """After the store took the room's new secrets: every gateway lets go of clients holding old ones."""
+        await self._events.publish(RoomEvent(room_id, "rotated", SecretsRotated(room=room_id)))
 
     # --- telling the room --------------------------------------------------------------------------------
 

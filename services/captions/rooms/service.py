@@ -32,6 +32,25 @@ def key_matches(record: RoomRecord, key: str | None) -> bool:
     return key is not None and hmac.compare_digest(record.key_hash, hash_key(key))
 
 
+def credential(record: RoomRecord, key: str | None, token: str | None) -> str:
+    """The hash of the secret a client was let in with (empty: none was needed), to tell after a rotation
+    whether it still opens the room."""
+    if key is not None and key_matches(record, key):
+        return record.key_hash
+    if record.viewer_token_hash and token is not None:
+        return hash_key(token)
+    return ""
+
+
+def still_opens(record: RoomRecord, credential: str, presenter: bool) -> bool:
+    """Whether the secret of hash ``credential`` still lets its holder in as presenter or viewer."""
+    if presenter:
+        return hmac.compare_digest(record.key_hash, credential)
+    if not record.viewer_token_hash:
+        return True
+    return credential in (record.viewer_token_hash, record.key_hash)
+
+
 def may_view(record: RoomRecord, token: str | None, key: str | None = None) -> bool:
     """Anyone may view a public room; a private one needs its viewer token (or the presenter key)."""
     if not record.viewer_token_hash:
@@ -64,6 +83,19 @@ class RoomService:
         )
         await self._store.create_room(record)
         return record, key, token
+
+    async def rotate(
+        self, record: RoomRecord, presenter_key: bool, viewer_token: bool
+    ) -> tuple[str | None, str | None]:
+        """New secrets for the room (each returned once, its hash stored); None where one was kept."""
+        key = secrets.token_urlsafe(KEY_BYTES) if presenter_key else None
+        token = secrets.token_urlsafe(KEY_BYTES) if viewer_token else None
+        await self._store.set_secrets(
+            record.id,
+            hash_key(key) if key else record.key_hash,
+            hash_key(token) if token else record.viewer_token_hash,
+        )
+        return key, token
 
     async def get(self, room_id: str) -> RoomRecord | None:
         return await self._store.get_room(room_id)

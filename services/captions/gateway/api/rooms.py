@@ -10,7 +10,16 @@ from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
 
 from captions.gateway.problems import Problem
 from captions.gateway.services import Services, services
-from captions.protocol import DEFAULT_NOTICE, EmbedOrigins, RoomCreate, RoomCreated, RoomInfo, SessionInfo
+from captions.protocol import (
+    DEFAULT_NOTICE,
+    EmbedOrigins,
+    RoomCreate,
+    RoomCreated,
+    RoomInfo,
+    RoomRotate,
+    RoomRotated,
+    SessionInfo,
+)
 from captions.recognizers.catalog import not_configured, unsupported
 from captions.rooms.service import key_matches, may_view
 from captions.roomstate.base import OPEN_STATES
@@ -180,6 +189,32 @@ async def set_embed_origins(
     origins = tuple(dict.fromkeys(origin.rstrip("/") for origin in body.origins))
     await deps.store.set_embed_origins(room_id, origins)
     return EmbedOrigins(origins=list(origins))
+
+
+@router.post("/{room_id}/rotate", response_model=RoomRotated)
+async def rotate_secrets(
+    room_id: RoomIdPath, body: RoomRotate, request: Request, deps: Deps, x_presenter_key: PresenterKey = None
+) -> RoomRotated:
+    """Replace the presenter key and/or a private room's viewer token (header ``X-Presenter-Key``): whoever
+    holds an old one is disconnected now and refused from now on. The new ones are in this response only."""
+    record = await presenters_room(room_id, x_presenter_key, deps)
+    if not (body.presenter_key or body.viewer_token):
+        raise Problem(
+            422, "Nothing to rotate", "ask for presenter_key, viewer_token or both", code="nothing_to_rotate"
+        )
+    if body.viewer_token and not record.viewer_token_hash:
+        raise Problem(
+            422, "Public room", "a public room has no viewer token: anyone may view it", code="public_room"
+        )
+    base = base_url(request, deps) if body.viewer_token else ""
+    key, token = await deps.rooms.rotate(record, body.presenter_key, body.viewer_token)
+    await deps.sessions.rotated(room_id)
+    return RoomRotated(
+        presenter_key=key,
+        viewer_token=token,
+        viewer_url=f"{base}/r/{room_id}{link_token(token)}" if token else None,
+        embed_url=f"{base}/embed/{room_id}{link_token(token)}" if token else None,
+    )
 
 
 @router.delete("/{room_id}", status_code=status.HTTP_204_NO_CONTENT)

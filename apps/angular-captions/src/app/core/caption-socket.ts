@@ -147,6 +147,15 @@ export class CaptionSocket {
     socket.connect();
   }
 
+  /** The room's presenter key was replaced (rotation): this connection goes on with the new one. */
+  rekey(key: string): void {
+    if (!this.auth || !this.socket) return;
+    this.auth = { ...this.auth, key };
+    this.socket.disconnect();
+    this._state.set('connecting');
+    this.socket.connect();
+  }
+
   close(): void {
     if (this.retry !== null) clearTimeout(this.retry);
     this.retry = null;

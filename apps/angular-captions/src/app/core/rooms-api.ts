@@ -1,7 +1,7 @@
 import { HttpClient, HttpHeaders } from '@angular/common/http';
 import { Injectable, inject } from '@angular/core';
 import { firstValueFrom } from 'rxjs';
-import type { Capabilities, Caption, RoomCreate, RoomCreated, RoomInfo } from './generated';
+import type { Capabilities, Caption, RoomCreate, RoomCreated, RoomInfo, RoomRotate, RoomRotated } from './generated';
 
 interface TranscriptJson {
   readonly cues: readonly { id: string; start: number; end: number; text: string }[];
@@ -30,6 +30,12 @@ export class RoomsApi {
   create(room: RoomCreate, organizerToken?: string): Promise<RoomCreated> {
     const headers = organizerToken ? new HttpHeaders({ Authorization: `Bearer ${organizerToken}` }) : undefined;
     return firstValueFrom(this.http.post<RoomCreated>('/api/rooms', room, { headers }));
+  }
+
+  /** New presenter key and/or viewer token: whoever holds an old one is disconnected and refused. */
+  rotate(roomId: string, key: string, what: RoomRotate): Promise<RoomRotated> {
+    const url = `/api/rooms/${encodeURIComponent(roomId)}/rotate`;
+    return firstValueFrom(this.http.post<RoomRotated>(url, what, { headers: accessHeaders({ key }) }));
   }
 
   capabilities(): Promise<Capabilities> {

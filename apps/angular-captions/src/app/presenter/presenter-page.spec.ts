@@ -125,4 +125,37 @@ describe('PresenterPage', () => {
     await fixture.whenStable();
     expect(element.querySelector('.fallback')).toBeNull();
   });
+
+  it('replaces a leaked presenter link once asked to, and goes on with the new key', async () => {
+    let options: { auth: (give: (auth: unknown) => void) => void } | undefined;
+    TestBed.overrideProvider(SOCKET_FACTORY, {
+      useValue: (_url: string, given: typeof options) => {
+        options = given;
+        return stub.socket;
+      },
+    });
+    localStorage.setItem('captions.presenter-key.room1', 'old-key');
+    const { fixture, element } = await open();
+    handlers.get('connect')!();
+    const http = TestBed.inject(HttpTestingController);
+    const buttons = () => [...element.querySelectorAll('.replace button')] as HTMLButtonElement[];
+    expect(buttons().map((b) => b.textContent?.trim())).toEqual(['New presenter link']); // public: no viewer link
+    buttons()[0].click();
+    await fixture.whenStable();
+    expect(element.querySelector('.replace [role=alert]')?.textContent).toContain('disconnected');
+    http.expectNone('/api/rooms/room1/rotate');
+    (element.querySelector('.replace .danger') as HTMLButtonElement).click();
+    const request = http.expectOne('/api/rooms/room1/rotate');
+    expect(request.request.headers.get('X-Presenter-Key')).toBe('old-key');
+    expect(request.request.body).toEqual({ presenter_key: true, viewer_token: false });
+    request.flush({ presenter_key: 'new-key', viewer_token: null, viewer_url: null, embed_url: null });
+    await settle();
+    await fixture.whenStable();
+    expect(localStorage.getItem('captions.presenter-key.room1')).toBe('new-key');
+    let auth: unknown;
+    options!.auth((given) => (auth = given));
+    expect(auth).toMatchObject({ role: 'presenter', key: 'new-key' });
+    expect((element.querySelector('#presenter-link') as HTMLInputElement).value).toContain('new-key');
+    expect(element.querySelector('.replace [role=status]')?.textContent).toContain('New presenter link made');
+  });
 });

@@ -4,6 +4,7 @@ import { BrowserSpeech } from '../core/browser-speech';
 import { CaptionSocket, FRAMES_PER_SECOND, MAX_BUFFERED_FRAMES } from '../core/caption-socket';
 import { Microphone } from '../core/microphone';
 import { PresenterKeys } from '../core/presenter-keys';
+import type { RoomRotate } from '../core/generated';
 import { RoomsApi } from '../core/rooms-api';
 import { ConnectionBadge } from '../shared/connection-badge';
 import { CaptionPreview, type CorrectionRequest } from './caption-preview';
@@ -61,6 +62,7 @@ export class PresenterPage implements OnInit {
   private readonly key = signal<string | null>(null);
   private sending = false;
   protected readonly viewerToken = signal<string | null>(null);
+  protected readonly replaced = signal('');
   protected readonly mode = signal<CaptureMode>('audio');
   protected readonly deviceId = signal<string | null>(null);
   protected readonly capturing = signal(false);
@@ -129,7 +131,9 @@ export class PresenterPage implements OnInit {
   });
   protected readonly problem = computed(() => {
     const error = this.socket.error();
-    if (error) return error.code === 'bad_key' ? 'This presenter key is not the key of this room.' : error.message;
+    if (error?.code === 'bad_key') return 'This presenter key is not the key of this room.';
+    if (error?.code === 'credentials_rotated') return 'This room’s presenter link was replaced: open the new one to present here.';
+    if (error) return error.message;
     return this.mode() === 'audio' ? this.microphone.problem() : this.speech.problem();
   });
 
@@ -164,6 +168,27 @@ export class PresenterPage implements OnInit {
   protected async download(event: Event, href: string): Promise<void> {
     event.preventDefault();
     await this.api.download(href, { key: this.keys.get(this.room()) });
+  }
+
+  /** A leaked link replaced: this browser keeps the new secrets and its console goes on with the new key. */
+  protected async rotate(what: RoomRotate): Promise<void> {
+    const key = this.key();
+    if (!key) return;
+    try {
+      const rotated = await this.api.rotate(this.room(), key, what);
+      if (rotated.presenter_key) {
+        this.keys.save(this.room(), rotated.presenter_key);
+        this.key.set(rotated.presenter_key);
+        this.socket.rekey(rotated.presenter_key);
+      }
+      if (rotated.viewer_token) {
+        this.keys.saveViewerToken(this.room(), rotated.viewer_token);
+        this.viewerToken.set(rotated.viewer_token);
+      }
+      this.replaced.set(rotated.viewer_token ? 'New viewer link made: share it again.' : 'New presenter link made: keep it.');
+    } catch {
+      this.replaced.set('The link could not be replaced. Is the server reachable?');
+    }
   }
 
   protected async start(): Promise<void> {

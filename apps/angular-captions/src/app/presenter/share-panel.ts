@@ -1,7 +1,9 @@
-import { ChangeDetectionStrategy, Component, DestroyRef, computed, effect, inject, input, signal } from '@angular/core';
+import { ChangeDetectionStrategy, Component, DestroyRef, computed, effect, inject, input, output, signal } from '@angular/core';
+import type { RoomRotate } from '../core/generated';
 import { RoomsApi } from '../core/rooms-api';
 
 type Copied = 'link' | 'embed' | 'presenter' | null;
+type Replacing = 'viewer' | 'presenter' | null;
 
 /** How the audience gets to the captions: viewer link, QR code, embed snippet, each easy to copy. */
 @Component({
@@ -33,6 +35,26 @@ type Copied = 'link' | 'embed' | 'presenter' | null;
       </div>
       <p class="keep">Keep this link to present from another device or after clearing this browser. Anyone with it
         can present in this room: do not share it with the audience.</p>
+      <details class="replace">
+        <summary>A link got out?</summary>
+        <p>Replacing a link disconnects everyone who opened the old one; it stops working at once.</p>
+        <div class="row">
+          @if (viewerToken()) {
+            <button type="button" (click)="ask('viewer')">New viewer link</button>
+          }
+          <button type="button" (click)="ask('presenter')">New presenter link</button>
+        </div>
+        @if (replacing(); as what) {
+          <p role="alert">{{ confirmation() }}</p>
+          <div class="row">
+            <button type="button" class="danger" (click)="confirm()">Replace it</button>
+            <button type="button" (click)="replacing.set(null)">Cancel</button>
+          </div>
+        }
+        @if (replaced()) {
+          <p role="status">{{ replaced() }}</p>
+        }
+      </details>
     }
   `,
   styles: `
@@ -44,6 +66,9 @@ type Copied = 'link' | 'embed' | 'presenter' | null;
     input, textarea { flex: 1; font: 0.85rem ui-monospace, monospace; }
     textarea { resize: vertical; white-space: pre-wrap; overflow-wrap: anywhere; field-sizing: content; min-height: 5lh; }
     .keep { margin: 0; font-size: 0.85rem; }
+    .replace { font-size: 0.9rem; }
+    .replace p { margin: 0.3rem 0; }
+    .danger { color: #fff; background: #b3261e; border: 1px solid #b3261e; }
     button { font: inherit; }
   `,
 })
@@ -54,7 +79,17 @@ export class SharePanel {
   readonly viewerToken = input<string | null>(null);
   /** The presenter's own link (key in the #fragment), shown masked: a shared screen must not show it. */
   readonly presenterLink = input('');
+  /** Set by the page once the server replaced the link: what the presenter is told. */
+  readonly replaced = input('');
+  /** The presenter confirmed: replace these secrets. */
+  readonly rotate = output<RoomRotate>();
   protected readonly copied = signal<Copied>(null);
+  protected readonly replacing = signal<Replacing>(null);
+  protected readonly confirmation = computed(() =>
+    this.replacing() === 'viewer'
+      ? 'Everyone reading with the old viewer link or QR code is disconnected: share the new one again.'
+      : 'Consoles opened with the old presenter link are disconnected; this one goes on with the new link.',
+  );
   private readonly privateQr = signal<string | null>(null);
   private readonly fragment = computed(() => {
     const token = this.viewerToken();
@@ -81,6 +116,16 @@ export class SharePanel {
       const url = this.privateQr();
       if (url) URL.revokeObjectURL(url);
     });
+  }
+
+  protected ask(what: Exclude<Replacing, null>): void {
+    this.replacing.set(what);
+  }
+
+  protected confirm(): void {
+    const viewer = this.replacing() === 'viewer';
+    this.replacing.set(null);
+    this.rotate.emit({ presenter_key: !viewer, viewer_token: viewer });
   }
 
   protected async copy(what: Exclude<Copied, null>, text: string): Promise<void> {
