@@ -1,11 +1,11 @@
-"""Transcript formats: WebVTT, SubRip, plain text and JSON, from a list of timed cues (the finals as stored;
-subtitles join them into sentences, JSON keeps each final with its id)."""
+"""Transcript formats: WebVTT, SubRip, plain text and JSON, from timed cues (the finals as stored; subtitles
+join them into sentences, JSON keeps each final with its id), written as the finals come."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -58,22 +58,20 @@ def _srt_text(text: str) -> str:
     return _one_line(text).replace("<", "\u2039").replace(">", "\u203a")
 
 
-def _timed(cues: Sequence[Cue]) -> list[Cue]:
-    """Subtitles: the finals joined into sentences, each cue lasting at least 10 ms (players drop empty or
-    zero-length cues)."""
-    return [Cue(c.id, c.start, max(c.end, c.start + 0.01), c.text) for c in sentences(cues)]
-
-
-def sentences(cues: Sequence[Cue]) -> list[Cue]:
+class Sentences:
     """Live finals are a few words each; subtitles read as sentences. Consecutive finals are joined until a
     sentence ends, a pause of ``CUE_PAUSE_S`` falls between them, or the cue would pass two subtitle lines
-    (``CUE_MAX_CHARS``) or ``CUE_MAX_S`` on screen."""
-    joined: list[Cue] = []
-    for cue in cues:
+    (``CUE_MAX_CHARS``) or ``CUE_MAX_S`` on screen. Fed page by page: a cue is given out once it is complete."""
+
+    def __init__(self) -> None:
+        self._open: Cue | None = None
+
+    def add(self, cue: Cue) -> Cue | None:
+        """The cue this final completed, if it did."""
         text = " ".join(cue.text.split())
         if not text:
-            continue
-        last = joined[-1] if joined else None
+            return None
+        last = self._open
         if (
             last is None
             or _SENTENCE_END.search(last.text)
@@ -81,36 +79,75 @@ def sentences(cues: Sequence[Cue]) -> list[Cue]:
             or len(last.text) + 1 + len(text) > CUE_MAX_CHARS
             or cue.end - last.start > CUE_MAX_S
         ):
-            joined.append(Cue(cue.id, cue.start, cue.end, text))
-        else:
-            joined[-1] = Cue(last.id, last.start, max(last.end, cue.end), f"{last.text} {text}")
-    return joined
+            self._open = Cue(cue.id, cue.start, cue.end, text)
+            return last
+        self._open = Cue(last.id, last.start, max(last.end, cue.end), f"{last.text} {text}")
+        return None
+
+    def finish(self) -> Cue | None:
+        last, self._open = self._open, None
+        return last
 
 
-def to_vtt(cues: Sequence[Cue]) -> str:
-    blocks = ["WEBVTT"]
-    for cue in _timed(cues):
-        blocks.append(f"{_clock(cue.start, '.')} --> {_clock(cue.end, '.')}\n{_vtt_text(cue.text)}")
-    return "\n\n".join(blocks) + "\n"
+def sentences(cues: Iterable[Cue]) -> list[Cue]:
+    joiner = Sentences()
+    joined = [done for cue in cues if (done := joiner.add(cue)) is not None]
+    last = joiner.finish()
+    return [*joined, last] if last is not None else joined
 
 
-def to_srt(cues: Sequence[Cue]) -> str:
-    blocks = [
-        f"{number}\n{_clock(cue.start, ',')} --> {_clock(cue.end, ',')}\n{_srt_text(cue.text)}"
-        for number, cue in enumerate(_timed(cues), start=1)
-    ]
-    return "\n\n".join(blocks) + ("\n" if blocks else "")
+class TranscriptWriter:
+    """A transcript written as its finals come, page by page: memory holds one page and one cue, whatever
+    the length of the talk. ``add`` gives the text that is complete so far, ``finish`` the rest."""
+
+    def __init__(self, fmt: TranscriptFormat) -> None:
+        self._fmt = fmt
+        self._sentences = Sentences()
+        self._written = 0
+
+    def start(self) -> str:
+        return {"vtt": "WEBVTT\n", "srt": "", "txt": "", "json": '{"cues": ['}[self._fmt]
+
+    def add(self, cues: Iterable[Cue]) -> str:
+        parts: list[str] = []
+        for cue in cues:
+            if self._fmt == "json":
+                parts.append(self._json(cue))
+            elif self._fmt == "txt":
+                parts.append(self._txt(cue))
+            elif (done := self._sentences.add(cue)) is not None:
+                parts.append(self._subtitle(done))
+        return "".join(parts)
+
+    def finish(self) -> str:
+        if self._fmt == "json":
+            return ("\n" if self._written else "") + "]}\n"
+        if self._fmt == "txt":
+            return "\n" if self._written else ""
+        last = self._sentences.finish()
+        return self._subtitle(last) if last is not None else ""
+
+    def _json(self, cue: Cue) -> str:
+        self._written += 1
+        return ("," if self._written > 1 else "") + "\n " + json.dumps(asdict(cue), ensure_ascii=False)
+
+    def _txt(self, cue: Cue) -> str:
+        text = " ".join(cue.text.split())
+        if not text:
+            return ""
+        self._written += 1
+        return (" " if self._written > 1 else "") + text
+
+    def _subtitle(self, cue: Cue) -> str:
+        # Each cue lasts at least 10 ms: players drop empty or zero-length cues.
+        self._written += 1
+        end = max(cue.end, cue.start + 0.01)
+        if self._fmt == "vtt":
+            return f"\n{_clock(cue.start, '.')} --> {_clock(end, '.')}\n{_vtt_text(cue.text)}\n"
+        block = f"{self._written}\n{_clock(cue.start, ',')} --> {_clock(end, ',')}\n{_srt_text(cue.text)}\n"
+        return block if self._written == 1 else "\n" + block
 
 
-def to_txt(cues: Sequence[Cue]) -> str:
-    text = " ".join(" ".join(c.text.split()) for c in cues if c.text.strip())
-    return text + "\n" if text else ""
-
-
-def to_json(cues: Sequence[Cue]) -> str:
-    return json.dumps({"cues": [asdict(c) for c in cues]}, ensure_ascii=False, indent=1) + "\n"
-
-
-def render(cues: Sequence[Cue], fmt: TranscriptFormat) -> str:
-    renderers = {"vtt": to_vtt, "srt": to_srt, "txt": to_txt, "json": to_json}
-    return renderers[fmt](cues)
+def render(cues: Iterable[Cue], fmt: TranscriptFormat) -> str:
+    writer = TranscriptWriter(fmt)
+    return writer.start() + writer.add(cues) + writer.finish()

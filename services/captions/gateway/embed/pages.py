@@ -23,6 +23,9 @@ Deps = Annotated[Services, Depends(services)]
 templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True))
 # A live widget shows the last few lines; the page starts with enough finals to fill them without waiting.
 RENDERED_FINALS_PER_LINE = 3
+# The whole-transcript view starts with the newest finals up to this many (a day-long talk would be megabytes
+# of page); the earlier ones are a link away, in the transcript download, which is read page by page.
+TRANSCRIPT_VIEW_FINALS = 500
 
 
 def content_security_policy(embed_origins: tuple[str, ...]) -> str:
@@ -53,6 +56,8 @@ async def embed_page(room_id: RoomIdPath, request: Request, deps: Deps) -> Respo
     # room, and the widget receives the captions once its connection shows the token.
     private = bool(record.viewer_token_hash)
     finals = [] if private else await _finals_to_show(deps, room_id, options)
+    earlier = options.lines is None and len(finals) > TRANSCRIPT_VIEW_FINALS
+    finals = finals[-TRANSCRIPT_VIEW_FINALS:] if options.lines is None else finals
     response = templates.TemplateResponse(
         request,
         "embed.html",
@@ -61,6 +66,7 @@ async def embed_page(room_id: RoomIdPath, request: Request, deps: Deps) -> Respo
             "private": private,
             "options": options,
             "finals": finals,
+            "earlier": earlier,
             "notice": DEFAULT_NOTICE if private else record.notice or DEFAULT_NOTICE,
         },
         headers={
@@ -84,5 +90,5 @@ async def _finals_to_show(deps: Services, room_id: str, options: EmbedOptions) -
         if session_id is None:
             return []
         return await deps.store.last_captions(session_id, options.lines * RENDERED_FINALS_PER_LINE)
-    sessions = await deps.store.sessions(room_id)
-    return await deps.store.captions(sessions[-1].id) if sessions else []
+    latest = await deps.store.latest_session(room_id)
+    return await deps.store.last_captions(latest.id, TRANSCRIPT_VIEW_FINALS + 1) if latest else []
