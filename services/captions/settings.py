@@ -296,6 +296,14 @@ class Settings(BaseSettings):
     organizer_stored_mb: float = Field(
         default=500.0, ge=0, description="Caption text one organizer's rooms may keep (0: no limit)."
     )
+    transcript_retention_days: float = Field(
+        default=0.0, ge=0, description="Ended sessions and their captions are deleted after this (0: kept)."
+    )
+    max_finals_per_session: int = Field(
+        default=20_000, ge=1, description="Finals one session may have (a 10-hour talk has about 18,000)."
+    )
+    max_room_mb: float = Field(default=100.0, gt=0, description="Caption text one room may keep.")
+    max_sessions_per_room: int = Field(default=1_000, ge=1, description="Sessions one room may keep.")
     presenter_timeout_s: float = Field(
         default=1800.0, gt=0, description="A session ends when no presenter has been connected this long."
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from captions.store.base import CaptionRecord, RoomGone, RoomRecord, SessionRecord, Store
+from captions.store.base import CaptionRecord, RoomGone, RoomRecord, RoomUsage, SessionRecord, Store
 from captions.store.sqlite import SqliteStore
 from tests.support.stores import open_test_store
 
@@ -83,6 +83,41 @@ async def test_a_rooms_recognizer_and_vocabulary_are_kept(store: Store) -> None:
     assert (await store.get_room("room-1") or room()).vocabulary == ("gRPC",)
     await store.set_vocabulary("room-1", ())
     assert (await store.get_room("room-1") or room()).vocabulary == ()
+
+
+async def test_a_rooms_usage_counts_its_sessions_and_the_text_of_its_finals(store: Store) -> None:
+    await store.create_room(room())
+    await store.create_room(room("room-2"))
+    assert await store.room_usage("room-1") == RoomUsage(0, 0)
+    for session in ("s1", "s2"):
+        await store.start_session(SessionRecord(session, "room-1", NOW))
+    await store.start_session(SessionRecord("s3", "room-2", NOW))
+    await store.append_final(caption(0, "s1", "Grüße"))
+    await store.append_final(caption(1, "s2", "hello"))
+    await store.append_final(caption(0, "s3", "not this room", room_id="room-2"))
+    assert await store.room_usage("room-1") == RoomUsage(2, len("Grüße".encode()) + 5)
+    await store.correct("room-1", "s1-0", "")
+    assert await store.room_usage("room-1") == RoomUsage(2, 5)
+
+
+async def test_sessions_ended_before_a_time_expire_with_their_captions(store: Store) -> None:
+    await store.create_room(room())
+    for session, started in (
+        ("old", NOW - timedelta(days=40)),
+        ("recent", NOW - timedelta(days=2)),
+        ("open", NOW),
+    ):
+        await store.start_session(SessionRecord(session, "room-1", started))
+        await store.append_final(caption(0, session))
+    await store.end_session("old", NOW - timedelta(days=40))
+    await store.end_session("recent", NOW - timedelta(days=2))
+    assert await store.expire_sessions(NOW - timedelta(days=30), 10) == 1
+    assert [s.id for s in await store.sessions("room-1")] == ["recent", "open"]
+    assert await store.captions("old") == []
+    assert [c.id for c in await store.captions("recent")] == ["recent-0"]
+    assert await store.room_usage("room-1") == RoomUsage(2, 2 * len("words 0"))
+    assert await store.expire_sessions(NOW - timedelta(days=30), 10) == 0
+    assert await store.expire_sessions(NOW, 10) == 1, "an open session never expires"
 
 
 async def test_rotated_secrets_replace_the_old_hashes(store: Store) -> None:

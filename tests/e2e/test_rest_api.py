@@ -157,6 +157,33 @@ async def test_api_docs_come_from_the_pinned_package_when_enabled(
     assert script.status_code == 200
 
 
+async def test_ended_sessions_go_after_the_retention_period_and_live_ones_stay(
+    server_settings: Settings, engine: Engine
+) -> None:
+    retention = server_settings.model_copy(update={"transcript_retention_days": 1 / 86_400})  # a second
+    async with Server(retention, engine) as server:
+        room = await server.create_room("Kept a second")
+        speaker = await presenter(server, room).connect()
+        await speaker.emit("text", {"kind": "final", "text": "Gone soon."})
+        await speaker.wait_for(lambda: bool(speaker.finals))
+        await speaker.emit("stop")
+        await speaker.wait_for(speaker.ended)
+        await speaker.emit("text", {"kind": "final", "text": "Still talking."})
+        await speaker.wait_for(lambda: len(speaker.finals) == 2)
+        ended, live = dict.fromkeys(s["session_id"] for s in speaker.statuses if s["session_id"])
+        async with server.http() as http:
+            for _ in range(100):  # swept every half retention period
+                sessions = (await http.get(f"/api/rooms/{room['id']}/sessions")).json()
+                if [s["id"] for s in sessions] == [live]:
+                    break
+                await asyncio.sleep(0.1)
+            assert [s["id"] for s in sessions] == [live], "the ended session went, the live one stays"
+            gone = await http.get(f"/api/rooms/{room['id']}/sessions/{ended}/transcript.txt")
+            assert gone.status_code == 404
+            assert (await http.get(f"/api/rooms/{room['id']}/transcript.txt")).text == "Still talking.\n"
+        await speaker.disconnect()
+
+
 async def test_rooms_never_used_expire_and_used_ones_stay(server_settings: Settings, engine: Engine) -> None:
     async with Server(server_settings.model_copy(update={"unused_room_ttl_s": 1.0}), engine) as server:
         used = await server.create_room("Used")

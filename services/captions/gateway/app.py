@@ -132,7 +132,7 @@ def create_app(settings: Settings, backends: BackendsFactory) -> ASGIApp:
             tasks = [
                 asyncio.create_task(namespace.deliver()),
                 asyncio.create_task(_keep_presence(settings, sessions, used.state, used.limiter)),
-                asyncio.create_task(_expire_unused_rooms(settings, used.store)),
+                asyncio.create_task(_sweep(settings, used.store)),
             ]
             try:
                 yield
@@ -254,8 +254,10 @@ async def _keep_presence(settings: Settings, sessions: Sessions, state: RoomStat
         await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
 
 
-async def _expire_unused_rooms(settings: Settings, store: Store) -> None:
-    """Rooms created and never used go after ``unused_room_ttl_s`` (creation spam does not pile up)."""
+async def _sweep(settings: Settings, store: Store) -> None:
+    """Rooms created and never used go after ``unused_room_ttl_s`` (creation spam does not pile up), and ended
+    sessions with their captions after ``transcript_retention_days`` where it is set."""
+    retention_s = settings.transcript_retention_days * 86_400
     while True:
         try:
             cutoff = now() - timedelta(seconds=settings.unused_room_ttl_s)
@@ -265,6 +267,13 @@ async def _expire_unused_rooms(settings: Settings, store: Store) -> None:
                 log.info("deleted %d rooms never used", len(unused))
                 if len(unused) < SWEEP_BATCH:
                     break
+            if retention_s:
+                while expired := await store.expire_sessions(
+                    now() - timedelta(seconds=retention_s), SWEEP_BATCH
+                ):
+                    log.info("deleted %d sessions older than the retention period", expired)
         except Exception:
-            log.exception("deleting unused rooms")
-        await asyncio.sleep(min(SWEEP_INTERVAL_S, settings.unused_room_ttl_s / 2))
+            log.exception("sweeping the store")
+        await asyncio.sleep(
+            min(SWEEP_INTERVAL_S, settings.unused_room_ttl_s / 2, retention_s / 2 or SWEEP_INTERVAL_S)
+        )

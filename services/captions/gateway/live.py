@@ -50,6 +50,7 @@ class LiveRoom:
     record: RoomRecord | None = None  # the stored room, read by the first client's connection
     presenter_address: str = ""  # of its presenter's last connection here: whose share its slot is
     slot_watch: asyncio.TimerHandle | None = None  # when to look whether it should give its slot back
+    finals: int = 0  # finals of its session so far, as their captions came by (the session's quota)
     audio_credit: float = 0.0  # seconds of audio already taken from its owner's daily quota, not yet sent
 
     @property

@@ -343,6 +343,8 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             return
         payload = event.payload
         skip: list[str] = []
+        if isinstance(payload, Caption):
+            self._sessions.counted(live, payload)
         if isinstance(payload, Caption) and live.catching_up:
             for waiting in live.catching_up.values():
                 waiting.append(payload)

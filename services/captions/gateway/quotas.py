@@ -48,8 +48,32 @@ class Quotas:
                 )
         live.audio_credit += chunk - seconds
 
+    def within_session(self, live: LiveRoom) -> None:
+        """A session takes audio and text until it has ``max_finals_per_session`` finals (ClientError then)."""
+        most = self._settings.max_finals_per_session
+        if live.finals >= most:
+            raise ClientError(
+                "session_full",
+                f"this session has {most} captions, all one session may have: stop it and start a new one",
+                counts=False,
+            )
+
     async def may_start(self, live: LiveRoom) -> None:
-        """A new session of an organizer's room needs room for its captions (ClientError when full)."""
+        """A new session needs room for its captions: in the room, and among its organizer's rooms
+        (ClientError when full)."""
+        settings = self._settings
+        usage = await self._store.room_usage(live.room_id)
+        if (
+            usage.sessions >= settings.max_sessions_per_room
+            or usage.caption_bytes >= settings.max_room_mb * 1e6
+        ):
+            raise ClientError(
+                "room_full",
+                f"this room keeps {usage.sessions} sessions and {usage.caption_bytes / 1e6:.1f} MB of captions, "
+                f"all it may ({settings.max_sessions_per_room} sessions, {settings.max_room_mb:g} MB): "
+                "create a new room, or delete this one",
+                counts=False,
+            )
         organizer = live.record.organizer if live.record is not None else ""
         limit = self._settings.organizer_stored_mb * 1e6
         if organizer and limit and await self._store.organizers.stored_bytes(organizer) >= limit:

@@ -21,7 +21,7 @@ from captions.gateway.quotas import Quotas
 from captions.gateway.slots import Slots
 from captions.limits.base import Budget, Limiter
 from captions.metrics import Metrics
-from captions.protocol import Status
+from captions.protocol import Caption, Status, parse_caption_id
 from captions.rooms.service import new_session_id, now
 from captions.roomstate.base import LiveSession, RoomState
 from captions.settings import Settings
@@ -106,6 +106,7 @@ class Sessions:
             held_by = await self.slots.take(live)
             session_id = new_session_id()
             live.session = session = LiveSession(session_id, "live", held_by=held_by)
+            live.finals = 0
             await self._store.start_session(
                 SessionRecord(session_id, live.room_id, now(), last_activity=session.last_activity)
             )
@@ -124,6 +125,7 @@ class Sessions:
         session = live.session
         if seq <= session.last_seq:
             return 0.0
+        self.quotas.within_session(live)
         await self.quotas.audio(live, budget.amount)
         if wait := await self._inputs.send_within(_input(live, "audio", seq=seq, pcm=pcm), budget):
             return wait
@@ -143,6 +145,8 @@ class Sessions:
         if live.session.state != "live" or live.session.parked:
             await self.begin(live)
         session = live.session
+        if final:
+            self.quotas.within_session(live)
         session.last_activity = time.time()
         # Browser recognition has no audio clock: its captions are timed by the wall clock of the session.
         at = max(session.audio_seconds, session.last_activity - session.started_at)
@@ -185,6 +189,13 @@ class Sessions:
         await self._state.set_presence(live.room_id, live.leads, len(live.viewers))
 
     # --- what the transcriber and time do ---------------------------------------------------------------
+
+    @staticmethod
+    def counted(live: LiveRoom, caption: Caption) -> None:
+        """A caption came by: the session's finals so far (its ids number them) for the session's quota."""
+        numbered = parse_caption_id(caption.id) if caption.kind == "final" else None
+        if numbered is not None and numbered[0] == live.session.session_id:
+            live.finals = max(live.finals, numbered[1] + 1)
 
     async def ended(self, room_id: str, session_id: str) -> LiveRoom | None:
         """The transcriber stored the session's last final: the session is ended everywhere."""

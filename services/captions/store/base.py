@@ -59,6 +59,12 @@ class OrganizerStore(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class RoomUsage:
+    sessions: int
+    caption_bytes: int  # the UTF-8 text of its finals
+
+
 class RoomGone(LookupError):
     """A write for a room that was deleted (or a session that no longer exists): refused, never stored."""
 
@@ -121,8 +127,17 @@ class Store(Protocol):
         """Removes the room with its sessions and captions; False if there was no such room."""
         ...
 
+    async def room_usage(self, room_id: str) -> RoomUsage:
+        """What the room keeps: its sessions and the text of their finals."""
+        ...
+
     async def unused_rooms(self, created_before: datetime, limit: int) -> list[str]:
         """Rooms created before ``created_before`` that never had a session (at most ``limit``)."""
+        ...
+
+    async def expire_sessions(self, ended_before: datetime, limit: int) -> int:
+        """Removes sessions that ended before ``ended_before`` with their captions (at most ``limit``); how
+        many went."""
         ...
 
     async def start_session(self, session: SessionRecord) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 
 from captions.protocol import SessionState
-from captions.store.base import CaptionRecord, RoomGone, RoomRecord, SessionRecord
+from captions.store.base import CaptionRecord, RoomGone, RoomRecord, RoomUsage, SessionRecord
 from captions.store.mongo_organizers import MongoOrganizers
 
 DATABASE = "captions"
@@ -90,6 +90,12 @@ class MongoStore:
             doc.get("organizer", ""),
         )
 
+    async def room_usage(self, room_id: str) -> RoomUsage:
+        sessions = await self._db.sessions.count_documents({"room_id": room_id})
+        pipeline = [{"$match": {"room_id": room_id}}, {"$group": {"_id": None, "bytes": {"$sum": "$bytes"}}}]
+        found = await self._db.captions.aggregate(pipeline).to_list(None)
+        return RoomUsage(sessions, int(found[0]["bytes"]) if found else 0)
+
     async def unused_rooms(self, created_before: datetime, limit: int) -> list[str]:
         unused: list[str] = []
         candidates = self._db.rooms.find(
@@ -110,6 +116,18 @@ class MongoStore:
         await self._db.sessions.delete_many({"room_id": room_id})
         await self._db.captions.delete_many({"room_id": room_id})
         return bool(result.deleted_count)
+
+    async def expire_sessions(self, ended_before: datetime, limit: int) -> int:
+        expired = self._db.sessions.find({"ended_at": {"$ne": None, "$lt": ended_before}}, {"_id": 1}).limit(
+            limit
+        )
+        ids = [doc["_id"] async for doc in expired]
+        if not ids:
+            return 0
+        # Captions first: a sweep cut short leaves sessions to sweep again, never captions without a session.
+        await self._db.captions.delete_many({"session_id": {"$in": ids}})
+        result = await self._db.sessions.delete_many({"_id": {"$in": ids}})
+        return int(result.deleted_count)
 
     async def start_session(self, session: SessionRecord) -> None:
         marked = await self._db.rooms.update_one({"_id": session.room_id}, {"$set": {"used": True}})

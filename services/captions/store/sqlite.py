@@ -11,7 +11,7 @@ import aiosqlite
 
 from captions.protocol import SessionState
 from captions.store import sqlite_organizers
-from captions.store.base import CaptionRecord, RoomGone, RoomRecord, SessionRecord
+from captions.store.base import CaptionRecord, RoomGone, RoomRecord, RoomUsage, SessionRecord
 from captions.store.sqlite_organizers import SqliteOrganizers
 
 # Columns added after the first release, with their definitions: files written before them are migrated.
@@ -148,6 +148,15 @@ class SqliteStore:
             row[10],
         )
 
+    async def room_usage(self, room_id: str) -> RoomUsage:
+        async with self._db.execute(
+            "SELECT (SELECT COUNT(*) FROM sessions WHERE room_id = ?), "
+            "(SELECT COALESCE(SUM(LENGTH(CAST(text AS BLOB))), 0) FROM captions WHERE room_id = ?)",
+            (room_id, room_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return RoomUsage(int(row[0]), int(row[1])) if row else RoomUsage(0, 0)
+
     async def unused_rooms(self, created_before: datetime, limit: int) -> list[str]:
         async with self._db.execute(
             "SELECT id FROM rooms r WHERE created_at < ? "
@@ -160,6 +169,16 @@ class SqliteStore:
         cursor = await self._db.execute("DELETE FROM rooms WHERE id = ?", (room_id,))
         await self._db.commit()
         return cursor.rowcount > 0
+
+    async def expire_sessions(self, ended_before: datetime, limit: int) -> int:
+        # Their captions go with them (ON DELETE CASCADE).
+        cursor = await self._db.execute(
+            "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE ended_at IS NOT NULL AND ended_at < ? "
+            "LIMIT ?)",
+            (ended_before.isoformat(), limit),
+        )
+        await self._db.commit()
+        return cursor.rowcount
 
     async def start_session(self, session: SessionRecord) -> None:
         await self._write(
