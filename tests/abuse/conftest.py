@@ -6,10 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.abuse import AbuseTarget
-from tests.support.processes import CaptionsProcess, free_port
+from tests.support.abuse import AbuseTarget, serve_target
 
-PUBLIC_URL = "https://captions.example"
 ADMISSION_WAIT_S = 1.0
 JOIN_WITHIN_S = 2.0
 READS_RATE, READS_BURST = 20, 100
@@ -48,21 +46,7 @@ def busy_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AbuseTarge
 
 
 def _serve(folder: Path, limits: dict[str, str]) -> Iterator[AbuseTarget]:
-    metrics_port = free_port()
-    env = {
-        "CAPTIONS_DATA_DIR": str(folder / "data"),
-        "CAPTIONS_WEB_DIR": str(folder / "no-web-build"),
-        "CAPTIONS_TRUSTED_PROXIES": '["127.0.0.1"]',
-        "CAPTIONS_PUBLIC_URL": PUBLIC_URL,
-        "CAPTIONS_METRICS_PORT": str(metrics_port),
-        "CAPTIONS_STATUS_INTERVAL_S": "0.2",
-        **limits,
-    }
-    process = CaptionsProcess("serve", env, folder, "serve")
-    try:
-        yield AbuseTarget(process.start(), f"http://127.0.0.1:{metrics_port}/metrics")
-    finally:
-        process.stop()
+    yield from serve_target(folder, {"CAPTIONS_STATUS_INTERVAL_S": "0.2", **limits})
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from captions.asr.engine import Engine
 from captions.gateway.app import CALM_CONNECT_BURST
 from captions.settings import Settings
-from tests.abuse.conftest import ADMISSION_WAIT_S, PUBLIC_URL
-from tests.support.abuse import AbuseTarget
+from tests.abuse.conftest import ADMISSION_WAIT_S
+from tests.support.abuse import PUBLIC_URL, AbuseTarget
 from tests.support.harness import Client, Server, presenter
 from tests.support.raw_socketio import join, open_socket, stalled_viewer
 

@@ -14,10 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.abuse.conftest import PUBLIC_URL
-from tests.support.abuse import AbuseTarget
+from tests.support.abuse import AbuseTarget, serve_target
 from tests.support.harness import Client, pcm_frames, stream
-from tests.support.processes import CaptionsProcess, free_port
 from tests.support.speech import SHIPPED_AUDIO_DIR
 
 AUDIO_HOURS = 0.001  # 3.6 s of audio a day
@@ -31,21 +29,15 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(data: Path) -> Iterator[AbuseTarget]:
-    env = {
-        **environment(data),
-        "CAPTIONS_WEB_DIR": str(data / "no-web-build"),
-        "CAPTIONS_TRUSTED_PROXIES": '["127.0.0.1"]',
-        "CAPTIONS_PUBLIC_URL": PUBLIC_URL,
-        "CAPTIONS_ROOM_CREATION": "organizers",
-        "CAPTIONS_ORGANIZER_LIVE_ROOMS": "1",
-        "CAPTIONS_AUDIO_HOURS_PER_DAY": str(AUDIO_HOURS),
-        "CAPTIONS_ORGANIZER_STORED_MB": str(STORED_MB),
-    }
-    process = CaptionsProcess("serve", env, data, "serve")
-    try:
-        yield AbuseTarget(process.start(), f"http://127.0.0.1:{free_port()}/metrics")
-    finally:
-        process.stop()
+    yield from serve_target(
+        data,
+        {
+            "CAPTIONS_ROOM_CREATION": "organizers",
+            "CAPTIONS_ORGANIZER_LIVE_ROOMS": "1",
+            "CAPTIONS_AUDIO_HOURS_PER_DAY": str(AUDIO_HOURS),
+            "CAPTIONS_ORGANIZER_STORED_MB": str(STORED_MB),
+        },
+    )
 
 
 def environment(data: Path) -> dict[str, str]:

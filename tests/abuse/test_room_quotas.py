@@ -4,14 +4,11 @@ each refused with its own code while the connection stays. Against a real ``capt
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.abuse.conftest import PUBLIC_URL
-from tests.support.abuse import AbuseTarget
+from tests.support.abuse import AbuseTarget, serve_target
 from tests.support.harness import Client
-from tests.support.processes import CaptionsProcess, free_port
 
 Address = Callable[[], str]
 FINALS_PER_SESSION, SESSIONS_PER_ROOM, ROOM_BYTES = 3, 2, 500
@@ -19,21 +16,14 @@ FINALS_PER_SESSION, SESSIONS_PER_ROOM, ROOM_BYTES = 3, 2, 500
 
 @pytest.fixture(scope="module")
 def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AbuseTarget]:
-    folder: Path = tmp_path_factory.mktemp("quotas")
-    env = {
-        "CAPTIONS_DATA_DIR": str(folder / "data"),
-        "CAPTIONS_WEB_DIR": str(folder / "none"),
-        "CAPTIONS_TRUSTED_PROXIES": '["127.0.0.1"]',
-        "CAPTIONS_PUBLIC_URL": PUBLIC_URL,
-        "CAPTIONS_MAX_FINALS_PER_SESSION": str(FINALS_PER_SESSION),
-        "CAPTIONS_MAX_SESSIONS_PER_ROOM": str(SESSIONS_PER_ROOM),
-        "CAPTIONS_MAX_ROOM_MB": str(ROOM_BYTES / 1e6),
-    }
-    process = CaptionsProcess("serve", env, folder, "serve")
-    try:
-        yield AbuseTarget(process.start(), f"http://127.0.0.1:{free_port()}/metrics")
-    finally:
-        process.stop()
+    yield from serve_target(
+        tmp_path_factory.mktemp("quotas"),
+        {
+            "CAPTIONS_MAX_FINALS_PER_SESSION": str(FINALS_PER_SESSION),
+            "CAPTIONS_MAX_SESSIONS_PER_ROOM": str(SESSIONS_PER_ROOM),
+            "CAPTIONS_MAX_ROOM_MB": str(ROOM_BYTES / 1e6),
+        },
+    )
 
 
 async def final(speaker: Client, text: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 import httpx
 
 from tests.support.harness import Client
-from tests.support.processes import CaptionsProcess
+from tests.support.processes import CaptionsProcess, free_port
 
 
 @dataclass
@@ -45,6 +46,28 @@ class AbuseTarget:
 
     def rss_mb(self) -> float:
         return rss_mb(self.process.pid)
+
+
+PUBLIC_URL = "https://captions.example"
+
+
+def serve_target(folder: Path, settings: dict[str, str]) -> Iterator[AbuseTarget]:
+    """A real ``captions serve`` with ``settings`` (environment variables), behind a simulated trusted proxy:
+    its clients say their address in ``X-Forwarded-For``. Its metrics on an internal listener."""
+    metrics_port = free_port()
+    env = {
+        "CAPTIONS_DATA_DIR": str(folder / "data"),
+        "CAPTIONS_WEB_DIR": str(folder / "no-web-build"),
+        "CAPTIONS_TRUSTED_PROXIES": '["127.0.0.1"]',
+        "CAPTIONS_PUBLIC_URL": PUBLIC_URL,
+        "CAPTIONS_METRICS_PORT": str(metrics_port),
+        **settings,
+    }
+    process = CaptionsProcess("serve", env, folder, "serve")
+    try:
+        yield AbuseTarget(process.start(), f"http://127.0.0.1:{metrics_port}/metrics")
+    finally:
+        process.stop()
 
 
 def rss_mb(pid: int) -> float:
