@@ -142,6 +142,11 @@ class Caption(Model):
     start: float
     end: float
     session_id: str
+    through: CaptionId | None = Field(
+        default=None,
+        description="A correction of a sentence said over several finals: the finals after ``id`` up to this "
+        "one (same session) become empty, ``id`` reads the whole text.",
+    )
 
 
 class Status(Model):

@@ -29,13 +29,14 @@ async def test_a_correction_costs_one_event_per_final_it_replaces(
         await speaker.emit("correct", {"id": first, "through": last, "text": "One sentence instead."})
     await speaker.wait_for(
         lambda: (
-            len([c for c in speaker.captions if c["kind"] == "correction"]) // FINALS
+            len([c for c in speaker.captions if c["kind"] == "correction"])
             + sum(e["code"] == "rate_limited" for e in speaker.errors)
             >= tries
         )
     )
     corrected = [c for c in speaker.captions if c["kind"] == "correction"]
-    taken = len(corrected) // FINALS
+    assert all(c["through"] == last for c in corrected), "each is broadcast as one event"
+    taken = len(corrected)
     allowed = EVENT_BURST + EVENT_RATE * (time.monotonic() - started)  # however slow the machine
     assert FINALS + taken * FINALS <= allowed + FINALS, f"{taken} corrections of {FINALS} finals taken"
     assert taken < tries, "some were refused"

@@ -211,6 +211,23 @@ async def test_corrections_replace_the_text_and_are_marked(store: Store) -> None
     assert await store.correct("room-1", "missing", "x") is None
 
 
+async def test_the_rest_of_a_corrected_sentence_is_blanked_in_one_write(store: Store) -> None:
+    await store.create_room(room())
+    await store.start_session(SessionRecord("s1", "room-1", NOW))
+    for seq in range(4):
+        await store.append_final(caption(seq))
+    await store.blank("room-2", ["s1-1"])  # not that room's
+    await store.blank("room-1", ["s1-1", "s1-2"])
+    await store.blank("room-1", [])
+    assert [(c.text, c.corrected) for c in await store.captions("s1")] == [
+        ("words 0", False),
+        ("", True),
+        ("", True),
+        ("words 3", False),
+    ]
+    assert await store.room_usage("room-1") == RoomUsage(1, 2 * len("words 0"))
+
+
 async def test_deleting_a_room_removes_its_sessions_and_captions_only(store: Store) -> None:
     for room_id, session in (("room-1", "s1"), ("room-2", "s2")):
         await store.create_room(room(room_id))

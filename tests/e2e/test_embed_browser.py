@@ -47,3 +47,23 @@ async def test_a_private_rooms_widget_needs_the_token_on_the_host_page(server: S
     assert "private" in str(result["outsider"])
     assert "Confidential" not in str(result["outsider"])
     assert "Board meeting" not in str(result["outsider"])
+
+
+async def test_the_widget_applies_one_correction_of_a_sentence_over_several_finals(server: Server) -> None:
+    node = browser_tools()
+    room = await server.create_room()
+    speaker = await presenter(server, room).connect()
+    for text in ("Unless a system", "is established.", "For the", "review."):
+        await speaker.emit("text", {"kind": "final", "text": text})
+    await speaker.wait_for(lambda: len(speaker.finals) == 4)
+    corrected = "Unless a system is established for the review."
+    widget = asyncio.create_task(run_node(node, "embed-correction.mjs", server.url, room["id"], corrected))
+    await speaker.wait_for(
+        lambda: speaker.statuses[-1]["viewers"] >= 1, within_s=30
+    )  # the widget is in the room
+    ids = [final["id"] for final in speaker.finals]
+    await speaker.emit(
+        "correct", {"id": ids[0], "through": ids[2], "text": "Unless a system is established for the"}
+    )
+    assert (await widget)["text"] == corrected
+    await speaker.disconnect()

@@ -10,17 +10,16 @@ from captions.store.base import Store
 
 
 async def apply_correction(store: Store, events: RoomEvents, room_id: str, correction: Correction) -> None:
-    """Stored first, then told to the room: the first final gets the text, the rest of the range becomes empty
-    (viewers and exports drop empty finals), so the sentence reads once."""
-    text = correction.text.strip()
-    for index, caption_id in enumerate(corrected_ids(correction)):
-        record = await store.correct(room_id, caption_id, "" if index else text)
-        if record is None:
-            if not index:
-                raise ClientError("unknown_caption", f"this room has no final caption {caption_id!r}")
-            continue
-        caption = to_caption(record).model_copy(update={"kind": "correction"})
-        await events.publish(RoomEvent.caption(room_id, caption))
+    """Stored first (two writes, whatever the range), then told to the room in one event: the first final gets
+    the text, the rest of the range becomes empty (viewers and exports drop empty finals), so the sentence
+    reads once."""
+    first, *rest = corrected_ids(correction)
+    record = await store.correct(room_id, first, correction.text.strip())
+    if record is None:
+        raise ClientError("unknown_caption", f"this room has no final caption {first!r}")
+    await store.blank(room_id, rest)
+    update = {"kind": "correction", "through": rest[-1] if rest else None}
+    await events.publish(RoomEvent.caption(room_id, to_caption(record).model_copy(update=update)))
 
 
 async def heard_text(store: Store, correction: Correction) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -184,6 +185,11 @@ class Store(Protocol):
 
     async def correct(self, room_id: str, caption_id: str, text: str) -> CaptionRecord | None:
         """Replace a final's text; None when the room has no such caption."""
+        ...
+
+    async def blank(self, room_id: str, caption_ids: Sequence[str]) -> None:
+        """The room's finals of these ids become empty and corrected (the rest of a corrected sentence), in one
+        write."""
         ...
 
     async def captions(

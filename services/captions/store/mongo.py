@@ -6,6 +6,7 @@ against a real server in docker-compose.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -220,6 +221,13 @@ class MongoStore:
         )
         doc = await self._db.captions.find_one(query)
         return _caption(doc) if doc else None
+
+    async def blank(self, room_id: str, caption_ids: Sequence[str]) -> None:
+        if caption_ids:
+            await self._db.captions.update_many(
+                {"_id": {"$in": list(caption_ids)}, "room_id": room_id},
+                {"$set": {"text": "", "bytes": 0, "corrected": True}},
+            )
 
     async def captions(
         self, session_id: str, after_seq: int = -1, limit: int | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -256,6 +257,14 @@ class SqliteStore:
         )
         rows = await self._captions("WHERE id = ? AND room_id = ?", (caption_id, room_id))
         return rows[0] if rows else None
+
+    async def blank(self, room_id: str, caption_ids: Sequence[str]) -> None:
+        if caption_ids:
+            marks = ", ".join("?" * len(caption_ids))
+            await self._write(
+                f"UPDATE captions SET text = '', corrected = 1 WHERE room_id = ? AND id IN ({marks})",
+                (room_id, *caption_ids),
+            )
 
     async def captions(
         self, session_id: str, after_seq: int = -1, limit: int | None = None

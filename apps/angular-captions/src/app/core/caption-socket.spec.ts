@@ -157,6 +157,21 @@ describe('CaptionSocket', () => {
     expect(service.transcript.partial()).toBeNull();
   });
 
+  it('applies one correction of a sentence over several finals: the first reads it all, the rest empty', () => {
+    service.open({ room: 'room1', role: 'viewer' });
+    const socket = sockets[0];
+    for (const [id, text] of [['s1:0', 'Unless a system'], ['s1:1', 'is established.'], ['s1:2', 'For the'], ['s1:3', 'review.']]) {
+      socket.server('caption', caption(id, 'final', text));
+    }
+    socket.server('caption', { ...caption('s1:0', 'correction', 'Unless a system is established for the'), through: 's1:2' });
+    expect(service.transcript.finals().map((l) => [l.id, l.text, l.corrected])).toEqual([
+      ['s1:0', 'Unless a system is established for the', true],
+      ['s1:1', '', true],
+      ['s1:2', '', true],
+      ['s1:3', 'review.', false],
+    ]);
+  });
+
   function audioSeqs(socket: FakeSocket): number[] {
     return socket.emitted.filter(([event]) => event === 'audio').map(([, frame]) => (frame as { seq: number }).seq);
   }

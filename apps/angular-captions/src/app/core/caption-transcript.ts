@@ -41,7 +41,24 @@ export class CaptionTranscript {
       this._finals.update((finals) => [...finals, line]);
       if (this._partial()?.id === line.id) this._partial.set(null);
     } else if (index !== undefined) {
-      this._finals.update((finals) => finals.map((old, i) => (i === index ? line : old)));
+      const blanked = new Set(rangeAfter(caption.id, caption.through));
+      this._finals.update((finals) =>
+        finals.map((old, i) => (i === index ? line : blanked.has(old.id) ? { ...old, text: '', corrected: true } : old)),
+      );
     }
   }
+}
+
+/** The ids after ``first`` up to ``through`` (``session:n`` numbering) that one correction empties. */
+function rangeAfter(first: string, through: string | null | undefined): string[] {
+  if (!through) return [];
+  const [session, from] = splitId(first);
+  const [same, to] = splitId(through);
+  if (session !== same || !(to > from)) return [];
+  return Array.from({ length: Math.min(to - from, 1000) }, (_, i) => `${session}:${from + 1 + i}`);
+}
+
+function splitId(id: string): [string, number] {
+  const colon = id.lastIndexOf(':');
+  return [id.slice(0, colon), Number(id.slice(colon + 1))];
 }

@@ -45,6 +45,7 @@
         trim();
       }
       el.textContent = caption.text + " ";
+      if (caption.through) blankAfter(caption.id, caption.through);
       if (partialId === caption.id) {
         partialEl.textContent = "";
         partialId = null;
@@ -52,6 +53,19 @@
     }
     if (!liveView) window.scrollTo(0, document.body.scrollHeight);
     reportHeight();
+  }
+
+  // One correction of a sentence said over several finals: the finals after the first, up to "through",
+  // become empty (the first reads the whole sentence).
+  function blankAfter(first, through) {
+    const at = (id) => [id.slice(0, id.lastIndexOf(":")), Number(id.slice(id.lastIndexOf(":") + 1))];
+    const [session, from] = at(first);
+    const [same, to] = at(through);
+    if (session !== same) return;
+    for (let n = from + 1; n <= Math.min(to, from + 1000); n++) {
+      const el = finals.get(session + ":" + n);
+      if (el) el.textContent = "";
+    }
   }
 
   function trim() {
