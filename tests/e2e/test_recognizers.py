@@ -113,7 +113,8 @@ async def test_a_recogniser_not_configured_here_is_refused_with_how_to_enable_it
     assert refused.json()["code"] == "recognizer_not_configured"
     assert "CAPTIONS_AZURE_SPEECH_KEY" in refused.json()["detail"]
     assert offered == {"recognizers": {"local": {"languages": ["en"], "partials": True, "vocabulary": True,
-                                                 "name": "This server (Whisper)"}}, "default": "local"}  # fmt: skip
+                                                 "name": "This server (Whisper)"}}, "default": "local",
+                       "room_creation": "open"}  # fmt: skip
 
 
 async def test_corrections_teach_the_room_the_words_its_recogniser_got_wrong(

@@ -43,6 +43,7 @@ class LiveRoom:
     status_wanted: bool = False  # viewers came or went here since
     viewers_in_room: int = 0  # on every gateway, as the last status said
     session_saved_at: float = 0.0  # monotonic time the session's progress was last saved during audio
+    progress_unsaved: bool = False  # the last save of it failed (logged once until one succeeds)
     refused_until: float = 0.0  # monotonic time until which a new session is refused (no transcriber free)
     short_frame_sent: bool = (
         False  # the stretch of audio under way ended with a short frame: no more until a pause

@@ -138,8 +138,23 @@ class Sessions:
         moment = time.monotonic()
         if moment - live.session_saved_at >= SESSION_SAVE_INTERVAL_S:
             live.session_saved_at = moment
-            await self._state.save_session(live.room_id, session)
+            await self._save_progress(live)
         return 0.0
+
+    async def _save_progress(self, live: LiveRoom) -> None:
+        """The session's progress, saved during audio. The frame is queued already: a store (or Redis) that
+        refuses the write for a while must not refuse the frame; the next save, a pause or Stop writes it."""
+        try:
+            await self._state.save_session(live.room_id, live.session)
+        except Exception as error:
+            if not live.progress_unsaved:
+                log.warning("room %s: could not save the session's progress (%s); audio goes on", live.room_id,
+                            type(error).__name__)  # fmt: skip
+            live.progress_unsaved = True
+            return
+        if live.progress_unsaved:
+            log.info("room %s: the session's progress is saved again", live.room_id)
+            live.progress_unsaved = False
 
     async def text(self, live: LiveRoom, text: str, final: bool) -> None:
         if live.session.state != "live" or live.session.parked:

@@ -28,6 +28,7 @@ from captions.recognizers.events import CaptionEvent, RestartPoint
 from captions.recognizers.registry import Recognizers
 from captions.rooms.service import now
 from captions.store.base import CaptionRecord, RoomGone, Store
+from captions.transcriber.store_retry import until_stored
 
 log = logging.getLogger(__name__)
 # Lag below this is the normal rhythm of decoding; above it the presenter is told.
@@ -187,7 +188,12 @@ class TranscriberWorker:
         room = self._rooms.get(message.room_id)
         if room is not None and room.session_id == message.session_id:
             await self._settle_all(message.room_id)
-        await self._store.end_session(message.session_id, now())
+        ended_at = now()
+        await until_stored(
+            message.room_id,
+            "the session's end",
+            lambda: self._store.end_session(message.session_id, ended_at),
+        )
         await self._events.publish(
             RoomEvent(message.room_id, "ended", SessionEnded(session_id=message.session_id))
         )
@@ -274,7 +280,12 @@ class TranscriberWorker:
             last = room.unsettled.popleft()
         if last is not None:
             restart = None if listen_from is None else (seconds, listen_from)
-            await self._store.settle_session(room.session_id, last.seq, last.end, restart)
+            session_id, seq, at = room.session_id, last.seq, last.end
+            await until_stored(
+                room.room_id,
+                "how far it is transcribed",
+                lambda: self._store.settle_session(session_id, seq, at, restart),
+            )
         if seconds > room.settled:
             room.settled = min(seconds, room.audio_seconds)
             await self._inputs.settled(room.room_id, room.session_id, seconds)
@@ -348,11 +359,12 @@ class TranscriberWorker:
         if kind == "final":
             if not text:
                 return
-            await self._store.append_final(
-                CaptionRecord(
-                    caption.id, room.room_id, room.session_id, seq, text, caption.start, caption.end
-                )
+            record = CaptionRecord(
+                caption.id, room.room_id, room.session_id, seq, text, caption.start, caption.end
             )
+            # Stored before it is told and before the audio it covers counts as transcribed (``_settle``): a
+            # transcriber that dies while the store refuses leaves that audio to be heard again.
+            await until_stored(room.room_id, "a final", lambda: self._store.append_final(record))
             room.finals += 1
             room.last_end = caption.end
         elif room.recognizer is not None and room.recognizer.lag_seconds > self._lag_skip_s:
