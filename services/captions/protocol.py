@@ -184,6 +184,9 @@ class ErrorEvent(Model):
 
     code: str
     message: str
+    resume_seq: int | None = Field(
+        default=None, description="``resend``: the frame to send again from (every later one after it)."
+    )
 
 
 # --- REST -------------------------------------------------------------------------------------------------

@@ -29,7 +29,12 @@ MAX_WER = 0.15
 
 
 class Deployment:
-    def __init__(self, folder: Path, redis: RedisServer | RedisCluster | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        redis: RedisServer | RedisCluster | None = None,
+        gateway_settings: dict[str, str] | None = None,
+    ) -> None:
         self.redis = redis or RedisServer(folder / "redis")
         self.cluster = isinstance(self.redis, RedisCluster)
         env = {
@@ -42,7 +47,8 @@ class Deployment:
             "CAPTIONS_NUM_WORKERS": "1",
             "CAPTIONS_PAUSED_RELEASE_S": str(PAUSED_RELEASE_S),
         }
-        self.gateways = [CaptionsProcess("gateway", env, folder, f"gateway-{x}") for x in "ab"]
+        gateway_env = {**env, **(gateway_settings or {})}
+        self.gateways = [CaptionsProcess("gateway", gateway_env, folder, f"gateway-{x}") for x in "ab"]
         self.transcribers = [CaptionsProcess("transcriber", env, folder, f"transcriber-{n}") for n in (1, 2)]
 
     @property

@@ -60,9 +60,33 @@ class PresenterApp(ReconnectingClient):
     def of(cls, server: Reachable, room: dict[str, Any]) -> PresenterApp:
         return cls(server.url, {"room": room["id"], "role": "presenter", "key": room["presenter_key"]})
 
+    resend_wait_s: float = 0.5
+    resend_from: int = 0
+    resend: asyncio.Task[None] | None = None
+
     def __post_init__(self) -> None:
         super().__post_init__()
         self.sio.on("status", self._on_status)
+        self.sio.on("error", self._on_error)
+
+    async def _on_error(self, error: dict[str, Any]) -> None:
+        """``resend``: the server could not queue a frame; the kept audio goes again from it, after a wait that
+        grows while the server keeps asking (as the web app does)."""
+        self.errors.append(error)
+        if error["code"] != "resend":
+            return
+        self.resend_from = error["resume_seq"]
+        if self.resend is None or self.resend.done():
+            self.resend = asyncio.create_task(self._resend(self.resend_wait_s))
+            self.resend_wait_s = min(5.0, self.resend_wait_s * 2)
+
+    async def _resend(self, wait_s: float) -> None:
+        await asyncio.sleep(wait_s)  # a back-off, as the web app's: not a synchronisation
+        for seq, pcm in list(self.kept):
+            if seq >= self.resend_from:
+                self.resent += 1
+                with contextlib.suppress(socketio.exceptions.SocketIOError):
+                    await self.sio.emit("audio", {"seq": seq, "pcm": pcm})
 
     async def _on_connect(self) -> None:
         await super()._on_connect()

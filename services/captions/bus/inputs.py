@@ -19,6 +19,10 @@ from captions.limits.base import Budget
 InputKind = Literal["start", "audio", "text", "pause", "stop", "delete", "release", "vocabulary", "park"]
 
 
+class InputsUnavailable(Exception):
+    """Room input could not be queued: the bus stayed unreachable past its retry window."""
+
+
 @dataclass(frozen=True)
 class RoomInput:
     """``audio`` carries PCM16 bytes and the frame's ``seq``, ``text`` a caption. A transcriber that takes a room

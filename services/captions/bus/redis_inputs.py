@@ -27,7 +27,7 @@ from typing import Any, cast
 from redis.exceptions import ResponseError
 
 from captions import redis_keys
-from captions.bus.inputs import InputKind, RoomInput
+from captions.bus.inputs import InputKind, InputsUnavailable, RoomInput
 from captions.bus.redis_offers import CLAIM_STAGGER_S, LoadBoard, answer, offer, wait_for_answer
 from captions.bus.redis_subscriber import ShardedSubscriber
 from captions.limits.base import Budget
@@ -157,7 +157,10 @@ class RedisRoomInputs:
             redis_keys.audio(message.room_id),
             redis_keys.deleted(message.room_id),
         ]
-        wait = await self._retrying("send room input", lambda: self._send_within(keys=keys, args=args))
+        try:
+            wait = await self._retrying("send room input", lambda: self._send_within(keys=keys, args=args))
+        except UNAVAILABLE as error:
+            raise InputsUnavailable(str(error)) from error
         return float(wait)
 
     async def admit(self, room_id: str) -> bool:

@@ -24,19 +24,20 @@ MAX_REFUSALS = 100
 # A presenter's Start/Pause/Stop have their own bucket: a flood of captions never blocks Stop.
 CONTROL_EVENTS = frozenset({"start", "pause", "stop"})
 
-SendError = Callable[[str, str, str], Awaitable[None]]
+SendError = Callable[[str, str, str, int | None], Awaitable[None]]
 
 
 class ClientError(Exception):
     """Something a client sent that cannot be taken; becomes an ``error`` event."""
 
-    def __init__(self, code: str, message: str, counts: bool = True) -> None:
+    def __init__(self, code: str, message: str, counts: bool = True, resume_seq: int | None = None) -> None:
         """``counts``: the client's doing (a client that keeps at it is disconnected); a quota or a full
         server is not."""
         super().__init__(message)
         self.code = code
         self.message = message
         self.counts = counts
+        self.resume_seq = resume_seq
 
 
 class Guard:
@@ -78,10 +79,12 @@ class Guard:
                 log.warning("client %s of room %s disconnected: %d refusals in a row", sid, client.room_id,
                             client.refusals)  # fmt: skip
                 self._metrics.disconnected.labels("too_many_refusals").inc()
-                await self._send_error(sid, "too_many_refusals", "too many refused events; disconnected")
+                await self._send_error(
+                    sid, "too_many_refusals", "too many refused events; disconnected", None
+                )
                 await self._disconnect(sid)
                 return
-        await self._send_error(sid, error.code, error.message)
+        await self._send_error(sid, error.code, error.message, error.resume_seq)
 
 
 def parse(model: type[BaseModel], data: Any) -> Any:

@@ -43,6 +43,11 @@ class LiveRoom:
     status_wanted: bool = False  # viewers came or went here since
     viewers_in_room: int = 0  # on every gateway, as the last status said
     session_saved_at: float = 0.0  # monotonic time the session's progress was last saved during audio
+    # One frame at a time goes to the room's input, in order, whatever waits on the bus; after a frame the bus
+    # could not take, none is taken but that one (``resend_from``) until the presenter sends it again.
+    sending: asyncio.Lock = field(default_factory=asyncio.Lock)
+    resend_from: int | None = None
+    resend_asked_at: float = 0.0  # monotonic
     progress_unsaved: bool = False  # the last save of it failed (logged once until one succeeds)
     refused_until: float = 0.0  # monotonic time until which a new session is refused (no transcriber free)
     short_frame_sent: bool = (

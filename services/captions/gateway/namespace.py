@@ -382,8 +382,9 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def _emit_to(self, event: str, data: dict[str, Any], sid: str) -> None:
         await self.emit(event, data, to=sid)
 
-    async def _send_error(self, sid: str, code: str, message: str) -> None:
-        await self.emit("error", ErrorEvent(code=code, message=message).model_dump(), to=sid)
+    async def _send_error(self, sid: str, code: str, message: str, resume_seq: int | None = None) -> None:
+        event = ErrorEvent(code=code, message=message, resume_seq=resume_seq)
+        await self.emit("error", event.model_dump(exclude_none=True), to=sid)
 
 
 def client_address(environ: dict[str, Any]) -> str:

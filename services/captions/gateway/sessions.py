@@ -15,7 +15,8 @@ from collections.abc import Awaitable
 from typing import Any
 
 from captions.bus.events import RoomDeleted, RoomEvent, RoomEvents, SecretsRotated
-from captions.bus.inputs import InputKind, RoomInput, RoomInputs
+from captions.bus.inputs import InputKind, InputsUnavailable, RoomInput, RoomInputs
+from captions.gateway.guard import ClientError
 from captions.gateway.live import LiveRoom, LiveRooms
 from captions.gateway.quotas import Quotas
 from captions.gateway.slots import Slots
@@ -32,6 +33,7 @@ VIEWERS_PER_STATUS_SECOND = 250
 MAX_STATUS_DELAY_S = 30.0
 EXPIRY_BATCH = 200  # open sessions looked at per sweep at most
 SESSION_SAVE_INTERVAL_S = 1.0
+RESEND_WAIT_S = 30.0  # the presenter's app keeps this much audio to send again
 
 
 class Sessions:
@@ -119,15 +121,32 @@ class Sessions:
 
     async def frame(self, live: LiveRoom, seq: int, pcm: bytes, budget: Budget) -> float:
         """One audio frame of ``budget.amount`` seconds, if the room's audio budget covers it (0; else the
-        seconds until it would). Frames the session already has (resent after a reconnect) are dropped."""
+        seconds until it would). Frames the session already has (resent after a reconnect) are dropped. Frames
+        go to the room's input one at a time, in order: a frame waiting out a bus outage holds the next."""
+        async with live.sending:
+            return await self._frame(live, seq, pcm, budget)
+
+    async def _frame(self, live: LiveRoom, seq: int, pcm: bytes, budget: Budget) -> float:
         if live.session.state != "live" or live.session.parked:
             await self.begin(live)
         session = live.session
         if seq <= session.last_seq:
             return 0.0
         self.quotas.within_session(live)
+        self._in_order(live, seq)
         await self.quotas.audio(live, budget.amount)
-        if wait := await self._inputs.send_within(_input(live, "audio", seq=seq, pcm=pcm), budget):
+        try:
+            wait = await self._inputs.send_within(_input(live, "audio", seq=seq, pcm=pcm), budget)
+        except InputsUnavailable:
+            log.warning(
+                "room %s: could not queue frame %d; the presenter is asked to send it again",
+                live.room_id,
+                seq,
+            )
+            live.resend_from, live.resend_asked_at = seq, time.monotonic()
+            raise _resend(seq) from None
+        live.resend_from = None
+        if wait:
             return wait
         session.last_seq = seq
         session.audio_seconds += budget.amount
@@ -140,6 +159,19 @@ class Sessions:
             live.session_saved_at = moment
             await self._save_progress(live)
         return 0.0
+
+    @staticmethod
+    def _in_order(live: LiveRoom, seq: int) -> None:
+        """After a frame the bus could not take, only that frame goes on (a later one would leave a gap that
+        nothing fills), until the presenter's app could not have it any more (it keeps 30 s)."""
+        if live.resend_from is None or seq == live.resend_from:
+            return
+        if time.monotonic() - live.resend_asked_at > RESEND_WAIT_S:
+            log.warning("room %s: frames from %d never came again; the talk goes on without them", live.room_id,
+                        live.resend_from)  # fmt: skip
+            live.resend_from = None
+            return
+        raise _resend(live.resend_from)
 
     async def _save_progress(self, live: LiveRoom) -> None:
         """The session's progress, saved during audio. The frame is queued already: a store (or Redis) that
@@ -169,6 +201,10 @@ class Sessions:
         await self._state.save_session(live.room_id, session)
 
     async def pause(self, live: LiveRoom) -> None:
+        async with live.sending:  # after the frames sent before it
+            await self._pause(live)
+
+    async def _pause(self, live: LiveRoom) -> None:
         live.short_frame_sent = False
         if live.session.state == "live":
             live.session.state = "paused"
@@ -179,7 +215,12 @@ class Sessions:
             self.slots.watch(live)
 
     async def stop(self, live: LiveRoom) -> None:
-        """Stopping: the transcriber settles the last words, then says the session ended."""
+        """Stopping, after the frames sent before it: the transcriber settles the last words, then says the
+        session ended."""
+        async with live.sending:
+            await self._stop(live)
+
+    async def _stop(self, live: LiveRoom) -> None:
         live.short_frame_sent = False
         if live.session.state in ("live", "paused"):
             live.session.state = "stopping"
@@ -341,6 +382,11 @@ class Sessions:
 
     async def _send(self, live: LiveRoom, kind: InputKind, **fields: Any) -> None:
         await self._inputs.send_input(_input(live, kind, **fields))
+
+
+def _resend(seq: int) -> ClientError:
+    return ClientError("resend", f"the server could not queue frame {seq}: send the audio again from it",
+                       counts=False, resume_seq=seq)  # fmt: skip
 
 
 def _input(live: LiveRoom, kind: InputKind, **fields: Any) -> RoomInput:

@@ -172,6 +172,33 @@ describe('CaptionSocket', () => {
     ]);
   });
 
+  it('sends the kept audio again from the frame the server could not queue, waiting longer while it fails', () => {
+    vi.useFakeTimers();
+    try {
+      service.open({ room: 'room1', role: 'presenter', key: 'k' });
+      const socket = sockets[0];
+      socket.server('connect');
+      socket.server('status', status(-1, 0));
+      for (let n = 0; n < 10; n++) service.sendAudio(new ArrayBuffer(3200));
+      socket.emitted.length = 0;
+      const resend = { code: 'resend', message: 'send again', resume_seq: 6 };
+      socket.server('error', resend);
+      socket.server('error', resend); // the frames after it were refused too: one resend for all
+      expect(service.error()).toBeNull(); // nothing for the presenter to do
+      vi.advanceTimersByTime(499);
+      expect(audioSeqs(socket)).toEqual([]);
+      vi.advanceTimersByTime(1);
+      expect(audioSeqs(socket)).toEqual([6, 7, 8, 9]);
+      socket.server('error', resend); // still down
+      vi.advanceTimersByTime(999);
+      expect(audioSeqs(socket)).toEqual([6, 7, 8, 9]);
+      vi.advanceTimersByTime(1);
+      expect(audioSeqs(socket)).toEqual([6, 7, 8, 9, 6, 7, 8, 9]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   function audioSeqs(socket: FakeSocket): number[] {
     return socket.emitted.filter(([event]) => event === 'audio').map(([, frame]) => (frame as { seq: number }).seq);
   }

@@ -44,6 +44,10 @@ export const PASSING_REFUSALS: ReadonlySet<string> = new Set(['too_many_connecti
 /** The first retry after a passing refusal, and the longest wait between two (each wait doubles, with jitter). */
 export const RETRY_FIRST_MS = 1_000;
 export const RETRY_LONGEST_MS = 30_000;
+/** After the server could not queue a frame (its bus was down), the kept audio goes again from it: first this
+ * soon, then less often while it keeps failing. */
+export const RESEND_FIRST_MS = 500;
+export const RESEND_LONGEST_MS = 5_000;
 
 interface AudioOut {
   readonly seq: number;
@@ -66,6 +70,9 @@ export class CaptionSocket {
   private kept: AudioOut[] = [];
   private refusals = 0;
   private retry: ReturnType<typeof setTimeout> | null = null;
+  private resend: ReturnType<typeof setTimeout> | null = null;
+  private resendFrom = 0;
+  private resendWait = RESEND_FIRST_MS;
   /** The server has said, since this connection opened, which frame it needs: frames go out as they come. */
   private synced = false;
 
@@ -111,6 +118,7 @@ export class CaptionSocket {
       this._state.set('connected');
       this._error.set(null);
       this.refusals = 0;
+      this.resendWait = RESEND_FIRST_MS;
       // Frames wait for the welcome status: it says where to resend from.
       this.synced = false;
     });
@@ -138,7 +146,10 @@ export class CaptionSocket {
     socket.io.on('reconnect_failed', () => this._state.set('offline'));
     socket.on('caption', (caption: Caption) => this.transcript.apply(caption));
     socket.on('status', (status: Status) => this.onStatus(status));
-    socket.on('error', (error: ErrorEvent) => this._error.set(error));
+    socket.on('error', (error: ErrorEvent) => {
+      if (error.code === 'resend' && error.resume_seq != null) this.resendLater(error.resume_seq);
+      else this._error.set(error);
+    });
     socket.on('lag', (lag: Lag) => this._lagSeconds.set(lag.seconds));
     socket.on('vocabulary', (vocabulary: Vocabulary) => this.onVocabulary(vocabulary));
     socket.on('recognizer', (notice: RecognizerNotice) => this._recognizer.set(notice));
@@ -158,10 +169,23 @@ export class CaptionSocket {
 
   close(): void {
     if (this.retry !== null) clearTimeout(this.retry);
-    this.retry = null;
+    if (this.resend !== null) clearTimeout(this.resend);
+    this.retry = this.resend = null;
     this.socket?.disconnect();
     this.socket = null;
     this._state.set('idle');
+  }
+
+  /** The server asks for the audio again from frame ``from`` (it could not queue it): sent again from the kept
+   * frames after a short wait, longer while it keeps asking. */
+  private resendLater(from: number): void {
+    this.resendFrom = from;
+    if (this.resend !== null) return;
+    this.resend = setTimeout(() => {
+      this.resend = null;
+      for (const frame of this.kept) if (frame.seq >= this.resendFrom) this.socket?.emit('audio', frame);
+    }, this.resendWait);
+    this.resendWait = Math.min(RESEND_LONGEST_MS, this.resendWait * 2);
   }
 
   private retryLater(socket: SocketLike): void {
