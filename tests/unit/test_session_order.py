@@ -1,7 +1,7 @@
 """Statuses travel the bus while a session's end is told directly: a late status must not reopen it."""
 
 from captions.gateway.live import LiveRoom
-from captions.gateway.sessions import Sessions
+from captions.gateway.statuses import RoomStatuses
 from captions.protocol import Status
 from captions.roomstate.base import LiveSession
 
@@ -15,12 +15,12 @@ def _status(session_id: str, state: str) -> Status:
 
 def test_a_status_computed_before_the_end_arrives_as_ended() -> None:
     live = LiveRoom("room-1", "en", session=LiveSession("s1", "ended"))
-    late = Sessions.never_reopened(live, _status("s1", "stopping"))
+    late = RoomStatuses.never_reopened(live, _status("s1", "stopping"))
     assert (late.session, late.resume_seq, late.viewers) == ("ended", 0, 3)
 
 
 def test_statuses_of_open_or_newer_sessions_pass_unchanged() -> None:
     ended = LiveRoom("room-1", "en", session=LiveSession("s1", "ended"))
-    assert Sessions.never_reopened(ended, _status("s2", "live")).session == "live"
+    assert RoomStatuses.never_reopened(ended, _status("s2", "live")).session == "live"
     stopping = LiveRoom("room-1", "en", session=LiveSession("s1", "stopping"))
-    assert Sessions.never_reopened(stopping, _status("s1", "stopping")).session == "stopping"
+    assert RoomStatuses.never_reopened(stopping, _status("s1", "stopping")).session == "stopping"

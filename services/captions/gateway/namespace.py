@@ -211,14 +211,14 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         return socket is not None and not socket.closed and not socket.closing
 
     async def _welcome(self, sid: str, live: LiveRoom, last_id: str | None) -> None:
-        status = await self._sessions.status(live.room_id, live.session)
+        status = await self._sessions.statuses.status(live.room_id, live.session)
         try:
             await self._catchup.welcome(sid, live, status, last_id)
         finally:
             if live.presenter_sid == sid:
-                await self._sessions.broadcast_status(live)
+                await self._sessions.statuses.broadcast(live)
             else:
-                self._sessions.status_soon(live)
+                self._sessions.statuses.soon(live)
 
     async def connection_opened(self, eio_sid: str, environ: dict[str, Any]) -> None:
         """Every connection holds a slot of its address's cap from its opening, in a room or not yet."""
@@ -242,13 +242,13 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if live.presenter_sid == sid:
             live.presenter_sid = None
             await self._sessions.presenter_came_or_went(live)
-            await self._sessions.broadcast_status(live)
+            await self._sessions.statuses.broadcast(live)
             self._sessions.slots.watch(live)
         elif sid in live.viewers:
             live.viewers.discard(sid)
             self._metrics.viewers.dec()
             await self._sessions.share_presence(live)
-            self._sessions.status_soon(live)
+            self._sessions.statuses.soon(live)
         self._live.leave_if_empty(live)
 
     async def _replace_presenter(self, sid: str) -> None:
@@ -325,7 +325,7 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if isinstance(event.payload, SessionEnded):
             ended = await self._sessions.ended(event.room_id, event.payload.session_id)
             if ended is not None:
-                status = await self._sessions.status(ended.room_id, ended.session)
+                status = await self._sessions.statuses.status(ended.room_id, ended.session)
                 await self.emit("status", status.model_dump(), room=ended.room_id)
             return
         live = self._rooms.get(event.room_id)
@@ -350,7 +350,7 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 waiting.append(payload)
             skip = list(live.catching_up)
         elif isinstance(payload, Status):
-            payload = self._sessions.never_reopened(live, payload)
+            payload = self._sessions.statuses.never_reopened(live, payload)
             live.viewers_in_room = payload.viewers
             if not live.leads:
                 _follow(live, payload)

@@ -20,17 +20,16 @@ from captions.gateway.guard import ClientError
 from captions.gateway.live import LiveRoom, LiveRooms
 from captions.gateway.quotas import Quotas
 from captions.gateway.slots import Slots
+from captions.gateway.statuses import RoomStatuses
 from captions.limits.base import Budget, Limiter
 from captions.metrics import Metrics
-from captions.protocol import Caption, Status, parse_caption_id
+from captions.protocol import Caption, parse_caption_id
 from captions.rooms.service import new_session_id, now
 from captions.roomstate.base import LiveSession, RoomState
 from captions.settings import Settings
 from captions.store.base import SessionRecord, Store
 
 log = logging.getLogger(__name__)
-VIEWERS_PER_STATUS_SECOND = 250
-MAX_STATUS_DELAY_S = 30.0
 EXPIRY_BATCH = 200  # open sessions looked at per sweep at most
 SESSION_SAVE_INTERVAL_S = 1.0
 RESEND_WAIT_S = 30.0  # the presenter's app keeps this much audio to send again
@@ -57,6 +56,7 @@ class Sessions:
         self.rooms = live_rooms.rooms
         self.slots = Slots(settings, state, inputs, limiter)
         self.quotas = Quotas(settings, limiter, store)
+        self.statuses = RoomStatuses(settings, state, events, self.rooms, self.spawn)
         self._tasks: set[asyncio.Task[None]] = set()
 
     # --- what is true now --------------------------------------------------------------------------------
@@ -71,25 +71,6 @@ class Sessions:
                 await self._state.end_session(room_id, record.id)
                 session.state = "ended"
         return session
-
-    async def room_status(self, room_id: str) -> Status:
-        live = self.rooms.get(room_id)
-        if live is None or not live.leads:
-            return await self.status(room_id, await self._state.session(room_id))
-        return await self.status(room_id, live.session)
-
-    async def status(self, room_id: str, session: LiveSession) -> Status:
-        presence = await self._state.presence(room_id)
-        return Status(
-            room=room_id,
-            session=session.state,
-            session_id=session.session_id,
-            presenter_connected=presence.presenter_connected,
-            viewers=presence.viewers,
-            last_seq=session.last_seq,
-            resume_seq=session.last_seq + 1 if session.open else 0,
-            audio_seconds=round(session.audio_seconds, 3),
-        )
 
     # --- what the presenter does ------------------------------------------------------------------------
 
@@ -116,7 +97,7 @@ class Sessions:
         else:
             return
         await self._state.save_session(live.room_id, session)
-        await self.broadcast_status(live)
+        await self.statuses.broadcast(live)
         self.slots.watch(live)
 
     async def frame(self, live: LiveRoom, seq: int, pcm: bytes, budget: Budget) -> float:
@@ -211,7 +192,7 @@ class Sessions:
             live.session.last_activity = live.session.paused_at = time.time()
             await self._send(live, "pause")
             await self._state.save_session(live.room_id, live.session)
-            await self.broadcast_status(live)
+            await self.statuses.broadcast(live)
             self.slots.watch(live)
 
     async def stop(self, live: LiveRoom) -> None:
@@ -227,7 +208,7 @@ class Sessions:
             await self.slots.give_back(live.room_id, live.session)
             await self._send(live, "stop")
             await self._state.save_session(live.room_id, live.session)
-            await self.broadcast_status(live)
+            await self.statuses.broadcast(live)
 
     async def vocabulary(self, live: LiveRoom, terms: tuple[str, ...]) -> None:
         """The room's terms changed: a session in progress takes them from its next decode."""
@@ -319,51 +300,6 @@ class Sessions:
     async def rotated(self, room_id: str) -> None:
         """After the store took the room's new secrets: every gateway lets go of clients holding old ones."""
         await self._events.publish(RoomEvent(room_id, "rotated", SecretsRotated(room=room_id)))
-
-    # --- telling the room --------------------------------------------------------------------------------
-
-    async def broadcast_status(self, live: LiveRoom) -> None:
-        """Through the bus: the room's clients on every gateway see it."""
-        status = await self.status(live.room_id, live.session)
-        await self._events.publish(RoomEvent(live.room_id, "status", status))
-
-    @staticmethod
-    def never_reopened(live: LiveRoom, status: Status) -> Status:
-        """A status computed while the session was stopping can arrive after the transcriber ended it (the end
-        is told directly, statuses travel the bus): an ended session is never shown as open again."""
-        session = live.session
-        if session.state == "ended" and session.session_id == status.session_id and status.session != "ended":
-            return status.model_copy(update={"session": "ended", "resume_seq": 0})
-        return status
-
-    def status_soon(self, live: LiveRoom) -> None:
-        """Viewer counts change with every join; the room is told at once, then at most every
-        ``status_interval_s`` by one gateway, whichever gateways its viewers are on, and a big room less often
-        (one second more per ``VIEWERS_PER_STATUS_SECOND`` viewers, up to ``MAX_STATUS_DELAY_S``): in a room of
-        thousands, joins and leaves never stop, and a count sent to everyone each second would cost as much as
-        the captions."""
-        live.status_wanted = True
-        if not live.status_scheduled:
-            live.status_scheduled = True
-            self.spawn(self._statuses(live))
-
-    async def _statuses(self, live: LiveRoom) -> None:
-        """Until a status that counts this gateway's share has gone out: this gateway's share is in the room's
-        presence before it asks for the turn, so any status sent after it won the turn counts it."""
-        try:
-            while live.status_wanted:
-                viewers = max(len(live.viewers), live.viewers_in_room)
-                delay = min(MAX_STATUS_DELAY_S, max(self._settings.status_interval_s,
-                                                    viewers / VIEWERS_PER_STATUS_SECOND))  # fmt: skip
-                if wait := await self._state.claim_status(live.room_id):
-                    # A turn being used ends at its sending, long before it would expire: look again soon.
-                    await asyncio.sleep(min(wait, delay))
-                    continue
-                live.status_wanted = False
-                await self.broadcast_status(live)
-                await self._state.status_sent(live.room_id, delay)
-        finally:
-            live.status_scheduled = False
 
     def spawn(self, work: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(work)

@@ -140,7 +140,7 @@ async def create_room(
 
 @router.get("/{room_id}", response_model=RoomInfo)
 async def room_info(record: Viewable, deps: Deps) -> RoomInfo:
-    status = await deps.sessions.room_status(record.id)
+    status = await deps.sessions.statuses.room_status(record.id)
     return RoomInfo(
         id=record.id,
         title=record.title,
@@ -158,7 +158,7 @@ async def room_info(record: Viewable, deps: Deps) -> RoomInfo:
 async def room_sessions(record: Viewable, deps: Deps) -> list[SessionInfo]:
     """Past and current sessions, oldest first."""
     room_id = record.id
-    status = await deps.sessions.room_status(room_id)
+    status = await deps.sessions.statuses.room_status(room_id)
     return [
         SessionInfo(
             id=s.id,

@@ -86,7 +86,7 @@ async def viewer_page(room_id: RoomIdPath) -> RedirectResponse:
 
 async def _finals_to_show(deps: Services, room_id: str, options: EmbedOptions) -> list[CaptionRecord]:
     if options.lines is not None:
-        session_id = (await deps.sessions.room_status(room_id)).session_id
+        session_id = (await deps.sessions.statuses.room_status(room_id)).session_id
         if session_id is None:
             return []
         return await deps.store.last_captions(session_id, options.lines * RENDERED_FINALS_PER_LINE)
