@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from captions.gateway.namespace import MAX_SEQ_JUMP
+from captions.gateway.frames import MAX_SEQ_JUMP
 from tests.support.abuse import AbuseTarget
 from tests.support.deployment import RECORDING, SPEED, assert_one_clean_transcript
 from tests.support.harness import pcm_frames, stream

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from captions.bus.events import RoomEvent, RoomEvents, SessionEnded
 from captions.gateway.catchup import Catchup
 from captions.gateway.corrections import apply_correction, corrected_ids, heard_text
+from captions.gateway.frames import frame_seconds
 from captions.gateway.guard import ClientError, Guard, first_error, parse
 from captions.gateway.live import Client, LiveRoom, LiveRooms
 from captions.gateway.sessions import Sessions
@@ -26,8 +27,6 @@ from captions.gateway.vocabulary import RoomVocabulary
 from captions.limits.base import Budget, Limiter, address_key, room_key
 from captions.metrics import Metrics
 from captions.protocol import (
-    BYTES_PER_SAMPLE,
-    SAMPLE_RATE,
     AudioFrame,
     Caption,
     ConnectAuth,
@@ -43,8 +42,6 @@ from captions.store.base import RoomRecord, Store
 from captions.vocabulary.terms import clean_terms
 
 log = logging.getLogger(__name__)
-# Two hours of 20 ms frames: a presenter's app back from the longest outage it may have dropped frames in.
-MAX_SEQ_JUMP = 360_000
 Handler = Callable[[Client, LiveRoom, Any], Awaitable[None]]
 
 
@@ -258,30 +255,8 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     # --- presenter events ----------------------------------------------------------------------------
 
     async def _audio(self, client: Client, live: LiveRoom, frame: AudioFrame) -> None:
-        size = len(frame.pcm)
-        if size > self._settings.max_frame_bytes:
-            raise ClientError(
-                "frame_too_large", f"audio frames hold at most {self._settings.max_frame_bytes} bytes"
-            )
-        if size % BYTES_PER_SAMPLE:
-            raise ClientError("bad_frame_length", "PCM16 frames hold whole 2-byte samples")
         settings = self._settings
-        if size < (shortest := round(settings.min_frame_ms / 1000 * SAMPLE_RATE) * BYTES_PER_SAMPLE):
-            # A frame costs the room its work (a bus message, a recogniser call) whatever it holds: tiny frames
-            # would cost thousands of those a second within the audio budget. Only a stretch's last is short.
-            if size == 0 or live.short_frame_sent:
-                raise ClientError(
-                    "frame_too_short",
-                    f"audio frames hold at least {settings.min_frame_ms:g} ms ({shortest} bytes), but for the "
-                    "last before a pause",
-                )
-            live.short_frame_sent = True
-        if 0 <= live.session.last_seq < frame.seq - MAX_SEQ_JUMP:
-            # Frames numbered up to it would all be taken as resent and dropped: the talk would go on unheard.
-            raise ClientError(
-                "seq_jump", f"frame {frame.seq} is too far ahead of frame {live.session.last_seq}"
-            )
-        seconds = size / BYTES_PER_SAMPLE / SAMPLE_RATE
+        seconds = frame_seconds(settings, live, frame)
         budget = Budget(
             room_key("audio", client.room_id), settings.audio_rate, settings.audio_burst_s, seconds
         )
