@@ -257,6 +257,15 @@ class Settings(BaseSettings):
         default=50.0, gt=0, description="REST reads and embed pages per second per address."
     )
     reads_burst: int = Field(default=500, ge=1)  # a venue's audience behind one address opening the viewer
+    # Transcripts and widget pages render a session's finals: addresses that fetch them more than once a second
+    # (burst 10) share this rate per gateway process, so a storm of them from many addresses cannot take the
+    # event loop from the live captions; a person, or a venue's audience opening the page once each, never waits.
+    process_downloads_rate: float = Field(
+        default=20.0,
+        gt=0,
+        description="Transcripts and widget pages per second for busy addresses, together.",
+    )
+    process_downloads_burst: int = Field(default=100, ge=1)
     rooms_per_hour: float = Field(default=30.0, gt=0, description="Rooms one address may create per hour.")
     rooms_burst: int = Field(default=10, ge=1)
     unused_room_ttl_s: float = Field(

@@ -23,18 +23,22 @@ async def test_empty_frames_are_refused_and_one_short_frame_ends_a_stretch_of_au
     speaker = await target.presenter(room, address()).connect()
     await speaker.emit("audio", {"seq": 0, "pcm": b""})
     assert (await speaker.error("frame_too_short"))["message"]
+    await speaker.emit("audio", {"seq": 0, "pcm": b"\0\0" * 100})  # a short frame never starts a session
+    await speaker.wait_for(lambda: sum(e["code"] == "frame_too_short" for e in speaker.errors) == 2)
+    assert speaker.session == "idle", "no session, no transcription slot"
     await speaker.emit("audio", {"seq": 1, "pcm": TWENTY_MS})
     await speaker.emit("audio", {"seq": 2, "pcm": b"\0\0" * 100})  # the last frame of a stretch may be short
     await speaker.emit("audio", {"seq": 3, "pcm": b"\0\0" * 100})  # ... but only the last one
-    await speaker.wait_for(lambda: sum(e["code"] == "frame_too_short" for e in speaker.errors) == 2)
+    await speaker.wait_for(lambda: sum(e["code"] == "frame_too_short" for e in speaker.errors) == 3)
     await speaker.emit("pause")
     await speaker.wait_for(lambda: speaker.session == "paused")
     # A new stretch: its last frame may be short.
-    await speaker.emit("audio", {"seq": 4, "pcm": b"\0\0" * 100})
+    await speaker.emit("audio", {"seq": 4, "pcm": TWENTY_MS})
+    await speaker.emit("audio", {"seq": 5, "pcm": b"\0\0" * 100})
     await speaker.wait_for(lambda: speaker.session == "live")
     await speaker.emit("pause")
-    await speaker.wait_for(lambda: speaker.session == "paused" and speaker.statuses[-1]["last_seq"] == 4)
-    assert sum(e["code"] == "frame_too_short" for e in speaker.errors) == 2
+    await speaker.wait_for(lambda: speaker.session == "paused" and speaker.statuses[-1]["last_seq"] == 5)
+    assert sum(e["code"] == "frame_too_short" for e in speaker.errors) == 3
     await speaker.emit("stop")
     await speaker.wait_for(speaker.ended)
     await speaker.disconnect()
@@ -54,10 +58,12 @@ async def test_a_tiny_frame_flood_is_refused_and_disconnected_while_another_talk
         seq += 1
     await flooder.wait_for(lambda: not flooder.sio.connected, within_s=15)
     assert {"frame_too_short", "too_many_refusals"} <= {e["code"] for e in flooder.errors}
-    # Every tiny frame but the first was refused at the gateway: none other reached the room's session.
+    # Every tiny frame was refused at the gateway: none started a session or took a transcription slot.
     onlooker = await target.viewer(flooded, address()).connect()
     await onlooker.wait_for(lambda: bool(onlooker.statuses))
-    assert onlooker.statuses[0]["last_seq"] == 0, onlooker.statuses[0]
+    assert (onlooker.statuses[0]["session"], onlooker.statuses[0]["last_seq"]) == ("idle", -1), (
+        onlooker.statuses
+    )
     await onlooker.disconnect()
     await talk
     await speaker.emit("stop")

@@ -6,10 +6,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from tests.abuse.conftest import READS_BURST, READS_RATE
+from captions.gateway.app import CALM_DOWNLOAD_BURST
+from tests.abuse.conftest import PROCESS_DOWNLOADS_BURST, READS_BURST, READS_RATE
 from tests.support.abuse import AbuseTarget
 
 Address = Callable[[], str]
+STORMING_ADDRESSES, DOWNLOADS_EACH = 12, 30  # each address under its own reads rate
 
 
 async def test_a_scraping_loop_is_refused_per_address_and_others_read_on(
@@ -32,3 +34,33 @@ async def test_a_scraping_loop_is_refused_per_address_and_others_read_on(
     assert int(problem.headers["Retry-After"]) >= 1
     async with target.http(address()) as http:  # another address reads on
         assert (await http.get(paths[0])).status_code == 200
+
+
+async def test_a_download_storm_from_many_addresses_shares_one_rate_and_a_calm_reader_is_served(
+    target: AbuseTarget, address: Address
+) -> None:
+    """Each storming address stays under its own reads rate; together they are held to the process's rate for
+    what renders finals, past which they get 429, while an address that reads calmly is never held."""
+    room = await target.create_room(address())
+    speaker = await target.presenter(room, address()).connect()
+    await speaker.emit("text", {"kind": "final", "text": "Worth downloading."})
+    await speaker.wait_for(lambda: bool(speaker.finals))
+    await speaker.disconnect()
+    transcript = f"/api/rooms/{room['id']}/transcript.vtt"
+    storm = [target.http(address()) for _ in range(STORMING_ADDRESSES)]
+    answers = []
+    try:
+        for _ in range(DOWNLOADS_EACH):
+            answers += [await http.get(transcript) for http in storm]
+    finally:
+        for http in storm:
+            await http.aclose()
+    refused = sum(answer.status_code == 429 for answer in answers)
+    assert (
+        refused >= len(answers) - (PROCESS_DOWNLOADS_BURST + CALM_DOWNLOAD_BURST * STORMING_ADDRESSES) - 5 * 2
+    )
+    assert answers[-1].json()["code"] == "rate_limited"
+    async with target.http(address()) as calm:
+        served = await calm.get(transcript)
+    assert served.status_code == 200, "a calm reader is served during the storm"
+    assert "Worth downloading." in served.text

@@ -1,5 +1,6 @@
 """A process full of abusive clients (``python -m tests.bench.abusers URL ROOM``), ten of each kind: event
-floods, attachment bombs, slow readers that never read, reconnect storms, room-creation spam. Prints
+floods, attachment bombs, slow readers that never read, reconnect storms, room-creation spam, slot squatters
+(one client's ten paused rooms), tiny-frame floods, Engine.IO packet floods, download storms. Prints
 ``ready`` once all are at it (connected, or already refused); when stdin closes they stop, and one JSON line says how the server dealt with
 each: ``refused`` (coded refusals), ``disconnected`` (closed by the server), or ``untouched``."""
 
@@ -39,8 +40,12 @@ async def flood(reach: Reach, room: str, me: str, stop: asyncio.Event, engaged: 
     client = reach.sio(me)
     errors: list[str] = []
     client.on("error", lambda e: errors.append(e["code"]))
-    await client.connect(reach.socketio_url(room), auth={"room": room, "role": "viewer"},
+    try:
+        await client.connect(reach.socketio_url(room), auth={"room": room, "role": "viewer"},
                          headers=reach.headers(me), transports=["websocket"])  # fmt: skip
+    except socketio.exceptions.ConnectionError:  # refused at the handshake
+        engaged.set()
+        return "refused"
     engaged.set()
     while client.connected and not stop.is_set():
         with contextlib.suppress(socketio.exceptions.BadNamespaceError):
@@ -131,13 +136,120 @@ async def room_spam(reach: Reach, room: str, me: str, stop: asyncio.Event, engag
     return "refused" if refused else "untouched"
 
 
+async def squatter(reach: Reach, room: str, me: str, stop: asyncio.Event, engaged: asyncio.Event) -> Outcome:
+    """Ten rooms of one client (one address), each made live and paused, to hold transcription slots: the
+    client gets its share (half of them), the rest are refused."""
+    me = SQUATTERS_ADDRESS
+    async with reach.http(me) as http:
+        created = await http.post("/api/rooms", json={"title": "mine"})
+    if created.status_code != 201:
+        engaged.set()
+        return "refused"
+    own = created.json()
+    client = reach.sio(me)
+    answers: list[str] = []
+    answered = asyncio.Event()
+
+    def answer(what: str) -> None:
+        answers.append(what)
+        if what in ("live", "too_many_live_rooms", "capacity"):
+            answered.set()
+
+    client.on("error", lambda e: answer(e["code"]))
+    client.on("status", lambda s: answer(s["session"]))
+    try:
+        await client.connect(reach.socketio_url(own["id"]), auth={"room": own["id"], "role": "presenter",
+                         "key": own["presenter_key"]}, headers=reach.headers(me), transports=["websocket"])  # fmt: skip
+    except socketio.exceptions.ConnectionError:  # refused at the handshake
+        engaged.set()
+        return "refused"
+    await client.emit("text", {"kind": "final", "text": "Holding this slot."})
+    await asyncio.wait_for(answered.wait(), 30)
+    held = "live" in answers and not {"too_many_live_rooms", "capacity"} & set(answers)
+    if held:
+        await client.emit("pause")
+    engaged.set()
+    await stop.wait()
+    await client.disconnect()
+    return "held its share" if held else "refused"
+
+
+async def tiny_frames(
+    reach: Reach, room: str, me: str, stop: asyncio.Event, engaged: asyncio.Event
+) -> Outcome:
+    """A presenter of its own room sending 2-byte frames as fast as it can."""
+    async with reach.http(me) as http:
+        created = await http.post("/api/rooms", json={"title": "tiny"})
+    if created.status_code != 201:
+        engaged.set()
+        return "refused"
+    own = created.json()
+    client = reach.sio(me)
+    errors: list[str] = []
+    client.on("error", lambda e: errors.append(e["code"]))
+    try:
+        await client.connect(reach.socketio_url(own["id"]), auth={"room": own["id"], "role": "presenter",
+                         "key": own["presenter_key"]}, headers=reach.headers(me), transports=["websocket"])  # fmt: skip
+    except socketio.exceptions.ConnectionError:  # refused at the handshake
+        engaged.set()
+        return "refused"
+    engaged.set()
+    seq = 0
+    while client.connected and not stop.is_set():
+        with contextlib.suppress(socketio.exceptions.BadNamespaceError):
+            await client.emit("audio", {"seq": seq, "pcm": b"\0\0"})
+        seq += 1
+        await asyncio.sleep(0.001)
+    outcome = "disconnected" if not client.connected else ("refused" if errors else "untouched")
+    await client.disconnect()
+    return outcome
+
+
+async def packet_flood(
+    reach: Reach, room: str, me: str, stop: asyncio.Event, engaged: asyncio.Event
+) -> Outcome:
+    """Engine.IO packets (pongs nobody asked for) as fast as a socket takes them, before and after joining."""
+    ws = await reach.websocket(me, room)
+    engaged.set()
+    try:
+        while not stop.is_set():
+            await ws.send("3")
+            await asyncio.sleep(0)
+    except ConnectionClosed:
+        return "disconnected"
+    return "untouched"
+
+
+async def download_storm(
+    reach: Reach, room: str, me: str, stop: asyncio.Event, engaged: asyncio.Event
+) -> Outcome:
+    """The room's whole transcript and transcript view, over and over."""
+    refused = False
+    paths = [f"/api/rooms/{room}/transcript.vtt", f"/embed/{room}?lines=all"]
+    async with reach.http(me) as http:
+        while not stop.is_set():
+            for path in paths:
+                answer = await http.get(path)
+                refused = refused or answer.status_code == 429
+            if refused:
+                engaged.set()
+            await asyncio.sleep(ATTEMPT_INTERVAL_S)
+    return "refused" if refused else "untouched"
+
+
 KINDS: dict[str, Callable[[Reach, str, str, asyncio.Event, asyncio.Event], Coroutine[Any, Any, Outcome]]] = {
     "event flood": flood,
     "attachment bomb": attachment_bomb,
     "slow reader": slow_reader,
     "reconnect storm": reconnect_storm,
     "room-creation spam": room_spam,
+    "slot squatter": squatter,
+    "tiny-frame flood": tiny_frames,
+    "packet flood": packet_flood,
+    "download storm": download_storm,
 }
+# The squatters are one client (one address, new for each run: a run's rooms would use up the next's quota).
+SQUATTERS_ADDRESS = f"198.19.{os.getpid() % 250}.1"
 
 
 async def main(reach: Reach, room: str, linger_s: float) -> None:

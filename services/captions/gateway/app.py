@@ -41,6 +41,7 @@ from captions.gateway.http import (
     creates_a_room,
     opens_a_connection,
     reads,
+    renders_finals,
     trusted_networks,
 )
 from captions.gateway.live import LiveRooms
@@ -187,6 +188,8 @@ def create_app(settings: Settings, backends: BackendsFactory) -> ASGIApp:
 # process-wide connect rate, which only the addresses that connect a lot (a venue's NAT, a storm) share.
 CALM_CONNECT_RATE = 1.0
 CALM_CONNECT_BURST = 10
+CALM_DOWNLOAD_RATE = 1.0
+CALM_DOWNLOAD_BURST = 10
 
 
 def _gate_rules(settings: Settings) -> tuple[GateRule, ...]:
@@ -198,6 +201,9 @@ def _gate_rules(settings: Settings) -> tuple[GateRule, ...]:
                  per_address=False, exempt_within=(CALM_CONNECT_RATE, CALM_CONNECT_BURST)),
         GateRule("reads", settings.reads_rate, settings.reads_burst, reads,
                  "too many requests from your address; try again shortly"),
+        GateRule("downloads:process", settings.process_downloads_rate, settings.process_downloads_burst,
+                 renders_finals, "the server is sending too many transcripts; try again shortly",
+                 per_address=False, exempt_within=(CALM_DOWNLOAD_RATE, CALM_DOWNLOAD_BURST)),
         GateRule("rooms", settings.rooms_per_hour / 3600, settings.rooms_burst, creates_a_room,
                  f"at most {settings.rooms_per_hour:g} new rooms an hour from one address"),
     )  # fmt: skip

@@ -22,7 +22,9 @@ def frame_seconds(settings: Settings, live: LiveRoom, frame: AudioFrame) -> floa
     if size < (shortest := round(settings.min_frame_ms / 1000 * SAMPLE_RATE) * BYTES_PER_SAMPLE):
         # A frame costs the room its work (a bus message, a recogniser call) whatever it holds: tiny frames
         # would cost thousands of those a second within the audio budget. Only a stretch's last is short.
-        if size == 0 or live.short_frame_sent:
+        # It never starts a session: a stretch of audio has a last frame only once it has begun.
+        session = live.session
+        if size == 0 or live.short_frame_sent or session.state != "live" or session.parked:
             raise ClientError(
                 "frame_too_short",
                 f"audio frames hold at least {settings.min_frame_ms:g} ms ({shortest} bytes), but for the last "

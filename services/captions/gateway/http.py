@@ -168,6 +168,14 @@ def reads(scope: Scope) -> bool:
     return scope.get("method") in ("GET", "HEAD") and scope.get("path", "").startswith(("/api/", "/embed/"))
 
 
+def renders_finals(scope: Scope) -> bool:
+    """Transcript downloads and widget pages: each renders a session's finals (up to a whole talk's)."""
+    path = scope.get("path", "")
+    if scope.get("method") not in ("GET", "HEAD"):
+        return False
+    return path.startswith("/embed/") or (path.startswith("/api/rooms/") and "/transcript." in path)
+
+
 def creates_a_room(scope: Scope) -> bool:
     return scope.get("method") == "POST" and scope.get("path", "").rstrip("/") == "/api/rooms"
 
