@@ -266,6 +266,12 @@ class Settings(BaseSettings):
         description="Transcripts and widget pages per second for busy addresses, together.",
     )
     process_downloads_burst: int = Field(default=100, ge=1)
+    refusal_delay_s: float = Field(
+        default=1.0,
+        ge=0,
+        le=10,
+        description="A request or handshake refused by a rate waits this long for its answer (0: none).",
+    )
     rooms_per_hour: float = Field(default=30.0, gt=0, description="Rooms one address may create per hour.")
     rooms_burst: int = Field(default=10, ge=1)
     unused_room_ttl_s: float = Field(

@@ -25,6 +25,8 @@ LIMITS = {
     "CAPTIONS_JOIN_WITHIN_S": str(JOIN_WITHIN_S),
     "CAPTIONS_READS_RATE": str(READS_RATE),
     "CAPTIONS_READS_BURST": str(READS_BURST),
+    # Refusals are counted here, many in a row from one client: answered at once (the delay has its own test).
+    "CAPTIONS_REFUSAL_DELAY_S": "0",
     "CAPTIONS_PROCESS_DOWNLOADS_RATE": str(PROCESS_DOWNLOADS_RATE),
     "CAPTIONS_PROCESS_DOWNLOADS_BURST": str(PROCESS_DOWNLOADS_BURST),
     # The long-polling transport is attacked too, as a deployment that allows it would be.

@@ -170,6 +170,14 @@ async def squatter(reach: Reach, room: str, me: str, stop: asyncio.Event, engage
         await client.emit("pause")
     engaged.set()
     await stop.wait()
+    # Stopped, not left to the absent release (a minute): the next run's squatters are another client, and
+    # a run measures one squatting client beside the presenter.
+    if held:
+        stopped = asyncio.Event()
+        client.on("status", lambda s: stopped.set() if s["session"] in ("stopping", "ended") else None)
+        with contextlib.suppress(socketio.exceptions.SocketIOError, TimeoutError):
+            await client.emit("stop")
+            await asyncio.wait_for(stopped.wait(), 10)
     await client.disconnect()
     return "held its share" if held else "refused"
 

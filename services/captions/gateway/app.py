@@ -179,7 +179,7 @@ def create_app(settings: Settings, backends: BackendsFactory) -> ASGIApp:
     realtime = WebSocketOnly(
         EngineIOFrames(socketio.ASGIApp(sio, other_asgi_app=http)), settings.allow_polling
     )
-    gate = RequestGate(realtime, _gate_rules(settings))
+    gate = RequestGate(realtime, _gate_rules(settings), settings.refusal_delay_s)
     # Every HTTP answer carries the security headers, refusals of the gate included.
     return ClientAddress(SecurityHeaders(gate), trusted_networks(settings.trusted_proxies))
 

@@ -3,6 +3,7 @@ request bodies (checked before they are read), and security headers on every res
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 from collections.abc import Callable, Iterable
@@ -88,9 +89,10 @@ class RequestGate:
     are in ``limiter`` (shared by the gateways when it is Redis; set once the app's backends are up); per-process
     ones in this process's memory."""
 
-    def __init__(self, app: ASGIApp, rules: tuple[GateRule, ...]) -> None:
+    def __init__(self, app: ASGIApp, rules: tuple[GateRule, ...], refusal_delay_s: float = 0.0) -> None:
         self._app = app
         self._rules = rules
+        self._refusal_delay_s = refusal_delay_s
         self._process = MemoryLimiter()
         self.limiter: Limiter | None = None
         # Told the kind of each request a per-address rule matched (what reached this process): for the metrics.
@@ -112,6 +114,10 @@ class RequestGate:
                     wait = await self._process.take(rule.kind, rule.rate, rule.burst)
                 if not wait:
                     continue
+                # A refused client waits for its answer: a script that loops on refusals is slowed to as many
+                # as it keeps open, and each costs this process a sleeping task instead of another request.
+                if self._refusal_delay_s:
+                    await asyncio.sleep(self._refusal_delay_s)
                 if scope["type"] == "websocket":
                     await send({"type": "websocket.close", "code": 1008, "reason": "rate_limited"})
                 else:
