@@ -407,6 +407,7 @@ async def test_a_storm_from_many_addresses_meets_the_process_connect_limit(
         trusted_proxies=["127.0.0.1"],
         process_connect_rate=0.001,  # no refill while the test runs: the burst is the whole allowance
         process_connect_burst=3,
+        refusal_delay_s=0.0,  # a refusal's second would refill the calm addresses' buckets mid-test
     )
     async with Server(settings, engine) as server:
         room = await server.create_room()
