@@ -16,6 +16,7 @@ import pytest
 
 from captions.store.base import RoomRecord, SessionRecord
 from captions.store.sqlite import SqliteStore
+from tests.support.abuse import rss_mb
 from tests.support.processes import CaptionsProcess
 
 FINALS = 150_000
@@ -54,13 +55,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CaptionsProcess
         process.stop()
 
 
-def peak_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM")
-
-
 async def download(server: CaptionsProcess, fmt: str) -> bytes:
     async with (
         httpx.AsyncClient(base_url=server.url, timeout=120) as http,
@@ -73,9 +67,9 @@ async def download(server: CaptionsProcess, fmt: str) -> bytes:
 async def test_a_long_sessions_transcript_streams_in_every_format_with_flat_memory(
     server: CaptionsProcess,
 ) -> None:
-    before = peak_mb(server.pid)
+    before = rss_mb(server.pid, "VmHWM")
     downloads = {fmt: await download(server, fmt) for fmt in ("json", "txt", "vtt", "srt")}
-    growth = peak_mb(server.pid) - before
+    growth = rss_mb(server.pid, "VmHWM") - before
     assert growth < PEAK_GROWTH_MB, f"the server's peak memory grew {growth:.0f} MB for the downloads"
 
     cues = json.loads(downloads["json"])["cues"]

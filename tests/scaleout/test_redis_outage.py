@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from captions.asr.words import repeats_itself
 from tests.support.deployment import Deployment
 from tests.support.harness import create_room
 from tests.support.presenter_app import PresenterApp
@@ -61,8 +62,6 @@ async def test_speech_during_a_redis_outage_past_the_retry_window_is_sent_again_
     finals = speaker.finals
     assert [int(c["id"].rpartition(":")[2]) for c in finals] == list(range(len(finals)))
     said = " ".join(c["text"] for c in finals)
-    assert len(normalise(said).split()) == len(
-        set(zip(normalise(said).split(), range(10**6), strict=False))
-    ), said
+    assert not repeats_itself(normalise(said).split()), said
     assert word_error_rate(speech.reference("jfk.wav"), said) <= 0.15, said
     await speaker.disconnect()
