@@ -3,19 +3,32 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 
 import pytest
 
 from captions.asr.engine import Engine
 from captions.settings import Settings
-from tests.support.processes import RedisCluster, RedisServer
+from tests.support.processes import RedisCluster, RedisServer, processes_in
 from tests.support.redis import redis_settings_for
 from tests.support.speech import SHIPPED_AUDIO_DIR, SpeechCorpus, find_corpus
 
 # Where the tests find recordings: test infrastructure, not a setting of the product.
 KEPT_VARIABLES = {"CAPTIONS_TEST_AUDIO"}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed test that ran service processes shows the end of each one's log: what a process saw is most of
+    what explains a failure that happens once in many runs."""
+    report = yield
+    if report.failed:
+        for process in processes_in(getattr(item, "funcargs", {}).values()):
+            report.sections.append((f"log of {process.name}", process.log_tail()))
+    return report
 
 
 @pytest.fixture(autouse=True)

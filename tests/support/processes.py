@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -364,3 +364,17 @@ class CaptionsProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
         self._process = None
+
+    def log_tail(self, chars: int = 4000) -> str:
+        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else "(no log yet)"
+
+
+def processes_in(values: Iterable[object]) -> list[CaptionsProcess]:
+    """The service processes among a test's fixtures (alone, or those of a deployment)."""
+    found: list[CaptionsProcess] = []
+    for value in values:
+        if isinstance(value, CaptionsProcess):
+            found.append(value)
+        for group in ("gateways", "transcribers"):
+            found += [p for p in getattr(value, group, []) if isinstance(p, CaptionsProcess)]
+    return list({id(process): process for process in found}.values())  # a deployment can be two fixtures
