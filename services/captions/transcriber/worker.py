@@ -28,6 +28,7 @@ from captions.recognizers.events import CaptionEvent, RestartPoint
 from captions.recognizers.registry import Recognizers
 from captions.rooms.service import now
 from captions.store.base import CaptionRecord, RoomGone, Store
+from captions.transcriber.lanes import RoomLanes
 from captions.transcriber.store_retry import until_stored
 
 log = logging.getLogger(__name__)
@@ -86,26 +87,35 @@ class TranscriberWorker:
         self._metrics = metrics
         self._lag_skip_s = lag_skip_s
         self._rooms: dict[str, RoomTranscription] = {}
+        self._lanes = RoomLanes(self._handle_safely)
 
     async def run(self) -> None:
+        """Each room's input is handled in its own lane, in order: a room whose recogniser is full (or whose
+        store write is retried, or whose stop is being settled) holds back only its own input."""
         async for message in self._inputs.inputs():
-            try:
-                await self._handle(message)
-            except RoomGone:
-                log.info("room %s was deleted; dropping its input", message.room_id)
-                await self._forget(message.room_id)
-            except Exception:  # one room's failure must not stop the others
-                log.exception("room %s: could not handle %s", message.room_id, message.kind)
+            self._lanes.take(message)
+        await self._lanes.drained()
 
     async def close(self) -> None:
         """The one-process server stops: settle every room (its session goes on when the server is back)."""
+        await self._lanes.cancel()
         for room_id in list(self._rooms):
             await self._settle_all(room_id)
 
     async def release_all(self) -> None:
         """This transcriber stops but the rooms go on elsewhere: drop them without settling anything."""
+        await self._lanes.cancel()
         for room_id in list(self._rooms):
             await self._release(room_id)
+
+    async def _handle_safely(self, message: RoomInput) -> None:
+        try:
+            await self._handle(message)
+        except RoomGone:
+            log.info("room %s was deleted; dropping its input", message.room_id)
+            await self._forget(message.room_id)
+        except Exception:  # one room's failure must not stop the others
+            log.exception("room %s: could not handle %s", message.room_id, message.kind)
 
     async def _handle(self, message: RoomInput) -> None:
         if message.kind == "release":
@@ -248,7 +258,10 @@ class TranscriberWorker:
         self._metrics.inference_rtf.set(max((room.realtime_factor for room in rooms), default=0.0))
 
     async def _audio(self, room: RoomTranscription, message: RoomInput) -> None:
-        if room.recognizer is None or message.seq <= room.last_seq:
+        if message.seq <= room.last_seq:
+            return
+        if room.recognizer is None:  # nothing will hear it: it is done with, and must not count as a backlog
+            await self._inputs.settled(room.room_id, room.session_id, message.at + _seconds(message.pcm))
             return
         room.last_seq = message.seq
         try:
@@ -256,7 +269,7 @@ class TranscriberWorker:
         except AudioFormatError:
             log.warning("room %s: dropped a malformed frame", room.room_id)
             return
-        seconds = len(message.pcm) / BYTES_PER_SAMPLE / SAMPLE_RATE
+        seconds = _seconds(message.pcm)
         room.audio_seconds = message.at + seconds
         room.unsettled.append(_Frame(message.seq, message.at + seconds))
         await self._report_lag(room, room.recognizer.lag_seconds)
@@ -373,3 +386,7 @@ class TranscriberWorker:
         if event is not None:
             self._metrics.caption_latency.labels(kind).observe(max(0.0, event.audio_position - event.end))
         await self._events.publish(RoomEvent.caption(room.room_id, caption))
+
+
+def _seconds(pcm: bytes) -> float:
+    return len(pcm) / BYTES_PER_SAMPLE / SAMPLE_RATE
