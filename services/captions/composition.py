@@ -40,7 +40,8 @@ def serve_app(settings: Settings, engine: Engine | None = None) -> ASGIApp:
 
         store = await open_store(settings)
         limiter = MemoryLimiter()
-        inputs, events, metrics = MemoryRoomInputs(settings.max_rooms, limiter), MemoryRoomEvents(), Metrics()
+        inputs = MemoryRoomInputs(settings.max_rooms, limiter, settings.room_backlog_bytes)
+        events, metrics = MemoryRoomEvents(), Metrics()
         asr = engine if engine is not None else await asyncio.to_thread(Engine, settings)
         recognizers = Recognizers.from_settings(settings, LocalRecognizer(asr))
         worker = TranscriberWorker(recognizers, store, inputs, events, metrics, settings.lag_skip_partials_s)

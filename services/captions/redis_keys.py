@@ -20,6 +20,11 @@ def audio(room_id: str) -> str:
     return room_key(room_id, "audio")
 
 
+def backlog(room_id: str) -> str:
+    """Integer: bytes of the room's input in its stream not settled yet (``RoomInputs.send_within`` bounds it)."""
+    return room_key(room_id, "backlog")
+
+
 def lease(room_id: str) -> str:
     """String: the name of the transcriber that owns the room (SET NX PX, renewed)."""
     return room_key(room_id, "lease")

@@ -192,8 +192,13 @@ class Settings(BaseSettings):
     admission_wait_s: float = Field(
         default=10.0, gt=0, le=120.0, description="How long a new session waits for a free transcriber."
     )
-    redis_audio_maxlen: int = Field(
-        default=20_000, ge=100, description="Room input entries (audio frames) Redis keeps per room at most."
+    room_backlog_mb: float = Field(
+        default=8.0,
+        gt=0,
+        le=1024,
+        description="Input (audio) of one room its transcriber has not settled yet, at most (8 MB: about 4 "
+        "minutes of audio); past it the presenter is asked to send the audio again later (`resend`), "
+        "nothing is trimmed.",
     )
     redis_retry_s: float = Field(
         default=60.0, ge=0, description="How long to wait for Redis to come back before giving up on a call."
@@ -325,6 +330,10 @@ class Settings(BaseSettings):
     status_interval_s: float = Field(
         default=1.0, gt=0, description="Viewer-count updates at most this often."
     )
+
+    @property
+    def room_backlog_bytes(self) -> int:
+        return round(self.room_backlog_mb * 1_000_000)
 
     def inference_threads(self) -> int:
         if self.cpu_threads:

@@ -9,19 +9,18 @@ from dataclasses import dataclass
 
 import pytest
 
-from captions import redis_keys
-from captions.bus.inputs import RoomInput, RoomInputs
+from captions.bus.inputs import InputsBacklogged, RoomInput, RoomInputs
 from captions.bus.memory import MemoryRoomInputs
 from captions.bus.redis_inputs import RedisRoomInputs
 from captions.limits.base import Budget, room_key
 from captions.redis_client import Retrying, connect
-from captions.settings import Settings
 from tests.support.bus import comparable, take, talk
-from tests.support.processes import RedisServer
 from tests.support.redis import redis_settings_for
 
 # Rooms the transcriber takes at once: enough for every other test here, and a limit to reach.
 MAX_ROOMS = 3
+# A room's input not settled yet, at most: five of ``talk``'s frames.
+BACKLOG_BYTES = 5 * RoomInput("r", "s", "audio", pcm=bytes(3200)).size
 
 
 @dataclass
@@ -35,13 +34,18 @@ class Sides:
 @pytest.fixture(params=["memory", "redis", "cluster"])
 async def sides(request: pytest.FixtureRequest) -> AsyncIterator[Sides]:
     if request.param == "memory":
-        inputs: RoomInputs = MemoryRoomInputs(max_rooms=MAX_ROOMS)
+        inputs: RoomInputs = MemoryRoomInputs(max_rooms=MAX_ROOMS, backlog_bytes=BACKLOG_BYTES)
         yield Sides([inputs, inputs], inputs)
         await inputs.close()
         return
     settings = redis_settings_for(request, request.param)
     settings = settings.model_copy(
-        update={"claim_interval_s": 0.05, "max_rooms": MAX_ROOMS, "admission_wait_s": 1.0}
+        update={
+            "claim_interval_s": 0.05,
+            "max_rooms": MAX_ROOMS,
+            "admission_wait_s": 1.0,
+            "room_backlog_mb": BACKLOG_BYTES / 1_000_000,
+        }
     )
     clients = [connect(settings) for _ in range(3)]
     made = [
@@ -144,13 +148,29 @@ async def test_rooms_beyond_max_rooms_are_refused_until_one_finishes(sides: Side
     assert (late.room_id, late.kind) == ("room-late", "start")
 
 
-async def test_a_rooms_input_kept_in_redis_is_capped(redis_server: RedisServer) -> None:
-    settings = Settings(redis_url=redis_server.url, redis_audio_maxlen=100)
-    client = connect(settings)
-    inputs = RedisRoomInputs(client, settings, "gw", Retrying(1.0))
-    for seq in range(1_000):
-        await inputs.send_input(RoomInput("room-x", "s1", "audio", seq=seq, pcm=bytes(320)))
-    kept = await client.xlen(redis_keys.audio("room-x"))
-    await inputs.close()
-    await client.aclose()
-    assert 100 <= kept <= 200, "trimmed near the cap (Redis trims whole nodes)"
+async def test_audio_past_the_rooms_backlog_is_refused_until_its_transcriber_settles_some(
+    sides: Sides,
+) -> None:
+    """A room's input not settled yet is bounded: a frame past it is refused (nothing sent, nothing trimmed) and
+    goes through once the transcriber has settled audio before it, whichever gateway sends it."""
+    frames = [m for m in talk("room-a", "s1", 8) if m.kind == "audio"]
+    budget = Budget(room_key("audio", "room-a"), rate=100, burst=100, amount=0.1)
+    received = sides.transcriber.inputs()
+    reading = asyncio.ensure_future(take(received, 5))
+    assert await sides.gateways[0].admit("room-a")
+    for n, frame in enumerate(frames[:5]):
+        assert await sides.gateways[n % 2].send_within(frame, budget) == 0
+    with pytest.raises(InputsBacklogged):
+        await sides.gateways[1].send_within(frames[5], budget)
+    await reading
+    with pytest.raises(InputsBacklogged):  # delivered is not settled
+        await sides.gateways[0].send_within(frames[5], budget)
+    await sides.transcriber.settled("room-a", "s1", 0.2)  # frames 0 and 1
+    assert await sides.gateways[0].send_within(frames[5], budget) == 0
+    assert await sides.gateways[1].send_within(frames[6], budget) == 0
+    with pytest.raises(InputsBacklogged):
+        await sides.gateways[0].send_within(frames[7], budget)
+    later = await take(received, 2)
+    assert [comparable(m) for m in later] == [comparable(m) for m in frames[5:7]]
+    await sides.transcriber.finished("room-a", "s1")
+    assert await sides.gateways[1].send_within(frames[7], budget) == 0, "a finished session leaves no backlog"

@@ -96,6 +96,31 @@ async def test_a_transcriber_that_lost_its_lease_lets_go_of_the_room(settings: S
         await bus.close()
 
 
+async def test_a_lease_left_after_its_room_was_let_go_does_not_stand_for_an_owner(settings: Settings) -> None:
+    """A transcriber lets a finished room go (its lease and input go) while a renewal of the lease is on its way:
+    the lease comes back, held by a living transcriber that no longer reads the room. The room's next session
+    must still find a transcriber that does, not send its input to nobody."""
+    gateway, owner = await open_bus(settings, "gw"), await open_bus(settings, "tr-1")
+    inputs = owner.inputs()
+    reading = asyncio.ensure_future(take(inputs, 1))
+    assert await gateway.admit("room")
+    await gateway.send_input(RoomInput("room", "s1", "start"))
+    [start] = await reading
+    await owner.handled(start)
+    await owner.finished("room", "s1")
+    assert owner.owned_rooms == []
+    redis = connect(settings)
+    await redis.set(redis_keys.lease("room"), "tr-1", px=round(settings.lease_s * 1000))  # the late renewal
+    assert await gateway.admit("room")
+    assert owner.owned_rooms == ["room"], "admitted only once a transcriber took the room"
+    again = RoomInput("room", "s2", "start")
+    await gateway.send_input(again)
+    assert [(m.session_id, m.kind) for m in await take(inputs, 1)] == [("s2", "start")]
+    await redis.aclose()
+    for bus in (gateway, owner):
+        await bus.close()
+
+
 async def test_events_keep_flowing_through_a_redis_restart(
     single: Settings, redis_server: RedisServer
 ) -> None:

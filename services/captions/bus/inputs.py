@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from captions.limits.base import Budget
+from captions.protocol import BYTES_PER_SAMPLE, SAMPLE_RATE
 
 # ``delete``: the room was deleted: drop it and everything of it. ``release``: this transcriber lost the room
 # (its lease went to another): drop it without a word more (made by the bus itself, never sent).
@@ -21,6 +22,14 @@ InputKind = Literal["start", "audio", "text", "pause", "stop", "delete", "releas
 
 class InputsUnavailable(Exception):
     """Room input could not be queued: the bus stayed unreachable past its retry window."""
+
+
+class InputsBacklogged(InputsUnavailable):
+    """The room already has ``room_backlog_mb`` of input its transcriber has not settled: nothing was sent."""
+
+
+# What an input costs a room's backlog beside its audio and text: a flood of empty inputs is not free.
+ENTRY_OVERHEAD_BYTES = 64
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,16 @@ class RoomInput:
     at: float = 0.0  # session time: seconds of audio the session had before this input (text: its wall time)
     entry_id: str = ""  # where the bus keeps it, for ``handled``
 
+    @property
+    def size(self) -> int:
+        """Bytes it counts in its room's backlog."""
+        return len(self.pcm) + len(self.text.encode()) + ENTRY_OVERHEAD_BYTES
+
+    @property
+    def end(self) -> float:
+        """Session time at the end of its audio (its ``at`` for anything else)."""
+        return self.at + len(self.pcm) / BYTES_PER_SAMPLE / SAMPLE_RATE
+
 
 class RoomInputs(Protocol):
     """Every implementation passes tests/contract/test_room_inputs.py."""
@@ -48,7 +67,9 @@ class RoomInputs(Protocol):
     async def send_within(self, message: RoomInput, budget: Budget) -> float:
         """Send ``message`` only if ``budget`` covers it, taken in the same step (a presenter's audio against the
         room's rate: one round trip in scale-out). 0 when sent; otherwise nothing is sent or taken, and the
-        result is how many seconds until it would be."""
+        result is how many seconds until it would be. Raises ``InputsBacklogged`` (nothing sent or taken) when
+        the room's input not settled yet would pass ``room_backlog_mb``: the room's transcriber is that far
+        behind (or there is none), and the presenter keeps the audio and sends it again later."""
         ...
 
     async def admit(self, room_id: str) -> bool:

@@ -5,10 +5,12 @@ what was not settled)."""
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import AsyncIterator
 
+from captions.bus.backlog import Backlogs
 from captions.bus.events import RoomEvent
-from captions.bus.inputs import RoomInput
+from captions.bus.inputs import InputsBacklogged, RoomInput
 from captions.limits.base import Budget, Limiter
 from captions.limits.memory import MemoryLimiter
 
@@ -21,21 +23,24 @@ MAX_QUEUED_INPUTS = 10_000
 
 class MemoryRoomInputs:
     """``max_rooms``: rooms the one transcriber takes at once (0: no limit). ``limiter``: the process's, where
-    budgets are taken."""
+    budgets are taken. ``backlog_bytes``: input of a room not settled yet, at most (0: no limit)."""
 
-    def __init__(self, max_rooms: int = 0, limiter: Limiter | None = None) -> None:
+    def __init__(self, max_rooms: int = 0, limiter: Limiter | None = None, backlog_bytes: int = 0) -> None:
         self._limiter = limiter or MemoryLimiter()
         self._inputs: asyncio.Queue[RoomInput | None] = asyncio.Queue(maxsize=MAX_QUEUED_INPUTS)
         self._max_rooms = max_rooms
         self._rooms: set[str] = set()
+        self._backlogs = Backlogs(backlog_bytes)
 
     async def send_input(self, message: RoomInput) -> None:
-        await self._inputs.put(message)
+        await self._inputs.put(self._backlogs.add(message))
 
     async def send_within(self, message: RoomInput, budget: Budget) -> float:
+        if self._backlogs.full(message):
+            raise InputsBacklogged(message.room_id)
         wait = await self._limiter.take(budget.key, budget.rate, budget.burst, budget.amount)
         if not wait:
-            await self._inputs.put(message)
+            await self._inputs.put(self._backlogs.add(message))
         return wait
 
     async def admit(self, room_id: str) -> bool:
@@ -49,15 +54,17 @@ class MemoryRoomInputs:
             yield message
 
     async def settled(self, room_id: str, session_id: str, seconds: float) -> None:
-        return None
+        self._backlogs.settled(room_id, session_id, seconds)
 
     async def handled(self, message: RoomInput) -> None:
-        return None
+        self._backlogs.handled(message)
 
     async def finished(self, room_id: str, session_id: str) -> None:
+        self._backlogs.settled(room_id, session_id, math.inf)
         self._rooms.discard(room_id)
 
     async def forget(self, room_id: str) -> None:
+        self._backlogs.forget(room_id)
         self._rooms.discard(room_id)
 
     async def close(self) -> None:

@@ -8,6 +8,9 @@ settled, i.e. transcribed and its finals stored, so the pending entries are exac
 the room over must re-read (XAUTOCLAIM). Each entry carries its session time (``at``), so the new owner's
 clock continues where the old one's stopped. An audio frame costs its gateway one script (the room's audio
 budget, then the XADD: one round trip) and touches no global key; rooms change hands through ``redis_offers.py``.
+Nothing is trimmed: ``captions:{ROOM}:backlog`` counts the bytes in the stream (added by the sender, taken off by
+the acknowledger), and audio past ``room_backlog_mb`` is refused (``InputsBacklogged``): its presenter keeps it
+and sends it again.
 
 Redis must keep its data across restarts (``appendonly yes``): streams and leases are the state of live rooms.
 """
@@ -27,13 +30,12 @@ from typing import Any, cast
 from redis.exceptions import ResponseError
 
 from captions import redis_keys
-from captions.bus.inputs import InputKind, InputsUnavailable, RoomInput
+from captions.bus.inputs import InputKind, InputsBacklogged, InputsUnavailable, RoomInput
 from captions.bus.redis_offers import CLAIM_STAGGER_S, LoadBoard, answer, offer, wait_for_answer
 from captions.bus.redis_subscriber import ShardedSubscriber
 from captions.limits.base import Budget
 from captions.limits.redis import BUCKET_LUA
 from captions.limits.redis import PREFIX as LIMIT_PREFIX
-from captions.protocol import BYTES_PER_SAMPLE, SAMPLE_RATE
 from captions.redis_client import BLOCK_MS, RETRY_PAUSE_S, UNAVAILABLE, RedisClient, Retrying, stream_id
 from captions.settings import Settings
 
@@ -42,33 +44,63 @@ log = logging.getLogger(__name__)
 GROUP = "transcribers"
 READ_COUNT = 200
 # Inputs read from Redis and not yet taken by the transcriber at most: past it, room readers wait and the
-# input stays in Redis (capped there by ``redis_audio_maxlen``).
+# input stays in Redis (bounded there by ``room_backlog_mb``).
 MAX_QUEUED_INPUTS = 10_000
 
-# The frame goes only if the room's budget covers it: the bucket and the stream are in the room's slot, and a
-# frame costs its gateway one round trip.
+# An empty stream has no backlog whatever the count says (a count that drifted, e.g. Redis restarted between
+# a send's two writes, mends itself at the room's next pause).
+_BACKLOG_LUA = """
+local function backlog(stream, count)
+  if redis.call('xlen', stream) == 0 then redis.call('del', count) return 0 end
+  return tonumber(redis.call('get', count) or '0')
+end
+"""
+# The frame goes only if the room's budget covers it and its backlog has room for it: the bucket, the stream and
+# its count are in the room's slot, and a frame costs its gateway one round trip.
 _SEND_WITHIN = (
     BUCKET_LUA
+    + _BACKLOG_LUA
     + """
 if redis.call('exists', KEYS[3]) == 1 then return '0' end
+local size = tonumber(ARGV[5])
+if backlog(KEYS[2], KEYS[4]) + size > tonumber(ARGV[4]) then return 'backlogged' end
 local wait = take(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]))
 if wait > 0 then return tostring(wait) end
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', unpack(ARGV, 5))
+redis.call('XADD', KEYS[2], '*', unpack(ARGV, 6))
+redis.call('incrby', KEYS[4], size)
 return '0'
 """
 )
 # Input for a deleted room (in flight while it was deleted) is dropped: the room's owner has already let its
-# stream go, and nobody would ever read or delete it again.
+# stream go, and nobody would ever read or delete it again. Control and text count in the backlog but are never
+# refused: the presenter's event rate bounds them.
 _SEND = """
 if redis.call('exists', KEYS[2]) == 1 then return 0 end
-redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 2))
+redis.call('XADD', KEYS[1], '*', unpack(ARGV, 2))
+redis.call('incrby', KEYS[3], ARGV[1])
 return 1
 """
-# A lease that expired while Redis was down (nobody else took it) is simply kept.
+# Settled input leaves the stream and the backlog (only what this call deleted: an entry acknowledged twice, by an
+# old owner and the new, is counted off once).
+_ACKNOWLEDGE = """
+local n = #ARGV / 2
+local freed = 0
+for i = 1, n do
+  redis.call('xack', KEYS[1], 'transcribers', ARGV[i])
+  if redis.call('xdel', KEYS[1], ARGV[i]) == 1 then freed = freed + tonumber(ARGV[n + i]) end
+end
+if freed > 0 and redis.call('decrby', KEYS[2], freed) <= 0 then redis.call('del', KEYS[2]) end
+return freed
+"""
+# A lease that expired while Redis was down (nobody else took it) is simply kept; one that went with its room's
+# input (the session finished: ``_FORGET_IF_EMPTY``) is not brought back by a renewal that was on its way.
 _RENEW = """
 local holder = redis.call('get', KEYS[1])
 if holder == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
-if not holder then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+if not holder and redis.call('exists', KEYS[2]) == 1 then
+  redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
 return 0
 """
 _RELEASE = """
@@ -78,13 +110,13 @@ return 0
 # A room nobody took in time is withdrawn (its empty stream goes), unless a transcriber took it meanwhile.
 _WITHDRAW_IF_UNOWNED = """
 if redis.call('exists', KEYS[1]) == 1 then return 1 end
-if redis.call('xlen', KEYS[2]) == 0 then redis.call('del', KEYS[2]) end
+if redis.call('xlen', KEYS[2]) == 0 then redis.call('del', KEYS[2], KEYS[3]) end
 return 0
 """
 # A finished room whose stream is empty is forgotten; one that already has new input stays with its owner.
 _FORGET_IF_EMPTY = """
 if redis.call('xlen', KEYS[1]) > 0 then return 0 end
-redis.call('del', KEYS[1])
+redis.call('del', KEYS[1], KEYS[3])
 if redis.call('get', KEYS[2]) == ARGV[1] then redis.call('del', KEYS[2]) end
 return 1
 """
@@ -96,6 +128,7 @@ class _Delivered:
     session_id: str
     end: float  # session seconds at the end of the entry's audio
     audio: bool
+    size: int  # what it counts in the room's backlog
 
 
 @dataclass
@@ -120,6 +153,7 @@ class RedisRoomInputs:
         self._send = client.register_script(_SEND)
         self._renew = client.register_script(_RENEW)
         self._forget = client.register_script(_FORGET_IF_EMPTY)
+        self._acknowledge_script = client.register_script(_ACKNOWLEDGE)
         self._release = client.register_script(_RELEASE)
         self._withdraw = client.register_script(_WITHDRAW_IF_UNOWNED)
         self._board = LoadBoard(client, name, round(settings.lease_s * 1000))
@@ -132,40 +166,38 @@ class RedisRoomInputs:
     # --- gateway side --------------------------------------------------------------------------------
 
     async def send_input(self, message: RoomInput) -> None:
-        # Capped: a room whose transcriber is far behind (or gone) cannot fill Redis.
-        key, maxlen, encoded = (
-            redis_keys.audio(message.room_id),
-            self._settings.redis_audio_maxlen,
-            _encode_input(message),
-        )
+        key, encoded = redis_keys.audio(message.room_id), _encode_input(message)
         if (
             message.kind == "delete"
         ):  # sent after the room's state was forgotten: its owner must still be told
-            await self._retrying(
-                "send room input", lambda: self._redis.xadd(key, encoded, maxlen=maxlen, approximate=True)
-            )
+            await self._retrying("send room input", lambda: self._redis.xadd(key, encoded))
             return
-        keys = [key, redis_keys.deleted(message.room_id)]
-        args = [maxlen, *(item for pair in encoded.items() for item in pair)]
+        keys = [key, redis_keys.deleted(message.room_id), redis_keys.backlog(message.room_id)]
+        args = [message.size, *(item for pair in encoded.items() for item in pair)]
         await self._retrying("send room input", lambda: self._send(keys=keys, args=args))
 
     async def send_within(self, message: RoomInput, budget: Budget) -> float:
         fields = [item for pair in _encode_input(message).items() for item in pair]
-        args = [budget.rate, budget.burst, budget.amount, self._settings.redis_audio_maxlen, *fields]
+        limit = self._settings.room_backlog_bytes
+        args = [budget.rate, budget.burst, budget.amount, limit, message.size, *fields]
+        room_id = message.room_id
         keys = [
             LIMIT_PREFIX + budget.key,
-            redis_keys.audio(message.room_id),
-            redis_keys.deleted(message.room_id),
+            redis_keys.audio(room_id),
+            redis_keys.deleted(room_id),
+            redis_keys.backlog(room_id),
         ]
         try:
             wait = await self._retrying("send room input", lambda: self._send_within(keys=keys, args=args))
         except UNAVAILABLE as error:
             raise InputsUnavailable(str(error)) from error
+        if wait == b"backlogged":
+            raise InputsBacklogged(room_id)
         return float(wait)
 
     async def admit(self, room_id: str) -> bool:
         lease = redis_keys.lease(room_id)
-        if await self._retrying("look for the room's transcriber", lambda: self._redis.exists(lease)):
+        if await self._retrying("look for the room's transcriber", lambda: self._owner_of(room_id)):
             return True
         await self._retrying("offer the room to transcribers", lambda: offer(self._redis, room_id))
         loop = asyncio.get_running_loop()
@@ -175,10 +207,13 @@ class RedisRoomInputs:
             if await self._retrying("wait for the room's transcriber", waiting):
                 return True
             # Taken by a periodic look before the offer (its answer went with the earlier one).
-            if await self._retrying("look for the room's transcriber", lambda: self._redis.exists(lease)):
+            if await self._retrying("look for the room's transcriber", lambda: self._owner_of(room_id)):
                 return True
         taken = await self._retrying(
-            "withdraw the room", lambda: self._withdraw(keys=[lease, redis_keys.audio(room_id)], args=[])
+            "withdraw the room",
+            lambda: self._withdraw(
+                keys=[lease, redis_keys.audio(room_id), redis_keys.backlog(room_id)], args=[]
+            ),
         )
         if taken:
             return True
@@ -187,6 +222,15 @@ class RedisRoomInputs:
             "withdraw the room", lambda: self._redis.srem(redis_keys.UNOWNED, room_id)
         )
         return not withdrawn
+
+    async def _owner_of(self, room_id: str) -> str | None:
+        """The transcriber that holds the room's lease and counts the room as its own. A lease alone is not
+        enough: one its holder no longer renews (it let the room go just now) must not stand for an owner, or
+        the room would be sent input that nobody reads."""
+        holder = await self._redis.get(redis_keys.lease(room_id))
+        if holder is None or not await self._redis.sismember(redis_keys.owned(holder.decode()), room_id):
+            return None
+        return str(holder.decode())
 
     # --- transcriber side ----------------------------------------------------------------------------
 
@@ -199,11 +243,11 @@ class RedisRoomInputs:
         owned = self._owned.get(room_id)
         if owned is None:
             return
-        done: list[bytes] = []
+        done: list[_Delivered] = []
         while owned.delivered and (
             owned.delivered[0].session_id != session_id or owned.delivered[0].end <= seconds + 1e-6
         ):
-            done.append(owned.delivered.popleft().entry_id)
+            done.append(owned.delivered.popleft())
         if done:
             await self._acknowledge(room_id, done)
 
@@ -212,11 +256,11 @@ class RedisRoomInputs:
         if owned is None or not message.entry_id:
             return
         through = stream_id(message.entry_id)
-        done: list[bytes] = []
+        done: list[_Delivered] = []
         while owned.delivered and not owned.delivered[0].audio:
             if stream_id(owned.delivered[0].entry_id) > through:
                 break
-            done.append(owned.delivered.popleft().entry_id)
+            done.append(owned.delivered.popleft())
         if done:
             await self._acknowledge(message.room_id, done)
 
@@ -228,7 +272,8 @@ class RedisRoomInputs:
         forgotten = await self._retrying(
             "forget a finished room",
             lambda: self._forget(
-                keys=[redis_keys.audio(room_id), redis_keys.lease(room_id)], args=[self.name]
+                keys=[redis_keys.audio(room_id), redis_keys.lease(room_id), redis_keys.backlog(room_id)],
+                args=[self.name],
             ),
         )
         if forgotten:
@@ -239,7 +284,9 @@ class RedisRoomInputs:
         self._drop(room_id)
 
         async def forget() -> None:
-            await self._redis.delete(redis_keys.audio(room_id), redis_keys.lease(room_id))
+            await self._redis.delete(
+                redis_keys.audio(room_id), redis_keys.lease(room_id), redis_keys.backlog(room_id)
+            )
             await self._redis.srem(redis_keys.UNOWNED, room_id)
 
         await self._retrying("forget a deleted room", forget)
@@ -250,14 +297,12 @@ class RedisRoomInputs:
             "update the rooms owned", lambda: self._redis.srem(redis_keys.owned(self.name), room_id)
         )
 
-    async def _acknowledge(self, room_id: str, entry_ids: list[bytes]) -> None:
-        async def acknowledge() -> None:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.xack(redis_keys.audio(room_id), GROUP, *entry_ids)
-                pipe.xdel(redis_keys.audio(room_id), *entry_ids)
-                await pipe.execute()
-
-        await self._retrying("acknowledge settled audio", acknowledge)
+    async def _acknowledge(self, room_id: str, entries: list[_Delivered]) -> None:
+        keys = [redis_keys.audio(room_id), redis_keys.backlog(room_id)]
+        args: list[bytes | int] = [*(entry.entry_id for entry in entries), *(entry.size for entry in entries)]
+        await self._retrying(
+            "acknowledge settled audio", lambda: self._acknowledge_script(keys=keys, args=args)
+        )
 
     async def _claim_rooms(self) -> None:
         """Look for rooms waiting for a transcriber every ``claim_interval_s``, and at once when one is offered."""
@@ -302,9 +347,9 @@ class RedisRoomInputs:
                 break
             await asyncio.sleep(CLAIM_STAGGER_S * self._board.rank(alive, len(self._owned)))
             if not await self._redis.set(redis_keys.lease(room_id), self.name, nx=True, px=lease_ms):
-                holder = await self._redis.get(redis_keys.lease(room_id))
-                if holder is not None and holder.decode() in living:
+                if await self._owner_of(room_id) in living:
                     await self._redis.srem(redis_keys.UNOWNED, room_id)  # a living transcriber has it
+                # Else the lease goes within ``lease_s`` (nobody renews it), and the room is taken then.
                 continue
             if not await self._redis.srem(redis_keys.UNOWNED, room_id):
                 # Withdrawn by its gateway (nobody came in time), or taken and released meanwhile.
@@ -325,8 +370,13 @@ class RedisRoomInputs:
                 await self._board.announce(len(self._owned))
                 await self._offer_rooms_of_the_dead()
             for room_id in list(self._owned):
+                if room_id not in self._owned:
+                    continue  # let go of meanwhile
+                keys = [redis_keys.lease(room_id), redis_keys.audio(room_id)]
                 try:
-                    kept = await self._renew(keys=[redis_keys.lease(room_id)], args=[self.name, lease_ms])
+                    kept = await self._renew(keys=keys, args=[self.name, lease_ms])
+                    if kept and room_id not in self._owned:  # let go of while the renewal was on its way
+                        await self._release(keys=[redis_keys.lease(room_id)], args=[self.name])
                 except UNAVAILABLE as error:
                     log.warning("renewing leases: Redis unavailable (%s)", error)
                     break
@@ -393,8 +443,7 @@ class RedisRoomInputs:
             message = _decode_input(owned.room_id, entry_id, fields)
             owned.last_id = entry_id
             audio = message.kind == "audio"
-            duration = len(message.pcm) / BYTES_PER_SAMPLE / SAMPLE_RATE if audio else 0.0
-            owned.delivered.append(_Delivered(entry_id, message.session_id, message.at + duration, audio))
+            owned.delivered.append(_Delivered(entry_id, message.session_id, message.end, audio, message.size))
             await self._inputs.put(message)
 
     def _drop(self, room_id: str) -> None:

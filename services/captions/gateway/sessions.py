@@ -15,7 +15,7 @@ from collections.abc import Awaitable
 from typing import Any
 
 from captions.bus.events import RoomDeleted, RoomEvent, RoomEvents, SecretsRotated
-from captions.bus.inputs import InputKind, InputsUnavailable, RoomInput, RoomInputs
+from captions.bus.inputs import InputKind, InputsBacklogged, InputsUnavailable, RoomInput, RoomInputs
 from captions.gateway.guard import ClientError
 from captions.gateway.live import LiveRoom, LiveRooms
 from captions.gateway.quotas import Quotas
@@ -118,14 +118,13 @@ class Sessions:
         await self.quotas.audio(live, budget.amount)
         try:
             wait = await self._inputs.send_within(_input(live, "audio", seq=seq, pcm=pcm), budget)
-        except InputsUnavailable:
-            log.warning(
-                "room %s: could not queue frame %d; the presenter is asked to send it again",
-                live.room_id,
-                seq,
-            )
+        except InputsUnavailable as error:
+            backlogged = isinstance(error, InputsBacklogged)
+            if live.resend_from is None:  # once a refusal, not once per frame the presenter sends again
+                log.warning("room %s: could not queue frame %d (%s); the presenter is asked to send it again",
+                            live.room_id, seq, "its transcriber is behind" if backlogged else "the bus is down")  # fmt: skip
             live.resend_from, live.resend_asked_at = seq, time.monotonic()
-            raise _resend(seq) from None
+            raise _resend(seq, backlogged) from None
         live.resend_from = None
         if wait:
             return wait
@@ -320,8 +319,9 @@ class Sessions:
         await self._inputs.send_input(_input(live, kind, **fields))
 
 
-def _resend(seq: int) -> ClientError:
-    return ClientError("resend", f"the server could not queue frame {seq}: send the audio again from it",
+def _resend(seq: int, backlogged: bool = False) -> ClientError:
+    why = "the room's transcription is too far behind" if backlogged else "the server could not queue it"
+    return ClientError("resend", f"frame {seq} was not taken ({why}): send the audio again from it shortly",
                        counts=False, resume_seq=seq)  # fmt: skip
 
 
