@@ -192,13 +192,15 @@ class Settings(BaseSettings):
     admission_wait_s: float = Field(
         default=10.0, gt=0, le=120.0, description="How long a new session waits for a free transcriber."
     )
+    # At least the longest audio a recogniser may hold unsettled (an utterance up to Whisper's 30 s window),
+    # or a room could wait for audio its own backlog refuses.
     room_backlog_mb: float = Field(
         default=8.0,
-        gt=0,
+        ge=1.5,
         le=1024,
         description="Input (audio) of one room its transcriber has not settled yet, at most (8 MB: about 4 "
-        "minutes of audio); past it the presenter is asked to send the audio again later (`resend`), "
-        "nothing is trimmed.",
+        "minutes of audio; 1.5 at least, 45 s); past it the presenter is asked to send the audio again later "
+        "(`resend`), nothing is trimmed.",
     )
     redis_retry_s: float = Field(
         default=60.0, ge=0, description="How long to wait for Redis to come back before giving up on a call."

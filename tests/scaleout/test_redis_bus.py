@@ -76,6 +76,28 @@ async def test_a_dead_transcribers_room_moves_with_exactly_its_unsettled_input(s
         await bus.close()
 
 
+async def test_a_transcriber_started_again_under_its_name_takes_the_rooms_it_had(settings: Settings) -> None:
+    """Every transcriber died; one comes back under the same name (a fixed instance name). Its name looks alive
+    again, so nobody else would offer its rooms: it offers them itself, and takes them with their unsettled
+    input."""
+    gateway, first = await open_bus(settings, "gw"), await open_bus(settings, "tr-1")
+    sent = talk("room", "s1", 4)[:5]  # start and four frames
+    reading = asyncio.ensure_future(take(first.inputs(), len(sent)))
+    assert await gateway.admit("room")
+    for message in sent:
+        await gateway.send_input(message)
+    await reading
+    await first.settled("room", "s1", 0.2)  # frames 0 and 1
+    die(first)
+
+    again = await open_bus(settings, "tr-1")
+    taken = await take(again.inputs(), 2, within_s=10)
+    assert [m.seq for m in taken] == [2, 3]
+    assert again.owned_rooms == ["room"]
+    for bus in (gateway, again):
+        await bus.close()
+
+
 async def test_a_transcriber_that_lost_its_lease_lets_go_of_the_room(settings: Settings) -> None:
     gateway, owner = await open_bus(settings, "gw"), await open_bus(settings, "tr-1")
     inputs = owner.inputs()

@@ -3,7 +3,7 @@
 One stream per room (``captions:{ROOM}:audio``), read by transcribers through the consumer group
 ``transcribers``. A transcriber owns a room while it holds the room's lease (``captions:{ROOM}:lease``, SET NX
 PX, renewed every third of its life). Every key of a room is in the room's slot (``redis_keys``), so each atomic
-block below is single-slot on a Redis Cluster. It acknowledges (and deletes) an entry only once the entry's audio is
+block (``redis_input_scripts.py``) is single-slot on a Redis Cluster. It acknowledges (and deletes) an entry only once the entry's audio is
 settled, i.e. transcribed and its finals stored, so the pending entries are exactly what a transcriber taking
 the room over must re-read (XAUTOCLAIM). Each entry carries its session time (``at``), so the new owner's
 clock continues where the old one's stopped. An audio frame costs its gateway one script (the room's audio
@@ -30,11 +30,11 @@ from typing import Any, cast
 from redis.exceptions import ResponseError
 
 from captions import redis_keys
+from captions.bus import redis_input_scripts as scripts
 from captions.bus.inputs import InputKind, InputsBacklogged, InputsUnavailable, RoomInput
 from captions.bus.redis_offers import CLAIM_STAGGER_S, LoadBoard, answer, offer, wait_for_answer
 from captions.bus.redis_subscriber import ShardedSubscriber
 from captions.limits.base import Budget
-from captions.limits.redis import BUCKET_LUA
 from captions.limits.redis import PREFIX as LIMIT_PREFIX
 from captions.redis_client import BLOCK_MS, RETRY_PAUSE_S, UNAVAILABLE, RedisClient, Retrying, stream_id
 from captions.settings import Settings
@@ -46,80 +46,6 @@ READ_COUNT = 200
 # Inputs read from Redis and not yet taken by the transcriber at most: past it, room readers wait and the
 # input stays in Redis (bounded there by ``room_backlog_mb``).
 MAX_QUEUED_INPUTS = 10_000
-
-# An empty stream has no backlog whatever the count says (a count that drifted, e.g. Redis restarted between
-# a send's two writes, mends itself at the room's next pause).
-_BACKLOG_LUA = """
-local function backlog(stream, count)
-  if redis.call('xlen', stream) == 0 then redis.call('del', count) return 0 end
-  return tonumber(redis.call('get', count) or '0')
-end
-"""
-# The frame goes only if the room's budget covers it and its backlog has room for it: the bucket, the stream and
-# its count are in the room's slot, and a frame costs its gateway one round trip.
-_SEND_WITHIN = (
-    BUCKET_LUA
-    + _BACKLOG_LUA
-    + """
-if redis.call('exists', KEYS[3]) == 1 then return '0' end
-local size = tonumber(ARGV[5])
-if backlog(KEYS[2], KEYS[4]) + size > tonumber(ARGV[4]) then return 'backlogged' end
-local wait = take(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]))
-if wait > 0 then return tostring(wait) end
-redis.call('XADD', KEYS[2], '*', unpack(ARGV, 6))
-redis.call('incrby', KEYS[4], size)
-return '0'
-"""
-)
-# Input for a deleted room (in flight while it was deleted) is dropped: the room's owner has already let its
-# stream go, and nobody would ever read or delete it again. Control and text count in the backlog but are never
-# refused: the presenter's event rate bounds them.
-_SEND = """
-if redis.call('exists', KEYS[2]) == 1 then return 0 end
-redis.call('XADD', KEYS[1], '*', unpack(ARGV, 2))
-redis.call('incrby', KEYS[3], ARGV[1])
-return 1
-"""
-# Settled input leaves the stream and the backlog (only what this call deleted: an entry acknowledged twice, by an
-# old owner and the new, is counted off once).
-_ACKNOWLEDGE = """
-local n = #ARGV / 2
-local freed = 0
-for i = 1, n do
-  redis.call('xack', KEYS[1], 'transcribers', ARGV[i])
-  if redis.call('xdel', KEYS[1], ARGV[i]) == 1 then freed = freed + tonumber(ARGV[n + i]) end
-end
-if freed > 0 and redis.call('decrby', KEYS[2], freed) <= 0 then redis.call('del', KEYS[2]) end
-return freed
-"""
-# A lease that expired while Redis was down (nobody else took it) is simply kept; one that went with its room's
-# input (the session finished: ``_FORGET_IF_EMPTY``) is not brought back by a renewal that was on its way.
-_RENEW = """
-local holder = redis.call('get', KEYS[1])
-if holder == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
-if not holder and redis.call('exists', KEYS[2]) == 1 then
-  redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
-end
-return 0
-"""
-_RELEASE = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
-return 0
-"""
-# A room nobody took in time is withdrawn (its empty stream goes), unless a transcriber took it meanwhile.
-_WITHDRAW_IF_UNOWNED = """
-if redis.call('exists', KEYS[1]) == 1 then return 1 end
-if redis.call('xlen', KEYS[2]) == 0 then redis.call('del', KEYS[2], KEYS[3]) end
-return 0
-"""
-# A finished room whose stream is empty is forgotten; one that already has new input stays with its owner.
-_FORGET_IF_EMPTY = """
-if redis.call('xlen', KEYS[1]) > 0 then return 0 end
-redis.call('del', KEYS[1], KEYS[3])
-if redis.call('get', KEYS[2]) == ARGV[1] then redis.call('del', KEYS[2]) end
-return 1
-"""
 
 
 @dataclass
@@ -149,13 +75,13 @@ class RedisRoomInputs:
         self._inputs: asyncio.Queue[RoomInput | None] = asyncio.Queue(maxsize=MAX_QUEUED_INPUTS)
         self._tasks: list[asyncio.Task[None]] = []
         self._retrying = retrying
-        self._send_within = client.register_script(_SEND_WITHIN)
-        self._send = client.register_script(_SEND)
-        self._renew = client.register_script(_RENEW)
-        self._forget = client.register_script(_FORGET_IF_EMPTY)
-        self._acknowledge_script = client.register_script(_ACKNOWLEDGE)
-        self._release = client.register_script(_RELEASE)
-        self._withdraw = client.register_script(_WITHDRAW_IF_UNOWNED)
+        self._send_within = client.register_script(scripts.SEND_WITHIN)
+        self._send = client.register_script(scripts.SEND)
+        self._renew = client.register_script(scripts.RENEW)
+        self._forget = client.register_script(scripts.FORGET_IF_EMPTY)
+        self._acknowledge_script = client.register_script(scripts.ACKNOWLEDGE)
+        self._release = client.register_script(scripts.RELEASE)
+        self._withdraw = client.register_script(scripts.WITHDRAW_IF_UNOWNED)
         self._board = LoadBoard(client, name, round(settings.lease_s * 1000))
         self._closed = False
 
@@ -235,6 +161,12 @@ class RedisRoomInputs:
     # --- transcriber side ----------------------------------------------------------------------------
 
     async def inputs(self) -> AsyncIterator[RoomInput]:
+        # A transcriber started again under its name (a fixed instance name) after it died: the rooms it owned
+        # then are nobody's now, and nobody else would offer them (its name looks alive again).
+        if rooms := await self._retrying("offer the rooms of an earlier life", self._board.orphan_own_rooms):
+            log.info(
+                "%s: the rooms it had before it was started again are offered: %d", self.name, len(rooms)
+            )
         self._tasks += [asyncio.create_task(self._claim_rooms()), asyncio.create_task(self._renew_leases())]
         while (message := await self._inputs.get()) is not None:
             yield message
@@ -325,6 +257,8 @@ class RedisRoomInputs:
                     await self._claim_unowned()
                 except UNAVAILABLE as error:
                     log.warning("claiming rooms: Redis unavailable (%s)", error)
+                except Exception:  # the next look tries again: a transcriber that stops looking takes no room
+                    log.exception("%s: looking for rooms failed", self.name)
                 # Any offer is a reason to look; several at once are answered by one look.
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(offered.wait(), self._settings.claim_interval_s)
@@ -363,29 +297,45 @@ class RedisRoomInputs:
             await answer(self._redis, room_id, self.name, round(self._settings.admission_wait_s * 1000))
 
     async def _renew_leases(self) -> None:
-        lease_ms = round(self._settings.lease_s * 1000)
         while not self._closed:
             await asyncio.sleep(self._settings.lease_s / 3)
+            try:
+                with contextlib.suppress(*UNAVAILABLE):
+                    await self._board.announce(len(self._owned))
+                    await self._offer_rooms_of_the_dead()
+                await self._renew_all()
+            except (
+                Exception
+            ):  # the next round tries again: a transcriber that stops renewing loses every room
+                log.exception("%s: renewing leases failed", self.name)
+
+    async def _renew_all(self) -> None:
+        lease_ms = round(self._settings.lease_s * 1000)
+        kept_rooms: list[str] = []
+        for room_id in list(self._owned):
+            if room_id not in self._owned:
+                continue  # let go of meanwhile
+            keys = [redis_keys.lease(room_id), redis_keys.audio(room_id)]
+            try:
+                kept = await self._renew(keys=keys, args=[self.name, lease_ms])
+                if kept and room_id not in self._owned:  # let go of while the renewal was on its way
+                    await self._release(keys=[redis_keys.lease(room_id)], args=[self.name])
+            except UNAVAILABLE as error:
+                log.warning("renewing leases: Redis unavailable (%s)", error)
+                return
+            if kept and room_id in self._owned:
+                kept_rooms.append(room_id)
+            elif not kept and room_id in self._owned:
+                log.warning("%s: lost the lease of room %s", self.name, room_id)
+                self._drop(room_id)
+                with contextlib.suppress(*UNAVAILABLE):
+                    await self._redis.srem(redis_keys.owned(self.name), room_id)
+                await self._inputs.put(RoomInput(room_id, "", "release"))
+        if kept_rooms:
+            # Listed again: another transcriber that took this one for dead (it stalled past its liveness) and
+            # offered its rooms must see that they have an owner.
             with contextlib.suppress(*UNAVAILABLE):
-                await self._board.announce(len(self._owned))
-                await self._offer_rooms_of_the_dead()
-            for room_id in list(self._owned):
-                if room_id not in self._owned:
-                    continue  # let go of meanwhile
-                keys = [redis_keys.lease(room_id), redis_keys.audio(room_id)]
-                try:
-                    kept = await self._renew(keys=keys, args=[self.name, lease_ms])
-                    if kept and room_id not in self._owned:  # let go of while the renewal was on its way
-                        await self._release(keys=[redis_keys.lease(room_id)], args=[self.name])
-                except UNAVAILABLE as error:
-                    log.warning("renewing leases: Redis unavailable (%s)", error)
-                    break
-                if not kept and room_id in self._owned:
-                    log.warning("%s: lost the lease of room %s", self.name, room_id)
-                    self._drop(room_id)
-                    with contextlib.suppress(*UNAVAILABLE):
-                        await self._redis.srem(redis_keys.owned(self.name), room_id)
-                    await self._inputs.put(RoomInput(room_id, "", "release"))
+                await self._redis.sadd(redis_keys.owned(self.name), *kept_rooms)
 
     async def _offer_rooms_of_the_dead(self) -> None:
         """A dead transcriber's leases expire after ``lease_s``; its rooms are put back for the next look."""

@@ -124,7 +124,12 @@ class Sessions:
                 log.warning("room %s: could not queue frame %d (%s); the presenter is asked to send it again",
                             live.room_id, seq, "its transcriber is behind" if backlogged else "the bus is down")  # fmt: skip
             live.resend_from, live.resend_asked_at = seq, time.monotonic()
-            raise _resend(seq, backlogged) from None
+            why = (
+                "the room's transcription is too far behind"
+                if backlogged
+                else "the server could not queue it"
+            )
+            raise _resend(seq, why) from None
         live.resend_from = None
         if wait:
             return wait
@@ -319,8 +324,7 @@ class Sessions:
         await self._inputs.send_input(_input(live, kind, **fields))
 
 
-def _resend(seq: int, backlogged: bool = False) -> ClientError:
-    why = "the room's transcription is too far behind" if backlogged else "the server could not queue it"
+def _resend(seq: int, why: str = "the frames before it come first") -> ClientError:
     return ClientError("resend", f"frame {seq} was not taken ({why}): send the audio again from it shortly",
                        counts=False, resume_seq=seq)  # fmt: skip
 
