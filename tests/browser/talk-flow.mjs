@@ -1,8 +1,9 @@
 // A talk as its people live it, in a real browser: the presenter creates a room and speaks (a WAV as the
-// microphone); a phone viewer sees Live, Paused, Live again and Ended with the transcript offered; the embed
-// widget and a transparent overlay show the captions; the presenter reopens the room from its presenter link in
-// a fresh browser. axe-core checks home, presenter, viewer and embed mid-talk. Screenshots go to ARTIFACT_DIR
-// (and to SCREENSHOT_DIR when given: `make screenshots` refreshes docs/images).
+// microphone); a phone viewer sees Live, Paused, Live again; the presenter's tab closes mid-talk and the phone
+// and the embed widget say the presenter is reconnecting; the presenter comes back from its presenter link in a
+// fresh browser (Live again on the phone) and stops: Ended with the transcript offered. The embed widget and a
+// transparent overlay show the captions; axe-core checks home, presenter, viewer and embed mid-talk.
+// Screenshots go to ARTIFACT_DIR (and to SCREENSHOT_DIR when given: `make screenshots` refreshes docs/images).
 // Usage: node talk-flow.mjs SERVER_URL SPEECH_WAV ARTIFACT_DIR [SCREENSHOT_DIR]   -> one JSON line on stdout
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { audit, withAxe } from "./axe.mjs";
@@ -84,21 +85,30 @@ try {
   await seeState(/^Paused/, "Paused on the phone");
   await presenter.click("button.start");
   await seeState(/^Live$/, "Live again on the phone");
-  await presenter.click("button.stop");
-  await seeState(/^The talk has ended/, "Ended on the phone");
-  result.downloads = await viewer.evaluate(() => [...document.querySelectorAll(".notice.ended a")].map((a) => a.getAttribute("href")));
-  await shot(viewer, "viewer-phone-ended.png");
 
-  // Another device: a fresh browser opens the console from the presenter link alone.
+  // The presenter's tab goes mid-talk, without Pause or Stop: the audience is told, not left with silence.
+  await presenter.close();
+  await seeState(/^The presenter is reconnecting/, "the presenter's absence on the phone");
+  result.embedState = await waitUntil(async () => {
+    const text = (await embed.textContent(".state")) ?? "";
+    return text.startsWith("The presenter is reconnecting") ? text.trim() : null;
+  }, 10000, "the presenter's absence in the embed widget");
+
+  // Another device: a fresh browser opens the console from the presenter link alone, and the talk goes on there.
   const laptop = await browser.newContext({ viewport: { width: 1280, height: 860 } });
   const again = await laptop.newPage();
   await again.goto(presenterLink);
   await again.waitForSelector("app-connection-badge.connected", { timeout: 10000 });
+  await seeState(/^Live$/, "Live on the phone once the presenter is back");
   result.reopened = {
     title: (await again.textContent("h1")).trim(),
     keyLeftInAddressBar: again.url().includes("key="),
     session: (await again.textContent(".session")).trim(),
   };
+  await again.click("button.stop");
+  await seeState(/^The talk has ended/, "Ended on the phone");
+  result.downloads = await viewer.evaluate(() => [...document.querySelectorAll(".notice.ended a")].map((a) => a.getAttribute("href")));
+  await shot(viewer, "viewer-phone-ended.png");
 } finally {
   await browser.close();
 }

@@ -88,13 +88,13 @@ describe('ViewerPage', () => {
     expect(JSON.parse(localStorage.getItem('captions.viewer-settings')!)).toEqual({ fontSize: 32, theme: 'light' });
   });
 
-  it('tells the reader what the talk is doing, how late the captions are, and that they are automatic', async () => {
+  it('tells the reader what the talk is doing, whether its presenter is there, how late the captions are, and that they are automatic', async () => {
     const fixture = await openRoom({ title: 'Keynote', notice: 'Live captions by Jane Doe' });
     handlers.get('connect')!();
     const element: HTMLElement = fixture.nativeElement;
     const state = () => element.querySelector('.talk-state')?.textContent?.trim();
-    const status = (session: string) =>
-      handlers.get('status')!({ room: 'room1', session, session_id: 's', presenter_connected: true, viewers: 1, last_seq: -1, resume_seq: 0, audio_seconds: 0 });
+    const status = (session: string, presenter_connected = true) =>
+      handlers.get('status')!({ room: 'room1', session, session_id: 's', presenter_connected, viewers: 1, last_seq: -1, resume_seq: 0, audio_seconds: 0 });
 
     status('live');
     handlers.get('lag')!({ room: 'room1', seconds: 4.4 });
@@ -108,6 +108,16 @@ describe('ViewerPage', () => {
     await fixture.whenStable();
     expect(state()).toContain('Paused');
     expect(element.querySelector('.behind')).toBeNull();
+
+    status('live', false);
+    await fixture.whenStable();
+    expect(state()).toBe('The presenter is reconnecting — captions will continue.');
+    status('paused', false);
+    await fixture.whenStable();
+    expect(state()).toContain('Paused'); // a paused talk is silent on purpose, whoever is connected
+    status('live');
+    await fixture.whenStable();
+    expect(state()).toBe('Live');
 
     status('ended');
     await fixture.whenStable();

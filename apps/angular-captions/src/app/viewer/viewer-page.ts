@@ -22,6 +22,7 @@ import { THEMES, ViewerSettings, type ViewerTheme } from './viewer-settings';
 const LIVE_MARGIN = 48;
 /** Captions at least this late (seconds) tell the reader. */
 export const LATE_S = 2;
+export const PRESENTER_AWAY = 'The presenter is reconnecting — captions will continue.';
 
 interface WakeLockSentinelLike {
   release(): Promise<void>;
@@ -66,9 +67,11 @@ export class ViewerPage implements OnInit {
   });
   /** What the talk is doing, announced when it changes (not only the captions). */
   protected readonly talkState = computed(() => {
-    switch (this.socket.status()?.session) {
+    const status = this.socket.status();
+    switch (status?.session) {
       case 'live':
-        return 'Live';
+        // Gone without Pause or Stop (a dropped connection, a closed tab): the silence is not the talk's.
+        return status.presenter_connected ? 'Live' : PRESENTER_AWAY;
       case 'paused':
         return 'Paused — captions continue when the talk resumes.';
       case 'stopping':

@@ -78,10 +78,12 @@
   }
 
   const STATES = { paused: "Paused", stopping: "The talk has ended.", ended: "The talk has ended." };
+  // Gone without Pause or Stop (a dropped connection, a closed tab): the silence is not the talk's.
+  const PRESENTER_AWAY = "The presenter is reconnecting — captions will continue.";
   let talk = ""; // what the talk is doing
   let behind = ""; // how late the captions are, when they are
   function status(state) {
-    if (state.session === "live") talk = "";
+    if (state.session === "live") talk = state.presenter_connected ? "" : PRESENTER_AWAY;
     else if (STATES[state.session]) talk = STATES[state.session];
     else if (!finals.size) talk = "Captions appear here when the talk starts.";
     if (state.session !== "live") behind = "";
