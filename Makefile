@@ -3,8 +3,15 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
-SYSTEM_PACKAGES := espeak-ng=espeak-ng sox=sox chromium=chromium redis-server=redis-server nginx=nginx openssl=openssl
+PINS := $(shell sha1sum pyproject.toml | cut -c1-12)
+# What running needs (the product's packages) and what testing adds (ruff, mypy, pytest...): `make run` installs
+# only the first.
+RUN_STAMP := $(VENV)/.installed-run-$(PINS)
+STAMP := $(VENV)/.installed-dev-$(PINS)
+# `make stack` runs Redis and nginx (openssl makes its certificate); the tests also speak (espeak-ng, sox) and
+# drive a browser (chromium). `make run` needs none of them.
+STACK_PACKAGES := redis-server=redis-server nginx=nginx openssl=openssl
+SYSTEM_PACKAGES := espeak-ng=espeak-ng sox=sox chromium=chromium $(STACK_PACKAGES)
 BROWSER_DEPS := tests/browser/node_modules/.installed
 WEB := apps/angular-captions
 WEB_DEPS := $(WEB)/node_modules/.installed
@@ -12,7 +19,7 @@ WEB_BUILD := $(WEB)/dist/angular-captions/browser/index.html
 WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public $(WEB)/scripts shared/schemas -type f -not -path '*/generated/*' 2>/dev/null) \
 	$(WEB)/angular.json $(WEB)/package.json $(WEB)/tsconfig.json $(WEB)/tsconfig.app.json
 
-.PHONY: run stack certificate test test-cloud bench soak screenshots lint typecheck web-test setup system clean
+.PHONY: run stack certificate test test-cloud bench soak screenshots lint typecheck web-test setup system stack-system clean
 
 setup: $(STAMP) system $(BROWSER_DEPS)
 
@@ -20,10 +27,19 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
-	@rm -f $(VENV)/.installed-* && touch $@
+	@rm -f $(VENV)/.installed-* && touch $@ $(RUN_STAMP)
+
+$(RUN_STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e .
+	@rm -f $(VENV)/.installed-run-* && touch $@
 
 system:
 	@infra/system-packages.sh $(SYSTEM_PACKAGES)
+
+stack-system:
+	@infra/system-packages.sh $(STACK_PACKAGES)
 
 # playwright-core drives Debian's Chromium in the browser tests; no browser is downloaded.
 $(BROWSER_DEPS): tests/browser/package-lock.json
@@ -41,7 +57,7 @@ $(WEB_BUILD): $(WEB_DEPS) $(WEB_SOURCES)
 web-test: $(WEB_DEPS)
 	cd $(WEB) && npm test --silent
 
-run: setup $(WEB_BUILD)
+run: $(RUN_STAMP) $(WEB_BUILD)
 	$(BIN)/captions serve
 
 # The scaled-out deployment as processes, in the foreground (Ctrl+C stops all of it): Redis (REDIS_CLUSTER=1: a
@@ -51,12 +67,12 @@ GATEWAYS ?= 2
 TRANSCRIBERS ?= 1
 REDIS_CLUSTER ?= 0
 STACK_PORT ?= 8443
-stack: setup $(WEB_BUILD)
+stack: $(RUN_STAMP) stack-system $(WEB_BUILD)
 	$(BIN)/captions stack --gateways $(GATEWAYS) --transcribers $(TRANSCRIBERS) --port $(STACK_PORT) \
 		$(if $(filter 1 true yes,$(REDIS_CLUSTER)),--redis-cluster)
 
 # The certificate (and nginx site) `make stack` uses, for docker compose too (it mounts data/stack/tls).
-certificate: setup
+certificate: $(RUN_STAMP) stack-system
 	$(BIN)/captions stack --prepare --port $(STACK_PORT)
 
 lint: $(STAMP)
