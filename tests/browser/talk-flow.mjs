@@ -2,7 +2,8 @@
 // microphone); a phone viewer sees Live, Paused, Live again; the presenter's tab closes mid-talk and the phone
 // and the embed widget say the presenter is reconnecting; the presenter comes back from its presenter link in a
 // fresh browser (Live again on the phone) and stops: Ended with the transcript offered. The embed widget and a
-// transparent overlay show the captions; axe-core checks home, presenter, viewer and embed mid-talk.
+// transparent overlay show the captions; axe-core checks home, presenter, viewer (its display settings open
+// too) and embed mid-talk.
 // Screenshots go to ARTIFACT_DIR (and to SCREENSHOT_DIR when given: `make screenshots` refreshes docs/images).
 // Usage: node talk-flow.mjs SERVER_URL SPEECH_WAV ARTIFACT_DIR [SCREENSHOT_DIR]   -> one JSON line on stdout
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
@@ -69,6 +70,10 @@ try {
   result.axe.viewer = await audit(viewer);
   await shot(presenter, "presenter-console.png");
   await shot(viewer, "viewer-phone.png");
+  await viewer.click("button.icon"); // the display settings ("Aa"), audited open too
+  await viewer.waitForSelector("#settings");
+  result.axe.viewerSettings = await audit(viewer);
+  await viewer.click("button.icon");
 
   const web = await withAxe(await browser.newContext({ viewport: { width: 960, height: 260 } }));
   const embed = await web.newPage();

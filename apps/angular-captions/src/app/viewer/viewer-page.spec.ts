@@ -73,16 +73,21 @@ describe('ViewerPage', () => {
     expect(auth).toEqual({ room: 'room1', role: 'viewer', last_id: 'abc:119' });
   });
 
-  it('remembers the reader\'s text size and theme', async () => {
+  it('remembers the reader\'s text size and theme, each named in words', async () => {
     const fixture = TestBed.createComponent(ViewerPage);
     fixture.componentRef.setInput('room', 'room1');
     fixture.detectChanges();
     const element: HTMLElement = fixture.nativeElement;
     (element.querySelector('button.icon') as HTMLButtonElement).click();
     await fixture.whenStable();
-    (element.querySelector('button[aria-label="Larger text"]') as HTMLButtonElement).click();
-    const light = [...element.querySelectorAll<HTMLButtonElement>('button[role=radio]')].find((b) => b.textContent?.trim() === 'light')!;
-    light.click();
+    const larger = element.querySelector('button.bigger') as HTMLButtonElement;
+    // Its accessible name holds its visible label (axe: label-content-name-mismatch), then says what it does.
+    expect(larger.textContent?.trim()).toBe('A+ larger text');
+    expect(larger.getAttribute('aria-label')).toBeNull();
+    larger.click();
+    const themes = [...element.querySelectorAll<HTMLButtonElement>('button[role=radio]')];
+    expect(themes.map((b) => b.textContent?.trim())).toEqual(['Dark', 'Light', 'High contrast']);
+    themes.find((b) => b.textContent?.trim() === 'Light')!.click();
     await fixture.whenStable();
     expect(element.classList).toContain('theme-light');
     expect(JSON.parse(localStorage.getItem('captions.viewer-settings')!)).toEqual({ fontSize: 32, theme: 'light' });

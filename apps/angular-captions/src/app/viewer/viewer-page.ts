@@ -16,7 +16,7 @@ import { CaptionSocket } from '../core/caption-socket';
 import { RoomsApi, type TranscriptFormat } from '../core/rooms-api';
 import { ConnectionBadge } from '../shared/connection-badge';
 import { paragraphs } from './paragraphs';
-import { THEMES, ViewerSettings, type ViewerTheme } from './viewer-settings';
+import { THEME_LABELS, THEMES, ViewerSettings, type ViewerTheme } from './viewer-settings';
 
 /** How close to the bottom (px) still counts as reading live. */
 const LIVE_MARGIN = 48;
@@ -45,6 +45,7 @@ export class ViewerPage implements OnInit {
   protected readonly settings = inject(ViewerSettings);
   private readonly api = inject(RoomsApi);
   protected readonly themes = THEMES;
+  protected readonly themeLabels = THEME_LABELS;
   protected readonly formats: readonly TranscriptFormat[] = ['txt', 'vtt', 'srt'];
   protected readonly title = signal('');
   /** What this room tells its audience about the captions (the default: that they are automatic). */

@@ -2,6 +2,8 @@ import { Injectable, effect, signal } from '@angular/core';
 
 export type ViewerTheme = 'dark' | 'light' | 'high-contrast';
 export const THEMES: readonly ViewerTheme[] = ['dark', 'light', 'high-contrast'];
+/** What the reader sees for each theme. */
+export const THEME_LABELS: Readonly<Record<ViewerTheme, string>> = { dark: 'Dark', light: 'Light', 'high-contrast': 'High contrast' };
 export const FONT_SIZES = { min: 16, max: 64, step: 4, initial: 28 } as const;
 const STORAGE_KEY = 'captions.viewer-settings';
 
