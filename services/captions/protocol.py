@@ -267,6 +267,9 @@ class RoomInfo(Model):
     viewers: Annotated[int, Field(ge=0)]
     notice: str = Field(description="What viewers are told of the captions.")
     recognizer: str = Field(description="What turns the room's speech into text.")
+    has_transcript: bool = Field(
+        description="A session has begun here, so its transcript can be read (`transcript.*` answers 404 before)."
+    )
 
 
 class SessionInfo(Model):

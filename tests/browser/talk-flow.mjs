@@ -33,6 +33,9 @@ const browser = await launch([
 try {
   const desk = await withAxe(await browser.newContext({ viewport: { width: 1280, height: 860 } }));
   const presenter = await desk.newPage();
+  const consoleErrors = [];
+  const noteErrors = (page, name) => page.on("console", (m) => m.type() === "error" && consoleErrors.push(`${name}: ${m.text()}`));
+  noteErrors(presenter, "presenter");
   await presenter.goto(`${server}/`);
   await presenter.waitForSelector("form");
   result.axe.home = await audit(presenter);
@@ -49,6 +52,7 @@ try {
 
   const phone = await withAxe(await browser.newContext(PHONE));
   const viewer = await phone.newPage();
+  noteErrors(viewer, "viewer");
   await viewer.goto(viewerUrl);
   await viewer.waitForSelector("app-connection-badge.connected", { timeout: 10000 });
   const state = () => viewer.textContent(".talk-state").then((text) => text.trim());
@@ -61,6 +65,7 @@ try {
   };
   const viewerText = () => viewer.evaluate(() => [...document.querySelectorAll(".final")].map((p) => p.textContent).join(" "));
 
+  result.newRoomConsoleErrors = [...consoleErrors]; // a new room's pages, before the talk starts
   await presenter.click("button.start");
   await seeState(/^Live$/, "Live on the phone");
   await waitUntil(async () => normalise(await viewerText()).length >= 6, 30000, "the viewer's first words");

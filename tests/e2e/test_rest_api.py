@@ -19,6 +19,9 @@ async def test_rooms_are_created_described_and_deleted_with_the_key(server: Serv
     async with server.http() as http:
         info = (await http.get(f"/api/rooms/{room['id']}")).json()
         assert (info["title"], info["live"], info["viewers"]) == ("Opening keynote", False, 0)
+        # What the web app asks before it reads a transcript: a room that never had a session has none.
+        assert info["has_transcript"] is False
+        assert (await http.get(f"/api/rooms/{room['id']}/transcript.json")).status_code == 404
         assert "presenter_key" not in info
         refused = await http.delete(f"/api/rooms/{room['id']}", headers={"X-Presenter-Key": "wrong"})
         assert refused.status_code == 403
@@ -193,6 +196,7 @@ async def test_rooms_never_used_expire_and_used_ones_stay(server_settings: Setti
         await speaker.disconnect()
         unused = await server.create_room("Never used")
         async with server.http() as http:
+            assert (await http.get(f"/api/rooms/{used['id']}")).json()["has_transcript"] is True
             for _ in range(100):  # swept every half TTL
                 if (await http.get(f"/api/rooms/{unused['id']}")).status_code == 404:
                     break

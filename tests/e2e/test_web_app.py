@@ -94,5 +94,6 @@ async def test_a_talk_from_start_to_end_as_its_people_see_it(
     assert (reopened["title"], reopened["keyLeftInAddressBar"]) == ("Opening keynote", False)
     assert str(reopened["session"]).startswith("Live"), "the other device presents the same talk"
     assert result["presenterLinkInAddressBar"] is False
+    assert result["newRoomConsoleErrors"] == [], "a new room's presenter and viewer pages log no error"
     for shot in ("presenter-console.png", "viewer-phone.png", "embed-widget.png", "overlay-transparent.png"):
         assert (ARTIFACTS / shot).stat().st_size > 0

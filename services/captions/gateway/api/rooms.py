@@ -151,6 +151,7 @@ async def room_info(record: Viewable, deps: Deps) -> RoomInfo:
         viewers=status.viewers,
         notice=record.notice or DEFAULT_NOTICE,
         recognizer=record.recognizer,
+        has_transcript=await deps.store.latest_session(record.id) is not None,
     )
 
 

@@ -42,9 +42,9 @@ describe('PresenterPage', () => {
     fixture.detectChanges();
     await settle();
     const http = TestBed.inject(HttpTestingController);
-    http.match('/api/rooms/room1/transcript.json').forEach((r) => r.flush({ cues: [] }));
+    http.match('/api/rooms/room1').forEach((r) => r.flush({ title: 'Keynote', language: 'en', notice: 'x', has_transcript: true }));
     await settle();
-    http.match('/api/rooms/room1').forEach((r) => r.flush({ title: 'Keynote', language: 'en', notice: 'x' }));
+    http.match('/api/rooms/room1/transcript.json').forEach((r) => r.flush({ cues: [] }));
     await fixture.whenStable();
     return { fixture, element: fixture.nativeElement as HTMLElement };
   }

@@ -152,16 +152,14 @@ export class PresenterPage implements OnInit {
     this.hasKey.set(key !== null);
     if (key === null) return;
     this.viewerToken.set(this.keys.viewerToken(this.room()));
-    for (const caption of await this.api.latestFinals(this.room(), { key })) this.socket.transcript.apply(caption);
+    const info = await this.api.info(this.room(), { key }).catch(() => null);
+    this.title.set(info?.title ?? this.room());
+    if (info) this.language.set(info.language);
+    if (info?.has_transcript !== false) {
+      for (const caption of await this.api.latestFinals(this.room(), { key })) this.socket.transcript.apply(caption);
+    }
     this.socket.open({ room: this.room(), role: 'presenter', key });
     void this.microphone.refreshDevices();
-    try {
-      const info = await this.api.info(this.room(), { key });
-      this.title.set(info.title);
-      this.language.set(info.language);
-    } catch {
-      this.title.set(this.room());
-    }
   }
 
   /** Transcripts of a private room need the key: every download goes with it (a plain link could not). */

@@ -34,12 +34,24 @@ describe('ViewerPage', () => {
     fixture.componentRef.setInput('room', 'room1');
     fixture.detectChanges();
     const http = TestBed.inject(HttpTestingController);
-    http.expectOne('/api/rooms/room1/transcript.json').flush({ cues: [] });
+    http.expectOne('/api/rooms/room1').flush({ has_transcript: true, ...info });
     await settle();
-    http.expectOne('/api/rooms/room1').flush(info);
+    http.expectOne('/api/rooms/room1/transcript.json').flush({ cues: [] });
     await settle();
     return fixture;
   }
+
+  it('does not ask a room that never had a session for its transcript (there is none: a 404 in the console)', async () => {
+    const fixture = TestBed.createComponent(ViewerPage);
+    fixture.componentRef.setInput('room', 'room1');
+    fixture.detectChanges();
+    const http = TestBed.inject(HttpTestingController);
+    http.expectOne('/api/rooms/room1').flush({ title: 'New talk', notice: 'x', has_transcript: false });
+    await settle();
+    await fixture.whenStable();
+    http.expectNone('/api/rooms/room1/transcript.json');
+    expect((fixture.nativeElement as HTMLElement).querySelector('h1')?.textContent).toContain('New talk');
+  });
 
   it('shows caption text as text, never as HTML, with the partial line last', async () => {
     const fixture = await openRoom({ title: 'Keynote' });
@@ -66,6 +78,8 @@ describe('ViewerPage', () => {
     fixture.componentRef.setInput('room', 'room1');
     fixture.detectChanges();
     const cues = Array.from({ length: 120 }, (_, i) => ({ id: `abc:${i}`, start: i, end: i + 0.5, text: `line ${i}` }));
+    TestBed.inject(HttpTestingController).expectOne('/api/rooms/room1').flush({ title: 'T', notice: 'x', has_transcript: true });
+    await settle();
     TestBed.inject(HttpTestingController).expectOne('/api/rooms/room1/transcript.json').flush({ cues });
     await settle();
     await fixture.whenStable();

@@ -111,17 +111,16 @@ export class ViewerPage implements OnInit {
   }
 
   async ngOnInit(): Promise<void> {
-    // The whole session so far, then live captions from the last of those on (the socket asks for what follows).
+    // The whole session so far (a room without one has no transcript to ask for), then live captions from the
+    // last of those on (the socket asks for what follows).
     const access = { token: this.token };
-    for (const caption of await this.api.latestFinals(this.room(), access)) this.socket.transcript.apply(caption);
-    this.socket.open({ room: this.room(), role: 'viewer', ...(this.token ? { token: this.token } : {}) });
-    try {
-      const info = await this.api.info(this.room(), access);
-      this.title.set(info.title);
-      this.notice.set(info.notice);
-    } catch {
-      this.title.set('Live captions');
+    const info = await this.api.info(this.room(), access).catch(() => null);
+    this.title.set(info?.title ?? 'Live captions');
+    this.notice.set(info?.notice ?? '');
+    if (info?.has_transcript !== false) {
+      for (const caption of await this.api.latestFinals(this.room(), access)) this.socket.transcript.apply(caption);
     }
+    this.socket.open({ room: this.room(), role: 'viewer', ...(this.token ? { token: this.token } : {}) });
   }
 
   protected onScroll(element: HTMLElement): void {
