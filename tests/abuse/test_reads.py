@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from captions.gateway.app import CALM_DOWNLOAD_BURST
-from tests.abuse.conftest import PROCESS_DOWNLOADS_BURST, READS_BURST, READS_RATE
+from captions.gateway.app import CALM_DOWNLOAD_BURST, CALM_DOWNLOAD_RATE
+from tests.abuse.conftest import PROCESS_DOWNLOADS_BURST, PROCESS_DOWNLOADS_RATE, READS_BURST, READS_RATE
 from tests.support.abuse import AbuseTarget
 
 Address = Callable[[], str]
@@ -49,17 +49,22 @@ async def test_a_download_storm_from_many_addresses_shares_one_rate_and_a_calm_r
     transcript = f"/api/rooms/{room['id']}/transcript.vtt"
     storm = [target.http(address()) for _ in range(STORMING_ADDRESSES)]
     answers = []
+    started = time.monotonic()
     try:
         for _ in range(DOWNLOADS_EACH):
             answers += [await http.get(transcript) for http in storm]
     finally:
         for http in storm:
             await http.aclose()
-    refused = sum(answer.status_code == 429 for answer in answers)
-    assert (
-        refused >= len(answers) - (PROCESS_DOWNLOADS_BURST + CALM_DOWNLOAD_BURST * STORMING_ADDRESSES) - 5 * 2
+    elapsed = time.monotonic() - started  # what the buckets refilled meanwhile, however slow the machine
+    served_at_most = (
+        PROCESS_DOWNLOADS_BURST
+        + PROCESS_DOWNLOADS_RATE * elapsed
+        + STORMING_ADDRESSES * (CALM_DOWNLOAD_BURST + CALM_DOWNLOAD_RATE * elapsed)
     )
-    assert answers[-1].json()["code"] == "rate_limited"
+    refusals = [answer for answer in answers if answer.status_code == 429]
+    assert len(refusals) >= len(answers) - served_at_most - 1, f"{len(refusals)} of {len(answers)} refused"
+    assert refusals[-1].json()["code"] == "rate_limited"
     async with target.http(address()) as calm:
         served = await calm.get(transcript)
     assert served.status_code == 200, "a calm reader is served during the storm"
