@@ -51,7 +51,7 @@ if freed > 0 and redis.call('decrby', KEYS[2], freed) <= 0 then redis.call('del'
 return freed
 """
 # A lease that expired while Redis was down (nobody else took it) is simply kept; one that went with its room's
-# input (the session finished: ``_FORGET_IF_EMPTY``) is not brought back by a renewal that was on its way.
+# input (the session finished: ``FORGET_IF_EMPTY``) is not brought back by a renewal that was on its way.
 RENEW = """
 local holder = redis.call('get', KEYS[1])
 if holder == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end

@@ -3,9 +3,9 @@
 One stream per room (``captions:{ROOM}:audio``), read by transcribers through the consumer group
 ``transcribers``. A transcriber owns a room while it holds the room's lease (``captions:{ROOM}:lease``, SET NX
 PX, renewed every third of its life). Every key of a room is in the room's slot (``redis_keys``), so each atomic
-block (``redis_input_scripts.py``) is single-slot on a Redis Cluster. It acknowledges (and deletes) an entry only once the entry's audio is
-settled, i.e. transcribed and its finals stored, so the pending entries are exactly what a transcriber taking
-the room over must re-read (XAUTOCLAIM). Each entry carries its session time (``at``), so the new owner's
+block (``redis_input_scripts.py``) is single-slot on a Redis Cluster. It acknowledges (and deletes) an entry only
+once the entry's audio is settled, i.e. transcribed and its finals stored, so the pending entries are exactly
+what a transcriber taking the room over must re-read (XAUTOCLAIM). Each entry carries its session time (``at``), so the new owner's
 clock continues where the old one's stopped. An audio frame costs its gateway one script (the room's audio
 budget, then the XADD: one round trip) and touches no global key; rooms change hands through ``redis_offers.py``.
 Nothing is trimmed: ``captions:{ROOM}:backlog`` counts the bytes in the stream (added by the sender, taken off by
@@ -163,7 +163,8 @@ class RedisRoomInputs:
     async def inputs(self) -> AsyncIterator[RoomInput]:
         # A transcriber started again under its name (a fixed instance name) after it died: the rooms it owned
         # then are nobody's now, and nobody else would offer them (its name looks alive again).
-        if rooms := await self._retrying("offer the rooms of an earlier life", self._board.orphan_own_rooms):
+        earlier_life = functools.partial(self._board.orphan_rooms_of, self.name)
+        if rooms := await self._retrying("offer the rooms of an earlier life", earlier_life):
             log.info(
                 "%s: the rooms it had before it was started again are offered: %d", self.name, len(rooms)
             )
@@ -299,14 +300,14 @@ class RedisRoomInputs:
     async def _renew_leases(self) -> None:
         while not self._closed:
             await asyncio.sleep(self._settings.lease_s / 3)
+            # An unexpected error is logged and the next round tries again: a transcriber that stopped renewing
+            # would lose every room.
             try:
                 with contextlib.suppress(*UNAVAILABLE):
                     await self._board.announce(len(self._owned))
                     await self._offer_rooms_of_the_dead()
                 await self._renew_all()
-            except (
-                Exception
-            ):  # the next round tries again: a transcriber that stops renewing loses every room
+            except Exception:
                 log.exception("%s: renewing leases failed", self.name)
 
     async def _renew_all(self) -> None:
@@ -323,9 +324,11 @@ class RedisRoomInputs:
             except UNAVAILABLE as error:
                 log.warning("renewing leases: Redis unavailable (%s)", error)
                 return
-            if kept and room_id in self._owned:
+            if room_id not in self._owned:
+                continue
+            if kept:
                 kept_rooms.append(room_id)
-            elif not kept and room_id in self._owned:
+            else:
                 log.warning("%s: lost the lease of room %s", self.name, room_id)
                 self._drop(room_id)
                 with contextlib.suppress(*UNAVAILABLE):

@@ -85,9 +85,6 @@ class LoadBoard:
         await self._redis.zrem(redis_keys.LOAD, dead)
         return rooms
 
-    async def orphan_own_rooms(self) -> list[str]:
-        return await self.orphan_rooms_of(self._name)
-
     async def leave(self) -> None:
         await self._redis.zrem(redis_keys.LOAD, self._name)
         await self._redis.delete(redis_keys.alive(self._name))

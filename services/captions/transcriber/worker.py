@@ -22,7 +22,7 @@ from captions.audio.pcm import AudioFormatError
 from captions.bus.events import RoomEvent, RoomEvents, SessionEnded
 from captions.bus.inputs import RoomInput, RoomInputs
 from captions.metrics import Metrics
-from captions.protocol import BYTES_PER_SAMPLE, SAMPLE_RATE, Caption, Lag, RecognizerNotice, caption_id
+from captions.protocol import Caption, Lag, RecognizerNotice, caption_id
 from captions.recognizers.base import RecognizerStream, Resume
 from captions.recognizers.events import CaptionEvent, RestartPoint
 from captions.recognizers.registry import Recognizers
@@ -261,7 +261,7 @@ class TranscriberWorker:
         if message.seq <= room.last_seq:
             return
         if room.recognizer is None:  # nothing will hear it: it is done with, and must not count as a backlog
-            await self._inputs.settled(room.room_id, room.session_id, message.at + _seconds(message.pcm))
+            await self._inputs.settled(room.room_id, room.session_id, message.end)
             return
         room.last_seq = message.seq
         try:
@@ -269,9 +269,8 @@ class TranscriberWorker:
         except AudioFormatError:
             log.warning("room %s: dropped a malformed frame", room.room_id)
             return
-        seconds = _seconds(message.pcm)
-        room.audio_seconds = message.at + seconds
-        room.unsettled.append(_Frame(message.seq, message.at + seconds))
+        room.audio_seconds = message.end
+        room.unsettled.append(_Frame(message.seq, message.end))
         await self._report_lag(room, room.recognizer.lag_seconds)
 
     async def _restart_point(self, message: RoomInput) -> RestartPoint | None:
@@ -386,7 +385,3 @@ class TranscriberWorker:
         if event is not None:
             self._metrics.caption_latency.labels(kind).observe(max(0.0, event.audio_position - event.end))
         await self._events.publish(RoomEvent.caption(room.room_id, caption))
-
-
-def _seconds(pcm: bytes) -> float:
-    return len(pcm) / BYTES_PER_SAMPLE / SAMPLE_RATE
