@@ -309,3 +309,58 @@ async def test_an_event_a_gateway_cannot_read_is_skipped_and_delivery_goes_on(se
     assert [event.payload for event in await received] == [readable.payload]
     for bus in (gateway, publisher):
         await bus.close()
+
+
+class _LeaksOnce:
+    """A Redis command that fails once with an error no caller expects, as redis-py 8.1 did when a failover
+    closed the connection under it (``AttributeError: 'NoneType' object has no attribute 'writelines'``)."""
+
+    def __init__(self, command: Any) -> None:
+        self._command = command
+        self.failed = False
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not self.failed:
+            self.failed = True
+            raise AttributeError("'NoneType' object has no attribute 'writelines'")
+        return await self._command(*args, **kwargs)
+
+
+async def test_a_rooms_reader_goes_on_after_an_error_nobody_expected(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader that died would leave its room owned, its lease renewed and its input read by nobody: the talk's
+    captions would stop for good."""
+    gateway, owner = await open_bus(settings, "gw"), await open_bus(settings, "tr-1")
+    inputs = owner.inputs()
+    reading = asyncio.ensure_future(take(inputs, 1))
+    assert await gateway.admit("room")
+    await gateway.send_input(RoomInput("room", "s1", "start"))
+    await reading
+    leak = _LeaksOnce(owner._redis.xreadgroup)
+    monkeypatch.setattr(owner._redis, "xreadgroup", leak)
+    frames = talk("room", "s1", 3)[1:4]
+    for frame in frames:
+        await gateway.send_input(frame)
+    assert [m.seq for m in await take(inputs, 3, within_s=10)] == [0, 1, 2]
+    assert leak.failed
+    for bus in (gateway, owner):
+        await bus.close()
+
+
+async def test_a_gateways_node_reader_goes_on_after_an_error_nobody_expected(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A node's reader that died would leave every room it serves without captions on this gateway."""
+    gateway, publisher = open_events(settings), open_events(settings)
+    await gateway.subscribe("room")
+    [reader] = gateway._subscriber._readers.values()
+    leak = _LeaksOnce(reader.pubsub.get_message)
+    monkeypatch.setattr(reader.pubsub, "get_message", leak)
+    received = asyncio.create_task(take(gateway.events(), 2, within_s=15))
+    events = [RoomEvent("room", "lag", Lag(room="room", seconds=float(i))) for i in range(2)]
+    for event in events:
+        await publisher.publish(event)
+    assert [e.payload for e in await received] == [e.payload for e in events]
+    for bus in (gateway, publisher):
+        await bus.close()

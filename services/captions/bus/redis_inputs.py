@@ -350,6 +350,18 @@ class RedisRoomInputs:
                 )
 
     async def _read_room(self, owned: _OwnedRoom) -> None:
+        """Read the room's input until the room is let go of. An error nobody expected (redis-py 8.1 leaked an
+        AttributeError when a failover closed a connection under a command) is logged and reading starts again:
+        a reader that died would leave the room owned and its lease renewed, and its input read by nobody."""
+        while owned.room_id in self._owned and not self._closed:
+            try:
+                await self._read_until_let_go(owned)
+                return
+            except Exception:
+                log.exception("room %s: reading its input failed; reading again", owned.room_id)
+                await asyncio.sleep(RETRY_PAUSE_S)
+
+    async def _read_until_let_go(self, owned: _OwnedRoom) -> None:
         key = redis_keys.audio(owned.room_id)
         with contextlib.suppress(ResponseError):  # BUSYGROUP: the group exists
             await self._retrying(

@@ -149,9 +149,15 @@ class ShardedSubscriber:
             ResponseError,
         ) as error:  # ResponseError: MOVED for a channel sent to a stale node
             log.warning("room events: lost node %s (%s); subscribing again", reader.address, error)
-            lost = list(reader.channels)
-            await self._close_reader(reader)
-            self._move(lost)
+            await self._lose(reader)
+        except Exception:  # a node reader that died would leave its rooms without events: they move instead
+            log.exception("room events: reading node %s failed; subscribing again", reader.address)
+            await self._lose(reader)
+
+    async def _lose(self, reader: _NodeReader) -> None:
+        lost = list(reader.channels)
+        await self._close_reader(reader)
+        self._move(lost)
 
     def _move(self, channels: list[str]) -> None:
         task = asyncio.create_task(self._resubscribe(channels))
@@ -174,6 +180,10 @@ class ShardedSubscriber:
                         await self._subscribe_where_it_lives(channel)
                     except (*UNAVAILABLE, ResponseError) as error:
                         log.info("room events: %s not subscribed yet (%s)", channel, error)
+                        still.append(channel)
+                        continue
+                    except Exception:  # tried again like the others: a channel given up on is a silent room
+                        log.exception("room events: subscribing to %s failed", channel)
                         still.append(channel)
                         continue
                 await self._resubscribed(channel)
