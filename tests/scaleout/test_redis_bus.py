@@ -43,6 +43,19 @@ def open_events(settings: Settings) -> RedisRoomEvents:
     return RedisRoomEvents(connect(settings), settings, Retrying(settings.redis_retry_s))
 
 
+async def started_room(
+    settings: Settings,
+) -> tuple[RedisRoomInputs, RedisRoomInputs, AsyncIterator[RoomInput], RoomInput]:
+    """A gateway, and a transcriber ``tr-1`` that owns ``room`` and has read its session's start (returned last)."""
+    gateway, owner = await open_bus(settings, "gw"), await open_bus(settings, "tr-1")
+    inputs = owner.inputs()
+    reading = asyncio.ensure_future(take(inputs, 1))
+    assert await gateway.admit("room")
+    await gateway.send_input(RoomInput("room", "s1", "start"))
+    [start] = await reading
+    return gateway, owner, inputs, start
+
+
 def die(bus: RedisRoomInputs) -> None:
     """What kill -9 leaves behind: nothing renews the leases, nothing acknowledges, nothing is handed over."""
     for task in bus._tasks:
@@ -99,12 +112,7 @@ async def test_a_transcriber_started_again_under_its_name_takes_the_rooms_it_had
 
 
 async def test_a_transcriber_that_lost_its_lease_lets_go_of_the_room(settings: Settings) -> None:
-    gateway, owner = await open_bus(settings, "gw"), await open_bus(settings, "tr-1")
-    inputs = owner.inputs()
-    reading = asyncio.ensure_future(take(inputs, 1))
-    assert await gateway.admit("room")
-    await gateway.send_input(RoomInput("room", "s1", "start"))
-    await reading
+    gateway, owner, inputs, _ = await started_room(settings)
     redis = connect(settings)
     await redis.set(
         redis_keys.lease("room"), "tr-2", px=5000
@@ -122,12 +130,7 @@ async def test_a_lease_left_after_its_room_was_let_go_does_not_stand_for_an_owne
     """A transcriber lets a finished room go (its lease and input go) while a renewal of the lease is on its way:
     the lease comes back, held by a living transcriber that no longer reads the room. The room's next session
     must still find a transcriber that does, not send its input to nobody."""
-    gateway, owner = await open_bus(settings, "gw"), await open_bus(settings, "tr-1")
-    inputs = owner.inputs()
-    reading = asyncio.ensure_future(take(inputs, 1))
-    assert await gateway.admit("room")
-    await gateway.send_input(RoomInput("room", "s1", "start"))
-    [start] = await reading
+    gateway, owner, inputs, start = await started_room(settings)
     await owner.handled(start)
     await owner.finished("room", "s1")
     assert owner.owned_rooms == []
@@ -331,12 +334,7 @@ async def test_a_rooms_reader_goes_on_after_an_error_nobody_expected(
 ) -> None:
     """A reader that died would leave its room owned, its lease renewed and its input read by nobody: the talk's
     captions would stop for good."""
-    gateway, owner = await open_bus(settings, "gw"), await open_bus(settings, "tr-1")
-    inputs = owner.inputs()
-    reading = asyncio.ensure_future(take(inputs, 1))
-    assert await gateway.admit("room")
-    await gateway.send_input(RoomInput("room", "s1", "start"))
-    await reading
+    gateway, owner, inputs, _ = await started_room(settings)
     leak = _LeaksOnce(owner._redis.xreadgroup)
     monkeypatch.setattr(owner._redis, "xreadgroup", leak)
     frames = talk("room", "s1", 3)[1:4]
