@@ -26,6 +26,24 @@ Role = Literal["presenter", "viewer"]
 # idle -> live <-> paused -> stopping -> ended: ``stopping`` while the transcriber settles the last words,
 # ``ended`` once they are stored (a transcript fetched then is complete).
 SessionState = Literal["idle", "live", "paused", "stopping", "ended"]
+# Every ``code`` the server (and its nginx edge) can send, in an ``error`` event, a refused connection's
+# ``data`` or a problem response: clients tell people what happened by it (the web app has a sentence for each).
+ErrorCode = Literal[
+    # refused connections
+    "unknown_room", "bad_key", "private_room", "bad_auth", "too_many_connections", "closed",
+    # a presenter's or viewer's event
+    "not_connected", "unknown_event", "bad_payload", "forbidden", "rate_limited", "too_many_refusals",
+    "internal_error", "capacity", "too_many_live_rooms", "presenter_replaced", "credentials_rotated",
+    "room_deleted",
+    # audio and captions
+    "resend", "frame_too_large", "frame_too_short", "bad_frame_length", "unreadable_audio", "seq_jump",
+    "unknown_caption", "bad_range", "audio_quota", "storage_quota", "session_full", "room_full",
+    # REST
+    "invalid_request", "not_found", "unknown_session", "no_session_yet", "method_not_allowed", "bad_request",
+    "untrusted_host", "public_room", "organizer_required", "bad_organizer_token", "unauthorized",
+    "nothing_to_rotate", "recognizer_not_configured", "unsupported_language", "body_too_large",
+    "websocket_required", "unavailable",
+]  # fmt: skip
 # A caption's id is ``{session_id}:{n}``: n counts the session's finals from 0.
 _CAPTION_ID = re.compile(r"^([A-Za-z0-9_-]{1,40}):([0-9]{1,9})$")
 
@@ -182,7 +200,7 @@ class Lag(Model):
 class ErrorEvent(Model):
     """``error``: what was wrong with the last thing a client sent; the connection stays usable."""
 
-    code: str
+    code: Annotated[ErrorCode, Field(title="ErrorCode")]
     message: str
     resume_seq: int | None = Field(
         default=None, description="``resend``: the frame to send again from (every later one after it)."

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, get_args
 
 from captions.asr.engine import Engine
+from captions.protocol import ErrorCode
 from captions.settings import Settings
 from tests.support.harness import Server, pcm_frames, presenter, stream
 from tests.support.speech import SpeechCorpus
+
+ERROR_CODES = set(get_args(ErrorCode))
 
 
 async def test_rooms_are_created_described_and_deleted_with_the_key(server: Server) -> None:
@@ -48,10 +51,13 @@ async def test_bad_requests_are_problem_responses(server: Server) -> None:
             assert response.status_code == 422, response.text
             assert response.headers["content-type"] == "application/problem+json"
             assert response.json()["detail"]
+            assert response.json()["code"] in ERROR_CODES, "the web app says what happened by the code"
         no_session = await http.get(f"/api/rooms/{room['id']}/transcript.vtt")
-        assert no_session.status_code == 404
+        assert (no_session.status_code, no_session.json()["code"]) == (404, "no_session_yet")
         unknown_session = await http.get(f"/api/rooms/{room['id']}/sessions/nope/transcript.vtt")
-        assert unknown_session.status_code == 404
+        assert (unknown_session.status_code, unknown_session.json()["code"]) == (404, "unknown_session")
+        for response in (await http.get("/api/nothing-here"), await http.put("/api/rooms")):
+            assert response.json()["code"] in ERROR_CODES
 
 
 async def test_the_server_says_what_it_transcribes_and_refuses_rooms_in_other_languages(

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from captions.protocol import BYTES_PER_SAMPLE, SAMPLE_RATE
+from captions.protocol import BYTES_PER_SAMPLE, SAMPLE_RATE, ErrorCode
 
 Audio = npt.NDArray[np.float32]
 
@@ -16,7 +16,7 @@ Audio = npt.NDArray[np.float32]
 class AudioFormatError(ValueError):
     """A frame that is not PCM16LE mono; ``code`` is the machine-readable reason sent back to clients."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(message)
         self.code = code
 

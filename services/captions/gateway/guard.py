@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from captions.gateway.live import Client
 from captions.limits.base import Limiter, address_key, room_key
 from captions.metrics import Metrics
+from captions.protocol import ErrorCode
 from captions.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -24,13 +25,15 @@ MAX_REFUSALS = 100
 # A presenter's Start/Pause/Stop have their own bucket: a flood of captions never blocks Stop.
 CONTROL_EVENTS = frozenset({"start", "pause", "stop"})
 
-SendError = Callable[[str, str, str, int | None], Awaitable[None]]
+SendError = Callable[[str, ErrorCode, str, int | None], Awaitable[None]]
 
 
 class ClientError(Exception):
     """Something a client sent that cannot be taken; becomes an ``error`` event."""
 
-    def __init__(self, code: str, message: str, counts: bool = True, resume_seq: int | None = None) -> None:
+    def __init__(
+        self, code: ErrorCode, message: str, counts: bool = True, resume_seq: int | None = None
+    ) -> None:
         """``counts``: the client's doing (a client that keeps at it is disconnected); a quota or a full
         server is not."""
         super().__init__(message)

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from captions.limits.base import Limiter, address_key
 from captions.limits.memory import MemoryLimiter
+from captions.protocol import ErrorCode
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -240,7 +241,7 @@ class BodyLimit:
 
 
 async def _send_problem(
-    send: Send, status: int, title: str, detail: str, code: str, headers: list[tuple[bytes, bytes]]
+    send: Send, status: int, title: str, detail: str, code: ErrorCode, headers: list[tuple[bytes, bytes]]
 ) -> None:
     body = json.dumps(
         {"type": "about:blank", "title": title, "status": status, "detail": detail, "code": code},

@@ -31,6 +31,7 @@ from captions.protocol import (
     Caption,
     ConnectAuth,
     Correction,
+    ErrorCode,
     ErrorEvent,
     Status,
     TextCaption,
@@ -357,7 +358,9 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def _emit_to(self, event: str, data: dict[str, Any], sid: str) -> None:
         await self.emit(event, data, to=sid)
 
-    async def _send_error(self, sid: str, code: str, message: str, resume_seq: int | None = None) -> None:
+    async def _send_error(
+        self, sid: str, code: ErrorCode, message: str, resume_seq: int | None = None
+    ) -> None:
         event = ErrorEvent(code=code, message=message, resume_seq=resume_seq)
         await self.emit("error", event.model_dump(exclude_none=True), to=sid)
 
@@ -368,7 +371,7 @@ def client_address(environ: dict[str, Any]) -> str:
     return str(client[0]) if client else "unknown"
 
 
-def _refuse(code: str, message: str) -> NoReturn:
+def _refuse(code: ErrorCode, message: str) -> NoReturn:
     raise socketio.exceptions.ConnectionRefusedError(message, {"code": code})
 
 

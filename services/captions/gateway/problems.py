@@ -7,14 +7,24 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from captions.protocol import ErrorCode
+
 PROBLEM_JSON = "application/problem+json"
+# What the framework itself refuses (no such route, a method a route does not take).
+_HTTP_CODES: dict[int, ErrorCode] = {404: "not_found", 405: "method_not_allowed"}
 
 
 class Problem(Exception):
     """``code``: a stable, machine-readable reason (``rate_limited``, ``private_room``...)."""
 
     def __init__(
-        self, status: int, title: str, detail: str = "", code: str = "", headers: dict[str, str] | None = None
+        self,
+        status: int,
+        title: str,
+        detail: str = "",
+        *,
+        code: ErrorCode,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(detail or title)
         self.status = status
@@ -41,12 +51,15 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_http(_: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, HTTPException)
-        return problem_response(error.status_code, str(error.detail))
+        return problem_response(
+            error.status_code, str(error.detail), code=_HTTP_CODES.get(error.status_code, "bad_request")
+        )
 
     async def on_validation(_: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)
         errors = [{"where": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in error.errors()]
-        return problem_response(422, "Invalid request", errors[0]["problem"] if errors else "", errors=errors)
+        detail = errors[0]["problem"] if errors else ""
+        return problem_response(422, "Invalid request", detail, code="invalid_request", errors=errors)
 
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(HTTPException, on_http)

@@ -240,7 +240,7 @@ async def viewer_qr(
     """The viewer link as a QR code (``qr.svg`` or ``qr.png``); a private room's needs its viewer token, and
     the code then carries it."""
     if kind not in ("svg", "png"):
-        raise Problem(404, "Not found", "QR codes come as qr.svg or qr.png")
+        raise Problem(404, "Not found", "QR codes come as qr.svg or qr.png", code="not_found")
     record = await viewable_room(room_id, x_viewer_token, x_presenter_key, deps)
     token = x_viewer_token if record.viewer_token_hash and may_view(record, x_viewer_token) else None
     if record.viewer_token_hash and token is None:

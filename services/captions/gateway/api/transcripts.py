@@ -49,7 +49,12 @@ async def session_transcript(
 ) -> Response:
     room_id = room.id
     if session_id not in {s.id for s in await deps.store.sessions(room_id)}:
-        raise Problem(404, "Session not found", f"room {room_id!r} has no session {session_id!r}")
+        raise Problem(
+            404,
+            "Session not found",
+            f"room {room_id!r} has no session {session_id!r}",
+            code="unknown_session",
+        )
     return await transcript(room_id, session_id, fmt, deps)
 
 
@@ -59,5 +64,5 @@ async def latest_transcript(room: Viewable, fmt: TranscriptFormat, deps: Deps) -
     room_id = room.id
     sessions = await deps.store.sessions(room_id)
     if not sessions:
-        raise Problem(404, "No session yet", "this room has not been live yet")
+        raise Problem(404, "No session yet", "this room has not been live yet", code="no_session_yet")
     return await transcript(room_id, sessions[-1].id, fmt, deps)

@@ -129,7 +129,7 @@ export class CaptionSocket {
         this._state.set('reconnecting');
       }
     });
-    socket.on('connect_error', (error: { message: string; data?: { code?: string } }) => {
+    socket.on('connect_error', (error: { message: string; data?: { code?: ErrorEvent['code'] } }) => {
       const code = error.data?.code;
       if (code) this._error.set({ code, message: error.message });
       if (code && !PASSING_REFUSALS.has(code)) {

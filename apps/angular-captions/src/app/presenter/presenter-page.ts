@@ -3,6 +3,7 @@ import { RouterLink } from '@angular/router';
 import { BrowserSpeech } from '../core/browser-speech';
 import { CaptionSocket, FRAMES_PER_SECOND, MAX_BUFFERED_FRAMES } from '../core/caption-socket';
 import { Microphone } from '../core/microphone';
+import { describeError } from '../core/error-sentences';
 import { PresenterKeys } from '../core/presenter-keys';
 import type { RoomRotate } from '../core/generated';
 import { RoomsApi } from '../core/rooms-api';
@@ -131,9 +132,7 @@ export class PresenterPage implements OnInit {
   });
   protected readonly problem = computed(() => {
     const error = this.socket.error();
-    if (error?.code === 'bad_key') return 'This presenter key is not the key of this room.';
-    if (error?.code === 'credentials_rotated') return 'This room’s presenter link was replaced: open the new one to present here.';
-    if (error) return error.message;
+    if (error) return describeError(error);
     return this.mode() === 'audio' ? this.microphone.problem() : this.speech.problem();
   });
 

@@ -1,12 +1,12 @@
 import { ChangeDetectionStrategy, Component, OnInit, computed, inject, signal } from '@angular/core';
 import { Router } from '@angular/router';
 import type { Capabilities } from '../core/generated';
+import { describeError } from '../core/error-sentences';
 import { PresenterKeys } from '../core/presenter-keys';
 import { RoomsApi } from '../core/rooms-api';
 import { MAX_TERMS, parseTerms } from '../shared/vocabulary-terms';
 import { parsePresenterAccess } from './presenter-link';
 
-const ORGANIZER_REQUIRED = 'This server creates rooms for its organizers: enter your organizer token.';
 const NAMES = new Intl.DisplayNames(['en'], { type: 'language' });
 
 /** A language's name in English (and in itself, where that differs), for the room's language choice. */
@@ -21,13 +21,10 @@ export function languageName(code: string): string {
 }
 
 /** Why a room was not created, in words for the person creating it. */
-function creationProblem(status?: number, code?: string, detail?: string): string {
-  if (code === 'organizer_required') return ORGANIZER_REQUIRED;
-  if (code === 'bad_organizer_token') {
-    return 'That organizer token is not valid here (mistyped, or revoked): ask the server’s operator for yours.';
-  }
+function creationProblem(status?: number, code?: string): string {
+  if (code === 'organizer_required') return describeError({ code });
   if (status === 429) return 'Too many rooms were created from your network; try again later.';
-  if (status === 422 && detail) return `The room could not be created: ${detail}.`;
+  if (code) return `The room could not be created. ${describeError({ code })}`;
   return 'The room could not be created. Is the server reachable?';
 }
 
@@ -99,7 +96,7 @@ export class HomePage implements OnInit {
     }
     const organizerToken = this.organizerToken().trim();
     if (this.organizersOnly() && !organizerToken) {
-      this.problem.set(ORGANIZER_REQUIRED);
+      this.problem.set(describeError({ code: 'organizer_required' }));
       return;
     }
     this.busy.set(true);
@@ -120,9 +117,9 @@ export class HomePage implements OnInit {
       if (room.viewer_token) this.keys.saveViewerToken(room.id, room.viewer_token);
       await this.router.navigate(['/present', room.id]);
     } catch (error) {
-      const { detail, code } = (error as { error?: { detail?: string; code?: string } }).error ?? {};
+      const { code } = (error as { error?: { code?: string } }).error ?? {};
       if (code === 'bad_organizer_token') this.keys.saveOrganizerToken(null);
-      this.problem.set(creationProblem((error as { status?: number }).status, code, detail));
+      this.problem.set(creationProblem((error as { status?: number }).status, code));
     } finally {
       this.busy.set(false);
     }

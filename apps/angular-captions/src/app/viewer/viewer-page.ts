@@ -13,6 +13,7 @@ import {
   viewChild,
 } from '@angular/core';
 import { CaptionSocket } from '../core/caption-socket';
+import { describeError } from '../core/error-sentences';
 import { RoomsApi, type TranscriptFormat } from '../core/rooms-api';
 import { ConnectionBadge } from '../shared/connection-badge';
 import { paragraphs } from './paragraphs';
@@ -64,7 +65,7 @@ export class ViewerPage implements OnInit {
   protected readonly refused = computed(() => {
     if (this.socket.state() !== 'refused') return null;
     const error = this.socket.error();
-    return error?.code === 'private_room' ? 'This room is private: open it with the full link you were given.' : error?.message;
+    return error ? describeError(error) : null;
   });
   /** What the talk is doing, announced when it changes (not only the captions). */
   protected readonly talkState = computed(() => {
