@@ -2,8 +2,9 @@
 // microphone); a phone viewer sees Live, Paused, Live again; the presenter's tab closes mid-talk and the phone
 // and the embed widget say the presenter is reconnecting; the presenter comes back from its presenter link in a
 // fresh browser (Live again on the phone) and stops: Ended with the transcript offered. The embed widget and a
-// transparent overlay show the captions; axe-core checks home, presenter, viewer (its display settings open
-// too) and embed mid-talk.
+// transparent overlay show the captions; axe-core checks home, presenter (its panels open too), viewer (its
+// display settings open too), embed mid-talk and a presenter console another device took over (which takes it
+// back). The presenter's layout on a laptop screen, and what the phone gives a screen reader to announce.
 // Screenshots go to ARTIFACT_DIR (and to SCREENSHOT_DIR when given: `make screenshots` refreshes docs/images).
 // Usage: node talk-flow.mjs SERVER_URL SPEECH_WAV ARTIFACT_DIR [SCREENSHOT_DIR]   -> one JSON line on stdout
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
@@ -31,7 +32,7 @@ const browser = await launch([
   "--autoplay-policy=no-user-gesture-required",
 ]);
 try {
-  const desk = await withAxe(await browser.newContext({ viewport: { width: 1280, height: 860 } }));
+  const desk = await withAxe(await browser.newContext({ viewport: { width: 1280, height: 800 } }));
   const presenter = await desk.newPage();
   const consoleErrors = [];
   const noteErrors = (page, name) => page.on("console", (m) => m.type() === "error" && consoleErrors.push(`${name}: ${m.text()}`));
@@ -55,6 +56,15 @@ try {
   noteErrors(viewer, "viewer");
   await viewer.goto(viewerUrl);
   await viewer.waitForSelector("app-connection-badge.connected", { timeout: 10000 });
+  // What a screen reader is given to announce, with the talk's state at that moment.
+  await viewer.evaluate(() => {
+    window.announcements = [];
+    const region = document.querySelector(".live-region");
+    new MutationObserver(() => {
+      const text = region.textContent.trim();
+      if (text) window.announcements.push({ text, state: document.querySelector(".talk-state").textContent.trim() });
+    }).observe(region, { childList: true, subtree: true, characterData: true });
+  });
   const state = () => viewer.textContent(".talk-state").then((text) => text.trim());
   const seeState = async (pattern, what) => {
     const seen = await waitUntil(async () => {
@@ -72,6 +82,27 @@ try {
   result.notice = (await viewer.textContent(".caption-notice")).trim();
 
   result.axe.presenter = await audit(presenter);
+  // A laptop screen: controls, captions and panels side by side, nothing below the fold, buttons on one line.
+  result.layout = await presenter.evaluate(() => {
+    const box = (selector) => document.querySelector(selector).getBoundingClientRect();
+    const wraps = (selector) => {
+      const range = document.createRange();
+      range.selectNodeContents(document.querySelector(selector));
+      const [first, ...rest] = range.getClientRects();
+      return rest.some((rect) => rect.top >= first.bottom);
+    };
+    return {
+      sideBySide: box(".preview").left >= box(".controls").right && box(".share").left >= box(".preview").right,
+      panelsInView: box("#new-terms").bottom <= innerHeight && box("#viewer-link").bottom <= innerHeight,
+      buttonsWrap: wraps("button.start") || wraps("button.stop"),
+    };
+  });
+  await presenter.click("details.replace summary"); // every panel open: "A link got out?" and a correction
+  await presenter.click(".preview button.final");
+  await presenter.waitForSelector("textarea.edit");
+  result.axe.presenterPanels = await audit(presenter);
+  await presenter.keyboard.press("Escape");
+  await presenter.click("details.replace summary");
   result.axe.viewer = await audit(viewer);
   await shot(presenter, "presenter-console.png");
   await shot(viewer, "viewer-phone.png");
@@ -105,7 +136,7 @@ try {
   }, 10000, "the presenter's absence in the embed widget");
 
   // Another device: a fresh browser opens the console from the presenter link alone, and the talk goes on there.
-  const laptop = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const laptop = await withAxe(await browser.newContext({ viewport: { width: 1280, height: 800 } }));
   const again = await laptop.newPage();
   await again.goto(presenterLink);
   await again.waitForSelector("app-connection-badge.connected", { timeout: 10000 });
@@ -115,8 +146,32 @@ try {
     keyLeftInAddressBar: again.url().includes("key="),
     session: (await again.textContent(".session")).trim(),
   };
+  // A third device opens the console too: the laptop's says so and offers to take the room back, which it does.
+  const tablet = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const third = await tablet.newPage();
+  await third.goto(presenterLink);
+  await third.waitForSelector("app-connection-badge.connected", { timeout: 10000 });
+  await again.waitForSelector(".replaced", { timeout: 10000 });
+  result.replaced = (await again.textContent(".replaced p")).trim();
+  result.axe.replaced = await audit(again);
+  // axe only asks for a review where text and background are the same colour: the badge is measured here.
+  result.offlineBadgeContrast = await again.evaluate(() => {
+    const badge = getComputedStyle(document.querySelector("app-connection-badge.offline"));
+    const luminance = (css) => {
+      const [r, g, b] = css.match(/\d+(\.\d+)?/g).slice(0, 3).map((v) => Number(v) / 255);
+      const linear = (c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+      return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+    };
+    const [light, dark] = [luminance(badge.color), luminance(badge.backgroundColor)].sort((a, b) => b - a);
+    return Math.round(((light + 0.05) / (dark + 0.05)) * 10) / 10;
+  });
+  await again.click("button.present-here");
+  await again.waitForSelector("app-connection-badge.connected", { timeout: 10000 });
+  await third.waitForSelector(".replaced", { timeout: 10000 });
+  await tablet.close();
   await again.click("button.stop");
   await seeState(/^The talk has ended/, "Ended on the phone");
+  result.announcements = await viewer.evaluate(() => window.announcements);
   result.downloads = await viewer.evaluate(() => [...document.querySelectorAll(".notice.ended a")].map((a) => a.getAttribute("href")));
   await shot(viewer, "viewer-phone-ended.png");
 } finally {

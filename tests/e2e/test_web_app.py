@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -56,8 +57,10 @@ async def test_a_talk_from_start_to_end_as_its_people_see_it(
 ) -> None:
     """Phone viewer: Live, Paused, Live; the presenter's tab closes mid-talk and the phone and the embed widget say
     the presenter is reconnecting; the presenter back from its link in a fresh browser: Live, then Stop: Ended
-    with the transcript offered; axe-core on home, presenter, viewer and embed mid-talk (no serious or critical
-    violation; the viewer with its display settings open too)."""
+    with the transcript offered; a third device takes the console over and the laptop takes it back; axe-core on
+    home, presenter, viewer and embed mid-talk and on the console taken over (no serious or critical violation;
+    the presenter's panels and the viewer's display settings open too); the console's layout on a laptop
+    screen; the phone's screen-reader announcements are whole sentences."""
     node = browser_tools()
     if not (WEB_BUILD / "index.html").is_file():
         pytest.skip("the Angular app is not built (make test builds it)")
@@ -72,7 +75,15 @@ async def test_a_talk_from_start_to_end_as_its_people_see_it(
         result = await run_node(node, "talk-flow.mjs", *args)
     axe = result["axe"]
     assert isinstance(axe, dict)
-    assert set(axe) == {"home", "presenter", "viewer", "viewerSettings", "embed"}
+    assert set(axe) == {
+        "home",
+        "presenter",
+        "presenterPanels",
+        "viewer",
+        "viewerSettings",
+        "embed",
+        "replaced",
+    }
     blocking = {
         page: [v for v in found if v["impact"] in ("serious", "critical")] for page, found in axe.items()
     }
@@ -89,6 +100,18 @@ async def test_a_talk_from_start_to_end_as_its_people_see_it(
         f"/api/rooms/{result['room']}/transcript.{f}" for f in ("txt", "vtt", "srt")
     ]
     assert result["notice"] == "Automatic captions: they may contain mistakes."
+    assert result["layout"] == {"sideBySide": True, "panelsInView": True, "buttonsWrap": False}, result[
+        "layout"
+    ]
+    assert result["replaced"] == "This room is being presented from another device or tab now."
+    contrast = result["offlineBadgeContrast"]
+    assert isinstance(contrast, float), contrast
+    assert contrast >= 4.5, "the Offline badge is readable (WCAG AA)"
+    announcements = result["announcements"]
+    assert isinstance(announcements, list)
+    assert len(announcements) >= 2, announcements
+    for said in announcements:  # whole sentences while the talk flows; what was left of one when it paused
+        assert re.search(r"[.!?…][\"')\]]*$", said["text"]) or said["state"] != "Live", announcements
     reopened = result["reopened"]
     assert isinstance(reopened, dict)
     assert (reopened["title"], reopened["keyLeftInAddressBar"]) == ("Opening keynote", False)

@@ -167,6 +167,14 @@ export class CaptionSocket {
     this.socket.connect();
   }
 
+  /** Connect again after the server closed this connection (another device took the room over): the room is
+   * presented from here again, and the other device is the one told it was replaced. */
+  reconnect(): void {
+    if (!this.socket) return;
+    this._state.set('connecting');
+    this.socket.connect();
+  }
+
   close(): void {
     if (this.retry !== null) clearTimeout(this.retry);
     if (this.resend !== null) clearTimeout(this.resend);

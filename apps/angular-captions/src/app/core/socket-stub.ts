@@ -6,6 +6,8 @@ export interface SocketStub {
   /** What the page sent: `[event, ...args]` each. */
   readonly emitted: unknown[][];
   connected: boolean;
+  /** How many times the page asked to connect. */
+  connects: number;
   readonly socket: SocketLike;
 }
 
@@ -14,6 +16,7 @@ export function socketStub(): SocketStub {
     handlers: new Map(),
     emitted: [],
     connected: true,
+    connects: 0,
     socket: {
       get connected() {
         return stub.connected;
@@ -21,7 +24,7 @@ export function socketStub(): SocketStub {
       io: { on: () => undefined },
       on: (event: string, listener: (...args: any[]) => void) => stub.handlers.set(event, listener),
       emit: (...args: unknown[]) => stub.emitted.push(args),
-      connect: () => undefined,
+      connect: () => stub.connects++,
       disconnect: () => undefined,
     },
   };

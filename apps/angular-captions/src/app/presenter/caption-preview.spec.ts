@@ -45,16 +45,37 @@ describe('CaptionPreview', () => {
     ]);
     (element.querySelector('button.final') as HTMLButtonElement).click();
     await fixture.whenStable();
-    (element.querySelector('button.more') as HTMLButtonElement).click();
-    await fixture.whenStable();
+    expect((element.querySelector('textarea.edit') as HTMLTextAreaElement).value).toBe('Unless a system is established.');
     const third = [...element.querySelectorAll<HTMLButtonElement>('button.final')].find((b) => b.textContent === 'for the review.')!;
     third.dispatchEvent(new MouseEvent('mousedown', { shiftKey: true, bubbles: true }));
     await fixture.whenStable();
     const editor = element.querySelector('textarea.edit') as HTMLTextAreaElement;
     expect(editor.value).toBe('Unless a system is established. for the review.');
     expect([...element.querySelectorAll('button.final')].map((b) => b.textContent)).toEqual(['Next one.']);
-    type(element, 'Unless a system is established for the review.');
-    expect(corrections).toEqual([{ id: 's:0', through: 's:2', text: 'Unless a system is established for the review.' }]);
+    (element.querySelector('button.more') as HTMLButtonElement).click();
+    await fixture.whenStable();
+    expect(editor.value).toBe('Unless a system is established. for the review. Next one.');
+    type(element, 'Unless a system is established for the review. Next one.');
+    expect(corrections).toEqual([{ id: 's:0', through: 's:3', text: 'Unless a system is established for the review. Next one.' }]);
+  });
+
+  it('corrects the whole sentence of the word clicked, however the recogniser cut it into finals', async () => {
+    const { fixture, element, corrections } = await preview([
+      line('s:0', 'Thank you.'),
+      line('s:1', 'Unless'),
+      line('s:2', 'a sister'),
+      line('s:3', 'is established,'),
+      line('s:4', 'nothing changes.'),
+      line('s:5', 'Next one'),
+    ]);
+    const word = [...element.querySelectorAll<HTMLButtonElement>('button.final')].find((b) => b.textContent === 'a sister')!;
+    word.click();
+    await fixture.whenStable();
+    const editor = element.querySelector('textarea.edit') as HTMLTextAreaElement;
+    expect(editor.value).toBe('Unless a sister is established, nothing changes.');
+    expect([...element.querySelectorAll('button.final')].map((b) => b.textContent)).toEqual(['Thank you.', 'Next one']);
+    type(element, 'Unless a system is established, nothing changes.');
+    expect(corrections).toEqual([{ id: 's:1', through: 's:4', text: 'Unless a system is established, nothing changes.' }]);
   });
 
   it('never takes a range across sessions', async () => {

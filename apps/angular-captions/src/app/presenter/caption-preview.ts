@@ -9,13 +9,26 @@ export interface CorrectionRequest {
 }
 
 /** The finals being corrected: indices into ``finals``, ``from`` to ``to``. */
-interface Editing {
+export interface Editing {
   readonly from: number;
   readonly to: number;
 }
 
 /** A sentence said over several finals is corrected at once, up to this many. */
 export const MAX_CORRECTED_FINALS = 50;
+
+const SENTENCE_END = /[.!?…]["'”’)\]]*$/;
+
+/** The finals of one session around ``index`` that make up its sentence (at most MAX_CORRECTED_FINALS). */
+export function sentenceAround(finals: readonly CaptionLine[], index: number): Editing {
+  const session = finals[index].sessionId;
+  const continues = (at: number) => at >= 0 && at < finals.length && finals[at].sessionId === session;
+  let from = index;
+  while (continues(from - 1) && !SENTENCE_END.test(finals[from - 1].text.trim()) && index - from < MAX_CORRECTED_FINALS - 1) from--;
+  let to = index;
+  while (continues(to + 1) && !SENTENCE_END.test(finals[to].text.trim()) && to + 1 - from < MAX_CORRECTED_FINALS) to++;
+  return { from, to };
+}
 
 /**
  * The presenter's own captions: partial greyed, finals solid. A final can be clicked and corrected; a correction
@@ -95,9 +108,12 @@ export class CaptionPreview {
     });
   }
 
+  /** A click corrects the whole sentence the clicked final belongs to: live finals are often a word or two, and
+   * a mistake is fixed in its sentence. */
   protected startEditing(index: number): void {
-    this.editing.set({ from: index, to: index });
-    this.draft.set(this.finals()[index].text);
+    const range = sentenceAround(this.finals(), index);
+    this.editing.set(range);
+    this.draft.set(this.finals().slice(range.from, range.to + 1).map((line) => line.text).join(' ').replace(/\s+/g, ' ').trim());
   }
 
   /** Shift+click on a later final of the same session while correcting: the range runs up to it. */

@@ -83,8 +83,32 @@ describe('PresenterPage', () => {
     const socket = (fixture.componentInstance as unknown as { socket: { sendAudio(pcm: ArrayBuffer): void } }).socket;
     for (let i = 0; i < 120; i++) socket.sendAudio(new ArrayBuffer(3200));
     await fixture.whenStable();
-    expect(element.querySelector('.offline')?.textContent).toBe('Offline — 12 s of speech kept, sent when the connection is back.');
+    expect(element.querySelector('.connection-note')?.textContent).toBe('Offline — 12 s of speech kept, sent when the connection is back.');
     expect(element.querySelector('.lag')).toBeNull();
+  });
+
+  it('says when another device presents the room, lets go of the microphone, and takes the room back on request', async () => {
+    localStorage.setItem('captions.presenter-key.room1', 'k');
+    const { fixture, element } = await open();
+    handlers.get('connect')!();
+    const page = fixture.componentInstance as unknown as { capturing: { (): boolean; set(v: boolean): void } };
+    page.capturing.set(true);
+    handlers.get('error')!({ code: 'presenter_replaced', message: 'the presenter key was used on another connection' });
+    stub.connected = false;
+    handlers.get('disconnect')!('io server disconnect');
+    await fixture.whenStable();
+    const notice = element.querySelector('.replaced');
+    expect(notice?.getAttribute('role')).toBe('alert');
+    expect(notice?.textContent).toContain('This room is being presented from another device or tab now.');
+    expect(element.querySelector('.connection-note')).toBeNull(); // not "reconnecting": it does not
+    expect(element.querySelector('.problem')).toBeNull();
+    expect(page.capturing()).toBe(false);
+    const connects = stub.connects;
+    (element.querySelector('button.present-here') as HTMLButtonElement).click();
+    expect(stub.connects).toBe(connects + 1);
+    handlers.get('connect')!();
+    await fixture.whenStable();
+    expect(element.querySelector('.replaced')).toBeNull();
   });
 
   it('shows the room vocabulary, marks learned terms, and sends the whole list on add and remove', async () => {

@@ -1,4 +1,15 @@
-import { ChangeDetectionStrategy, Component, DestroyRef, OnInit, computed, inject, input, signal } from '@angular/core';
+import {
+  ChangeDetectionStrategy,
+  Component,
+  DestroyRef,
+  OnInit,
+  computed,
+  effect,
+  inject,
+  input,
+  signal,
+  untracked,
+} from '@angular/core';
 import { RouterLink } from '@angular/router';
 import { BrowserSpeech } from '../core/browser-speech';
 import { CaptionSocket, FRAMES_PER_SECOND, MAX_BUFFERED_FRAMES } from '../core/caption-socket';
@@ -112,7 +123,7 @@ export class PresenterPage implements OnInit {
   /** The connection is down: speech is kept (up to MAX_BUFFERED_FRAMES) and sent when it is back. */
   protected readonly offline = computed(() => {
     const state = this.socket.state();
-    if (state !== 'reconnecting' && state !== 'offline') return '';
+    if ((state !== 'reconnecting' && state !== 'offline') || this.replacedElsewhere()) return '';
     if (!this.capturing()) return 'Offline — reconnecting…';
     const frames = this.socket.unsentFrames();
     const kept = Math.round(frames / FRAMES_PER_SECOND);
@@ -130,8 +141,13 @@ export class PresenterPage implements OnInit {
     const key = this.key();
     return key ? `${location.origin}/present/${encodeURIComponent(this.room())}#key=${encodeURIComponent(key)}` : '';
   });
+  /** The key was used on another device or tab, which presents the room now: this console says so (and stops
+   * capturing) instead of trying to reconnect, and offers to take the room back. */
+  protected readonly replacedElsewhere = computed(() => this.socket.error()?.code === 'presenter_replaced');
+  protected readonly replacedNotice = describeError({ code: 'presenter_replaced' });
   protected readonly problem = computed(() => {
     const error = this.socket.error();
+    if (this.replacedElsewhere()) return '';
     if (error) return describeError(error);
     return this.mode() === 'audio' ? this.microphone.problem() : this.speech.problem();
   });
@@ -142,6 +158,10 @@ export class PresenterPage implements OnInit {
       this.trackSession();
     }, 1000);
     inject(DestroyRef).onDestroy(() => clearInterval(timer));
+    // Two devices capturing one talk would interleave their audio: the replaced one lets go of its microphone.
+    effect(() => {
+      if (this.replacedElsewhere() && untracked(this.capturing)) void this.release();
+    });
   }
 
   async ngOnInit(): Promise<void> {
@@ -186,6 +206,11 @@ export class PresenterPage implements OnInit {
     } catch {
       this.replaced.set('The link could not be replaced. Is the server reachable?');
     }
+  }
+
+  /** Take the room back from the device that replaced this one (which is told so in turn). */
+  protected presentHere(): void {
+    this.socket.reconnect();
   }
 
   protected async start(): Promise<void> {

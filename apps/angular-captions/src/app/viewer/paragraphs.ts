@@ -5,13 +5,45 @@ export const PARAGRAPH_PAUSE_S = 2.5;
 /** ...and a shorter one does too when the sentence has ended. */
 export const SENTENCE_PAUSE_S = 1.0;
 
+const SENTENCE_END = /[.!?…]["'”’)\]]*$/;
+
+const endsSentence = (line: CaptionLine) => SENTENCE_END.test(line.text.trim());
+
+/** A sentence for a screen reader: its text, and the id of its first final (a new sentence, a new announcement). */
+export interface Sentence {
+  readonly id: string;
+  readonly text: string;
+}
+
+/**
+ * The last sentence the talk has completed: finals joined up to one that ends a sentence (a pause mid-sentence
+ * does not end it). ``complete`` (the talk paused, ended or lost its presenter) counts the words after the last
+ * sentence as one too. A screen reader announces sentences, not the recogniser's fragments.
+ */
+export function lastSentence(lines: readonly CaptionLine[], complete: boolean): Sentence | null {
+  let done: Sentence | null = null;
+  let open: CaptionLine[] = [];
+  const close = () => {
+    const text = open.map((line) => line.text.trim()).filter(Boolean).join(' ');
+    if (text) done = { id: open[0].id, text };
+    open = [];
+  };
+  for (const line of lines) {
+    if (open.length && open[0].sessionId !== line.sessionId) close(); // a talk's last words are its own
+    open.push(line);
+    if (endsSentence(line)) close();
+  }
+  if (complete) close();
+  return done;
+}
+
 /** Finals arrive a few words at a time; readers want prose: group them into paragraphs at pauses. */
 export function paragraphs(lines: readonly CaptionLine[]): CaptionLine[][] {
   const groups: CaptionLine[][] = [];
   let previous: CaptionLine | null = null;
   for (const line of lines) {
     const gap = previous ? line.start - previous.end : Infinity;
-    const sentenceEnded = previous ? /[.!?…]["')\]]?$/.test(previous.text.trim()) : true;
+    const sentenceEnded = previous ? endsSentence(previous) : true;
     const newParagraph =
       !previous ||
       previous.sessionId !== line.sessionId ||

@@ -63,7 +63,31 @@ describe('ViewerPage', () => {
     expect(element.querySelector('img')).toBeNull();
     expect(element.querySelector('.final')?.textContent?.trim()).toBe('<img src=x onerror=alert(1)>');
     expect(element.querySelector('.partial')?.textContent).toBe('and now');
-    expect(element.querySelector('[aria-live="polite"]')).not.toBeNull();
+    expect(element.querySelector('.partial')?.getAttribute('aria-live')).toBeNull(); // partials are not announced
+  });
+
+  it('announces whole sentences to screen readers, not the recogniser’s fragments', async () => {
+    const fixture = await openRoom({ title: 'Keynote' });
+    handlers.get('connect')!();
+    const element: HTMLElement = fixture.nativeElement;
+    const announced = () => element.querySelector('.live-region')?.textContent?.trim();
+    const final = (n: number, text: string, start: number) =>
+      handlers.get('caption')!({ id: `s:${n}`, kind: 'final', text, start, end: start + 0.5, session_id: 's' });
+    const status = (session: string) =>
+      handlers.get('status')!({ room: 'room1', session, session_id: 's', presenter_connected: true, viewers: 1, last_seq: -1, resume_seq: 0, audio_seconds: 0 });
+    status('live');
+    final(0, 'And so,', 0);
+    final(1, 'my fellow', 0.6);
+    await fixture.whenStable();
+    expect(announced()).toBe('');
+    final(2, 'Americans.', 1.2);
+    final(3, 'Ask not', 2);
+    await fixture.whenStable();
+    expect(announced()).toBe('And so, my fellow Americans.');
+    expect(element.querySelector('.live-region')?.getAttribute('aria-atomic')).toBe('true');
+    status('paused'); // the words after the last sentence are all there will be for now
+    await fixture.whenStable();
+    expect(announced()).toBe('Ask not');
   });
 
   it('starts with the whole session so far, then asks the socket only for what follows', async () => {

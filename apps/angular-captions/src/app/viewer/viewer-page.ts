@@ -16,7 +16,7 @@ import { CaptionSocket } from '../core/caption-socket';
 import { describeError } from '../core/error-sentences';
 import { RoomsApi, type TranscriptFormat } from '../core/rooms-api';
 import { ConnectionBadge } from '../shared/connection-badge';
-import { paragraphs } from './paragraphs';
+import { lastSentence, paragraphs } from './paragraphs';
 import { THEME_LABELS, THEMES, ViewerSettings, type ViewerTheme } from './viewer-settings';
 
 /** How close to the bottom (px) still counts as reading live. */
@@ -59,6 +59,14 @@ export class ViewerPage implements OnInit {
   private readonly token = new URLSearchParams(location.hash.slice(1)).get('token');
 
   protected readonly paragraphs = computed(() => paragraphs(this.socket.transcript.finals()));
+  /** What a screen reader announces: each sentence once it is complete (the words of an unfinished one when the
+   * talk pauses, ends or loses its presenter), never the recogniser's fragments or partials. */
+  protected readonly spoken = computed(() => {
+    const status = this.socket.status();
+    const flowing = status?.session === 'live' && status.presenter_connected;
+    const sentence = lastSentence(this.socket.transcript.finals(), !flowing);
+    return sentence ? [sentence] : [];
+  });
   protected readonly waiting = computed(
     () => this.socket.transcript.finals().length === 0 && !this.socket.transcript.partial(),
   );
