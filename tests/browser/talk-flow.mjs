@@ -174,6 +174,38 @@ try {
   result.announcements = await viewer.evaluate(() => window.announcements);
   result.downloads = await viewer.evaluate(() => [...document.querySelectorAll(".notice.ended a")].map((a) => a.getAttribute("href")));
   await shot(viewer, "viewer-phone-ended.png");
+
+  // Text size on the phone: a reader at the live end stays with the newest line; one who scrolled back keeps
+  // the caption they were reading at the top.
+  const newestInView = () => viewer.evaluate(() => {
+    const scroller = document.querySelector("main.captions").getBoundingClientRect();
+    const newest = [...document.querySelectorAll(".final")].at(-1).getBoundingClientRect();
+    return newest.bottom <= scroller.bottom + 1 && newest.top >= scroller.top - 1;
+  });
+  await viewer.click("button.icon");
+  for (let step = 0; step < 6; step++) await viewer.click("button.bigger");
+  result.textSize = { overflows: await viewer.evaluate(() => {
+    const scroller = document.querySelector("main.captions");
+    return scroller.scrollHeight > scroller.clientHeight * 1.5;
+  }) };
+  result.textSize.newestInView = await waitUntil(async () => ((await newestInView()) ? true : null), 5000, "the newest line in view")
+    .catch(() => false);
+  const reading = await viewer.evaluate(() => {
+    const scroller = document.querySelector("main.captions");
+    const line = document.querySelectorAll(".final")[1];
+    scroller.scrollTop += line.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
+    return line.dataset.id;
+  });
+  await viewer.waitForSelector("button.jump"); // scrolled back: no longer following, offered the live end
+  await viewer.click("button.smaller");
+  await viewer.click("button.smaller");
+  result.textSize.keptPlace = await waitUntil(async () => {
+    const offset = await viewer.evaluate((id) => {
+      const scroller = document.querySelector("main.captions");
+      return document.querySelector(`[data-id="${id}"]`).getBoundingClientRect().top - scroller.getBoundingClientRect().top;
+    }, reading);
+    return Math.abs(offset) <= 2 ? true : null;
+  }, 5000, "the caption being read at the top").catch(() => false);
 } finally {
   await browser.close();
 }

@@ -103,6 +103,9 @@ async def test_a_talk_from_start_to_end_as_its_people_see_it(
     assert result["layout"] == {"sideBySide": True, "panelsInView": True, "buttonsWrap": False}, result[
         "layout"
     ]
+    assert result["textSize"] == {"overflows": True, "newestInView": True, "keptPlace": True}, result[
+        "textSize"
+    ]
     assert result["replaced"] == "This room is being presented from another device or tab now."
     contrast = result["offlineBadgeContrast"]
     assert isinstance(contrast, float), contrast

@@ -136,6 +136,7 @@ describe('ViewerPage', () => {
     handlers.get('connect')!();
     const element: HTMLElement = fixture.nativeElement;
     const state = () => element.querySelector('.talk-state')?.textContent?.trim();
+    const kind = () => element.querySelector('.talk-state')?.getAttribute('data-state');
     const status = (session: string, presenter_connected = true) =>
       handlers.get('status')!({ room: 'room1', session, session_id: 's', presenter_connected, viewers: 1, last_seq: -1, resume_seq: 0, audio_seconds: 0 });
 
@@ -150,21 +151,25 @@ describe('ViewerPage', () => {
     status('paused');
     await fixture.whenStable();
     expect(state()).toContain('Paused');
+    expect(kind()).toBe('paused');
     expect(element.querySelector('.behind')).toBeNull();
 
     status('live', false);
     await fixture.whenStable();
     expect(state()).toBe('The presenter is reconnecting — captions will continue.');
+    expect(kind()).toBe('away');
     status('paused', false);
     await fixture.whenStable();
     expect(state()).toContain('Paused'); // a paused talk is silent on purpose, whoever is connected
     status('live');
     await fixture.whenStable();
     expect(state()).toBe('Live');
+    expect(kind()).toBe('live'); // styled as the page's most prominent line, with a red dot
 
     status('ended');
     await fixture.whenStable();
     expect(state()).toBe('The talk has ended — download the transcript below.');
+    expect(kind()).toBe('ended');
     expect([...element.querySelectorAll('.notice.ended a')].map((a) => a.textContent)).toEqual(['TXT', 'VTT', 'SRT']);
     expect(element.querySelector('.talk-state')?.getAttribute('aria-live')).toBe('polite');
   });

@@ -10,6 +10,7 @@ import {
   inject,
   input,
   signal,
+  untracked,
   viewChild,
 } from '@angular/core';
 import { CaptionSocket } from '../core/caption-socket';
@@ -54,6 +55,8 @@ export class ViewerPage implements OnInit {
   protected readonly following = signal(true);
   protected readonly showSettings = signal(false);
   private readonly scroller = viewChild<ElementRef<HTMLElement>>('scroller');
+  /** The first caption in view when the reader last scrolled, and how far below the top it was. */
+  private anchor: { readonly id: string; readonly offset: number } | null = null;
   private wakeLock: WakeLockSentinelLike | null = null;
   /** A private room's viewer token, from the link's #fragment (never sent to a server by the browser). */
   private readonly token = new URLSearchParams(location.hash.slice(1)).get('token');
@@ -91,6 +94,21 @@ export class ViewerPage implements OnInit {
         return '';
     }
   });
+  /** The talk's state as a word for the page's style: live, paused, away (no presenter) or ended. */
+  protected readonly talkStateKind = computed(() => {
+    const status = this.socket.status();
+    switch (status?.session) {
+      case 'live':
+        return status.presenter_connected ? 'live' : 'away';
+      case 'paused':
+        return 'paused';
+      case 'stopping':
+      case 'ended':
+        return 'ended';
+      default:
+        return null;
+    }
+  });
   protected readonly ended = computed(() => ['stopping', 'ended'].includes(this.socket.status()?.session ?? ''));
   /** Captions arriving late say so (they all arrive: the server catches up). */
   protected readonly behind = computed(() => {
@@ -102,8 +120,18 @@ export class ViewerPage implements OnInit {
     afterRenderEffect(() => {
       this.socket.transcript.finals();
       this.socket.transcript.partial();
+      this.settings.fontSize(); // larger text pushes the newest line down: a live reader stays with it
       const element = this.scroller()?.nativeElement;
       if (element && this.following()) element.scrollTop = element.scrollHeight;
+    });
+    // A reader who scrolled back keeps their place when the text size changes: the caption at the top stays.
+    afterRenderEffect(() => {
+      this.settings.fontSize();
+      const element = this.scroller()?.nativeElement;
+      const anchor = this.anchor;
+      if (!element || untracked(this.following) || !anchor) return;
+      const line = element.querySelector(`[data-id="${CSS.escape(anchor.id)}"]`);
+      if (line) element.scrollTop += line.getBoundingClientRect().top - element.getBoundingClientRect().top - anchor.offset;
     });
     // Keep the phone's screen on while captions are coming.
     effect(() => {
@@ -134,6 +162,9 @@ export class ViewerPage implements OnInit {
 
   protected onScroll(element: HTMLElement): void {
     this.following.set(element.scrollHeight - element.scrollTop - element.clientHeight < LIVE_MARGIN);
+    const top = element.getBoundingClientRect().top;
+    const first = [...element.querySelectorAll<HTMLElement>('.final')].find((line) => line.getBoundingClientRect().bottom > top);
+    this.anchor = first?.dataset['id'] ? { id: first.dataset['id'], offset: first.getBoundingClientRect().top - top } : null;
   }
 
   protected jumpToLive(): void {
