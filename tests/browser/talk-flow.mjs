@@ -25,6 +25,33 @@ async function shot(page, name, options = {}) {
   }
 }
 
+/**
+ * How well the text in a screenshot stands out from the footage behind it: the WCAG contrast between the
+ * footage and the pixels of the text that differ from it most, taken as the 3 % most different (an outline is
+ * a small share of a line's box; a stray anti-aliased pixel is not an outline).
+ */
+async function textContrast(page, png, footage) {
+  return page.evaluate(async ({ data, footage }) => {
+    const image = new Image();
+    image.src = `data:image/png;base64,${data}`;
+    await image.decode();
+    const context = new OffscreenCanvas(image.width, image.height).getContext("2d");
+    context.drawImage(image, 0, 0);
+    const pixels = context.getImageData(0, 0, image.width, image.height).data;
+    const linear = (c) => ((c /= 255) <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+    const luminances = [];
+    for (let i = 0; i < pixels.length; i += 4) {
+      luminances.push(0.2126 * linear(pixels[i]) + 0.7152 * linear(pixels[i + 1]) + 0.0722 * linear(pixels[i + 2]));
+    }
+    luminances.sort((a, b) => a - b);
+    const background = footage === "white" ? 1 : 0;
+    const at = Math.floor(luminances.length * 0.03);
+    const text = footage === "white" ? luminances[at] : luminances[luminances.length - 1 - at];
+    const ratio = (Math.max(text, background) + 0.05) / (Math.min(text, background) + 0.05);
+    return Math.round(ratio * 10) / 10;
+  }, { data: png.toString("base64"), footage });
+}
+
 const browser = await launch([
   "--use-fake-ui-for-media-stream",
   "--use-fake-device-for-media-stream",
@@ -172,6 +199,17 @@ try {
   await again.click("button.stop");
   await seeState(/^The talk has ended/, "Ended on the phone");
   result.announcements = await viewer.evaluate(() => window.announcements);
+  // The OBS overlay over the brightest and the darkest footage: its captions and its status line both readable.
+  await overlay.waitForSelector(".state:not([hidden])");
+  const measuring = await web.newPage();
+  result.overlayContrast = {};
+  for (const footage of ["white", "black"]) {
+    await overlay.evaluate((color) => (document.documentElement.style.background = color), footage);
+    for (const part of [".flow", ".state"]) {
+      const png = await overlay.locator(part).screenshot();
+      result.overlayContrast[`${part} over ${footage}`] = await textContrast(measuring, png, footage);
+    }
+  }
   result.downloads = await viewer.evaluate(() => [...document.querySelectorAll(".notice.ended a")].map((a) => a.getAttribute("href")));
   await shot(viewer, "viewer-phone-ended.png");
 

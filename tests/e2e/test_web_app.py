@@ -103,6 +103,12 @@ async def test_a_talk_from_start_to_end_as_its_people_see_it(
     assert result["layout"] == {"sideBySide": True, "panelsInView": True, "buttonsWrap": False}, result[
         "layout"
     ]
+    overlay = result["overlayContrast"]
+    assert isinstance(overlay, dict)
+    assert len(overlay) == 4
+    assert all(ratio >= 4.5 for ratio in overlay.values()), (
+        f"the overlay readable over any footage: {overlay}"
+    )
     assert result["textSize"] == {"overflows": True, "newestInView": True, "keptPlace": True}, result[
         "textSize"
     ]
