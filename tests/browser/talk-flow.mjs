@@ -199,6 +199,12 @@ try {
   await again.click("button.stop");
   await seeState(/^The talk has ended/, "Ended on the phone");
   result.announcements = await viewer.evaluate(() => window.announcements);
+  // Home in the browser that created the room lists it (My rooms), audited too.
+  const home = await desk.newPage();
+  await home.goto(`${server}/`);
+  await home.waitForSelector(".my-rooms li");
+  result.myRooms = await home.evaluate(() => [...document.querySelectorAll(".my-rooms .room-title")].map((t) => t.textContent));
+  result.axe.homeWithRooms = await audit(home);
   // The OBS overlay over the brightest and the darkest footage: its captions and its status line both readable.
   await overlay.waitForSelector(".state:not([hidden])");
   const measuring = await web.newPage();

@@ -83,6 +83,7 @@ async def test_a_talk_from_start_to_end_as_its_people_see_it(
         "viewerSettings",
         "embed",
         "replaced",
+        "homeWithRooms",
     }
     blocking = {
         page: [v for v in found if v["impact"] in ("serious", "critical")] for page, found in axe.items()
@@ -112,6 +113,7 @@ async def test_a_talk_from_start_to_end_as_its_people_see_it(
     assert result["textSize"] == {"overflows": True, "newestInView": True, "keptPlace": True}, result[
         "textSize"
     ]
+    assert result["myRooms"] == ["Opening keynote"]
     assert result["replaced"] == "This room is being presented from another device or tab now."
     contrast = result["offlineBadgeContrast"]
     assert isinstance(contrast, float), contrast

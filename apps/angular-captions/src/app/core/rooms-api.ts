@@ -38,6 +38,12 @@ export class RoomsApi {
     return firstValueFrom(this.http.post<RoomRotated>(url, what, { headers: accessHeaders({ key }) }));
   }
 
+  /** The room and everything it keeps go for good. */
+  delete(roomId: string, key: string): Promise<void> {
+    const url = `/api/rooms/${encodeURIComponent(roomId)}`;
+    return firstValueFrom(this.http.delete<void>(url, { headers: accessHeaders({ key }) }));
+  }
+
   capabilities(): Promise<Capabilities> {
     return firstValueFrom(this.http.get<Capabilities>('/api/capabilities'));
   }

@@ -52,6 +52,7 @@ describe('PresenterPage', () => {
   it('opens from a presenter link: keeps the key, takes it out of the address bar, offers the link to copy', async () => {
     const { element } = await open('#key=the%2Bkey');
     expect(localStorage.getItem('captions.presenter-key.room1')).toBe('the+key');
+    expect(JSON.parse(localStorage.getItem('captions.my-rooms')!)[0]).toMatchObject({ id: 'room1', title: 'Keynote' });
     expect(location.hash).toBe('');
     const link = element.querySelector('#presenter-link') as HTMLInputElement;
     expect(link.type).toBe('password');

@@ -14,6 +14,7 @@ import { RouterLink } from '@angular/router';
 import { BrowserSpeech } from '../core/browser-speech';
 import { CaptionSocket, FRAMES_PER_SECOND, MAX_BUFFERED_FRAMES } from '../core/caption-socket';
 import { Microphone } from '../core/microphone';
+import { MyRooms } from '../core/my-rooms';
 import { describeError } from '../core/error-sentences';
 import { PresenterKeys } from '../core/presenter-keys';
 import type { RoomRotate } from '../core/generated';
@@ -66,6 +67,7 @@ export class PresenterPage implements OnInit {
   protected readonly microphone = inject(Microphone);
   protected readonly speech = inject(BrowserSpeech);
   private readonly keys = inject(PresenterKeys);
+  private readonly myRooms = inject(MyRooms);
   private readonly api = inject(RoomsApi);
 
   protected readonly title = signal('');
@@ -173,7 +175,10 @@ export class PresenterPage implements OnInit {
     this.viewerToken.set(this.keys.viewerToken(this.room()));
     const info = await this.api.info(this.room(), { key }).catch(() => null);
     this.title.set(info?.title ?? this.room());
-    if (info) this.language.set(info.language);
+    if (info) {
+      this.language.set(info.language);
+      this.myRooms.remember(this.room(), info.title);
+    }
     if (info?.has_transcript !== false) {
       for (const caption of await this.api.latestFinals(this.room(), { key })) this.socket.transcript.apply(caption);
     }

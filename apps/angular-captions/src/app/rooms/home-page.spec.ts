@@ -150,4 +150,50 @@ describe('HomePage', () => {
     const again = await home(['en'], {}, 'organizers');
     expect((again.element.querySelector('#organizer-token') as HTMLInputElement).value).toBe('org_right');
   });
+
+  it('lists the rooms this browser created or presented, newest first, and deletes one with its key', async () => {
+    localStorage.setItem(
+      'captions.my-rooms',
+      JSON.stringify([
+        { id: 'old-room', title: 'Last week', lastUsed: Date.now() - 3 * 86_400_000 },
+        { id: 'new-room', title: 'Keynote', lastUsed: Date.now() - 5 * 60_000 },
+      ]),
+    );
+    localStorage.setItem('captions.presenter-key.new-room', 'k-new');
+    localStorage.setItem('captions.viewer-token.new-room', 'tok');
+    const { fixture, element } = await home(['en']);
+    const items = () => [...element.querySelectorAll('.my-rooms li')];
+    expect(items().map((li) => li.querySelector('.room-title')?.textContent)).toEqual(['Keynote', 'Last week']);
+    expect(items()[0].querySelector('.used')?.textContent).toBe('Last used 5 minutes ago');
+    expect(items()[1].querySelector('.used')?.textContent).toBe('Last used 3 days ago');
+    expect(items()[0].querySelector('a.present')?.getAttribute('href')).toBe('/present/new-room');
+    expect(items()[0].querySelector('a.view')?.getAttribute('href')).toBe('/r/new-room#token=tok');
+
+    (items()[0].querySelector('button[aria-label="Delete Keynote"]') as HTMLButtonElement).click();
+    await fixture.whenStable();
+    expect(items()[0].querySelector('.confirm')?.textContent).toContain('Delete it and its transcripts?');
+    (items()[0].querySelector('button.danger') as HTMLButtonElement).click();
+    const request = TestBed.inject(HttpTestingController).expectOne('/api/rooms/new-room');
+    expect(request.request.method).toBe('DELETE');
+    expect(request.request.headers.get('X-Presenter-Key')).toBe('k-new');
+    request.flush(null, { status: 204, statusText: 'No Content' });
+    await settle();
+    await fixture.whenStable();
+    expect(items().map((li) => li.querySelector('.room-title')?.textContent)).toEqual(['Last week']);
+    expect(localStorage.getItem('captions.presenter-key.new-room')).toBeNull();
+  });
+
+  it('remembers a room it creates', async () => {
+    const { fixture, element } = await home(['en']);
+    const title = element.querySelector('#title') as HTMLInputElement;
+    title.value = 'Workshop';
+    title.dispatchEvent(new Event('input'));
+    (element.querySelector('form') as HTMLFormElement).dispatchEvent(new SubmitEvent('submit'));
+    TestBed.inject(HttpTestingController)
+      .expectOne('/api/rooms')
+      .flush({ id: 'room-9', presenter_key: 'k9', viewer_url: 'x', embed_url: 'y' });
+    await settle();
+    await fixture.whenStable();
+    expect(JSON.parse(localStorage.getItem('captions.my-rooms')!).map((room: { id: string; title: string }) => [room.id, room.title])).toEqual([['room-9', 'Workshop']]);
+  });
 });

@@ -1,7 +1,8 @@
 import { ChangeDetectionStrategy, Component, OnInit, computed, inject, signal } from '@angular/core';
-import { Router } from '@angular/router';
+import { Router, RouterLink } from '@angular/router';
 import type { Capabilities } from '../core/generated';
 import { describeError } from '../core/error-sentences';
+import { MyRooms, type MyRoom } from '../core/my-rooms';
 import { PresenterKeys } from '../core/presenter-keys';
 import { RoomsApi } from '../core/rooms-api';
 import { MAX_TERMS, parseTerms } from '../shared/vocabulary-terms';
@@ -20,6 +21,15 @@ export function languageName(code: string): string {
   }
 }
 
+/** When a room was last used, as people say it. */
+function lastUsed(at: number, now = Date.now()): string {
+  const minutes = Math.round((now - at) / 60_000);
+  const relative = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
+  if (minutes < 60) return relative.format(-minutes, 'minute');
+  if (minutes < 24 * 60) return relative.format(-Math.round(minutes / 60), 'hour');
+  return relative.format(-Math.round(minutes / (24 * 60)), 'day');
+}
+
 /** Why a room was not created, in words for the person creating it. */
 function creationProblem(status?: number, code?: string): string {
   if (code === 'organizer_required') return describeError({ code });
@@ -32,6 +42,7 @@ function creationProblem(status?: number, code?: string): string {
 @Component({
   selector: 'app-home-page',
   changeDetection: ChangeDetectionStrategy.OnPush,
+  imports: [RouterLink],
   templateUrl: './home-page.html',
   styleUrl: './home-page.css',
 })
@@ -39,6 +50,13 @@ export class HomePage implements OnInit {
   private readonly api = inject(RoomsApi);
   private readonly keys = inject(PresenterKeys);
   private readonly router = inject(Router);
+  private readonly myRooms = inject(MyRooms);
+  /** The rooms this browser created or presented, with when each was last used, in words. */
+  protected readonly rooms = computed(() =>
+    this.myRooms.rooms().map((room) => ({ ...room, used: lastUsed(room.lastUsed), viewerUrl: this.viewerUrl(room) })),
+  );
+  /** The room whose deletion waits for a confirmation. */
+  protected readonly deleting = signal<string | null>(null);
   /** What this server transcribes (GET /api/capabilities); the local recogniser in English until it has said. */
   private readonly capabilities = signal<Capabilities>({
     recognizers: { local: { languages: ['en'], partials: true, vocabulary: true, name: 'This server' } },
@@ -115,6 +133,7 @@ export class HomePage implements OnInit {
       if (organizerToken) this.keys.saveOrganizerToken(organizerToken);
       this.keys.save(room.id, room.presenter_key);
       if (room.viewer_token) this.keys.saveViewerToken(room.id, room.viewer_token);
+      this.myRooms.remember(room.id, title);
       await this.router.navigate(['/present', room.id]);
     } catch (error) {
       const { code } = (error as { error?: { code?: string } }).error ?? {};
@@ -135,6 +154,28 @@ export class HomePage implements OnInit {
     }
     this.keys.save(access.room, key);
     await this.router.navigate(['/present', access.room]);
+  }
+
+  /** Deleted on the server with its key (a room already gone there just leaves the list). */
+  protected async delete(room: MyRoom): Promise<void> {
+    this.deleting.set(null);
+    const key = this.keys.get(room.id);
+    try {
+      if (key) await this.api.delete(room.id, key);
+    } catch (error) {
+      const { code } = (error as { error?: { code?: string } }).error ?? {};
+      if (code !== 'unknown_room') {
+        this.problem.set(`“${room.title}” was not deleted. ${code ? describeError({ code }) : 'Is the server reachable?'}`);
+        return;
+      }
+    }
+    this.keys.forget(room.id);
+    this.myRooms.forget(room.id);
+  }
+
+  private viewerUrl(room: MyRoom): string {
+    const token = this.keys.viewerToken(room.id);
+    return `/r/${encodeURIComponent(room.id)}${token ? `#token=${encodeURIComponent(token)}` : ''}`;
   }
 
   protected checked(event: Event): boolean {
