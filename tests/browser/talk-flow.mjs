@@ -52,6 +52,9 @@ async function textContrast(page, png, footage) {
   }, { data: png.toString("base64"), footage });
 }
 
+/** A caption with words in it is shown (a correction of a sentence leaves the finals after its first empty). */
+const someCaption = () => [...document.querySelectorAll(".final")].some((final) => final.textContent.trim());
+
 const browser = await launch([
   "--use-fake-ui-for-media-stream",
   "--use-fake-device-for-media-stream",
@@ -124,11 +127,23 @@ try {
       buttonsWrap: wraps("button.start") || wraps("button.stop"),
     };
   });
-  await presenter.click("details.replace summary"); // every panel open: "A link got out?" and a correction
+  // Every panel open: "A link got out?" and a correction, which takes the clicked word's whole sentence.
+  await presenter.click("details.replace summary");
+  const finalsBefore = await presenter.evaluate(() => [...document.querySelectorAll(".preview button.final")].map((b) => b.textContent.trim()));
   await presenter.click(".preview button.final");
   await presenter.waitForSelector("textarea.edit");
   result.axe.presenterPanels = await audit(presenter);
-  await presenter.keyboard.press("Escape");
+  const sentenceEnd = finalsBefore.findIndex((text) => /[.!?…]["')\]]*$/.test(text));
+  result.correction = {
+    expected: finalsBefore.slice(0, sentenceEnd < 0 ? finalsBefore.length : sentenceEnd + 1).join(" "),
+    editor: await presenter.inputValue("textarea.edit"),
+  };
+  await presenter.fill("textarea.edit", "So, my dear fellow citizens.");
+  await presenter.press("textarea.edit", "Enter");
+  result.correction.phone = await waitUntil(async () => {
+    const text = await viewerText();
+    return text.startsWith("So, my dear fellow citizens.") ? text.slice(0, 60) : null;
+  }, 10000, "the corrected sentence on the phone");
   await presenter.click("details.replace summary");
   result.axe.viewer = await audit(viewer);
   await shot(presenter, "presenter-console.png");
@@ -141,12 +156,12 @@ try {
   const web = await withAxe(await browser.newContext({ viewport: { width: 960, height: 260 } }));
   const embed = await web.newPage();
   await embed.goto(`${server}/embed/${room}?lines=2&theme=dark&size=30`);
-  await embed.waitForSelector(".final", { timeout: 10000 });
+  await embed.waitForFunction(someCaption, null, { timeout: 10000 });
   result.axe.embed = await audit(embed);
   await shot(embed, "embed-widget.png");
   const overlay = await web.newPage();
   await overlay.goto(`${server}/embed/${room}?lines=2&theme=transparent&size=34&position=bottom`);
-  await overlay.waitForSelector(".final", { timeout: 10000 });
+  await overlay.waitForFunction(someCaption, null, { timeout: 10000 });
   await shot(overlay, "overlay-transparent.png", { omitBackground: true });
 
   await presenter.keyboard.press("Alt+KeyP"); // the Pause shortcut
@@ -221,35 +236,39 @@ try {
 
   // Text size on the phone: a reader at the live end stays with the newest line; one who scrolled back keeps
   // the caption they were reading at the top.
-  const newestInView = () => viewer.evaluate(() => {
-    const scroller = document.querySelector("main.captions").getBoundingClientRect();
-    const newest = [...document.querySelectorAll(".final")].at(-1).getBoundingClientRect();
-    return newest.bottom <= scroller.bottom + 1 && newest.top >= scroller.top - 1;
+  const atLiveEnd = () => viewer.evaluate(() => {
+    const scroller = document.querySelector("main.captions");
+    return scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 2;
   });
+  await viewer.setViewportSize({ width: 390, height: 480 }); // a phone on its side: the talk is taller than it
   await viewer.click("button.icon");
-  for (let step = 0; step < 6; step++) await viewer.click("button.bigger");
+  for (let step = 0; step < 9; step++) await viewer.click("button.bigger"); // up to the largest size
   result.textSize = { overflows: await viewer.evaluate(() => {
     const scroller = document.querySelector("main.captions");
     return scroller.scrollHeight > scroller.clientHeight * 1.5;
   }) };
-  result.textSize.newestInView = await waitUntil(async () => ((await newestInView()) ? true : null), 5000, "the newest line in view")
+  result.textSize.atLiveEnd = await waitUntil(async () => ((await atLiveEnd()) ? true : null), 5000, "the live end in view")
     .catch(() => false);
-  const reading = await viewer.evaluate(() => {
+  // The caption at the top of the reader's view, and where it is: the one a reader who scrolled back is reading.
+  const reading = (id) => viewer.evaluate((id) => {
+    const top = document.querySelector("main.captions").getBoundingClientRect().top;
+    const line = id
+      ? document.querySelector(`[data-id="${id}"]`)
+      : [...document.querySelectorAll(".final")].find((f) => f.textContent.trim() && f.getBoundingClientRect().bottom > top);
+    return { id: line.dataset.id, offset: line.getBoundingClientRect().top - top };
+  }, id);
+  await viewer.evaluate(() => {
     const scroller = document.querySelector("main.captions");
-    const line = document.querySelectorAll(".final")[1];
-    scroller.scrollTop += line.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
-    return line.dataset.id;
+    scroller.scrollTop = (scroller.scrollHeight - scroller.clientHeight) / 2; // back to the middle of the talk
   });
   await viewer.waitForSelector("button.jump"); // scrolled back: no longer following, offered the live end
+  const before = await reading(null);
   await viewer.click("button.smaller");
   await viewer.click("button.smaller");
   result.textSize.keptPlace = await waitUntil(async () => {
-    const offset = await viewer.evaluate((id) => {
-      const scroller = document.querySelector("main.captions");
-      return document.querySelector(`[data-id="${id}"]`).getBoundingClientRect().top - scroller.getBoundingClientRect().top;
-    }, reading);
-    return Math.abs(offset) <= 2 ? true : null;
-  }, 5000, "the caption being read at the top").catch(() => false);
+    const now = await reading(before.id);
+    return Math.abs(now.offset - before.offset) <= 2 ? true : null;
+  }, 5000, "the caption being read where it was").catch(() => false);
 } finally {
   await browser.close();
 }

@@ -110,10 +110,11 @@ async def test_a_talk_from_start_to_end_as_its_people_see_it(
     assert all(ratio >= 4.5 for ratio in overlay.values()), (
         f"the overlay readable over any footage: {overlay}"
     )
-    assert result["textSize"] == {"overflows": True, "newestInView": True, "keptPlace": True}, result[
-        "textSize"
-    ]
+    assert result["textSize"] == {"overflows": True, "atLiveEnd": True, "keptPlace": True}, result["textSize"]
     assert result["myRooms"] == ["Opening keynote"]
+    correction = result["correction"]
+    assert isinstance(correction, dict)
+    assert correction["editor"] == correction["expected"], "a click corrects the whole sentence"
     assert result["replaced"] == "This room is being presented from another device or tab now."
     contrast = result["offlineBadgeContrast"]
     assert isinstance(contrast, float), contrast

@@ -163,7 +163,9 @@ export class ViewerPage implements OnInit {
   protected onScroll(element: HTMLElement): void {
     this.following.set(element.scrollHeight - element.scrollTop - element.clientHeight < LIVE_MARGIN);
     const top = element.getBoundingClientRect().top;
-    const first = [...element.querySelectorAll<HTMLElement>('.final')].find((line) => line.getBoundingClientRect().bottom > top);
+    const first = [...element.querySelectorAll<HTMLElement>('.final')].find(
+      (line) => line.textContent?.trim() && line.getBoundingClientRect().bottom > top,
+    );
     this.anchor = first?.dataset['id'] ? { id: first.dataset['id'], offset: first.getBoundingClientRect().top - top } : null;
   }
 
