@@ -326,6 +326,12 @@ class Settings(BaseSettings):
     )
     max_room_mb: float = Field(default=100.0, gt=0, description="Caption text one room may keep.")
     max_sessions_per_room: int = Field(default=1_000, ge=1, description="Sessions one room may keep.")
+    presenter_stall_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="A presenter whose audio stops this long mid-talk (without Pause: its network dropped) is "
+        "shown to its audience as reconnecting until its audio comes again.",
+    )
     presenter_timeout_s: float = Field(
         default=1800.0, gt=0, description="A session ends when no presenter has been connected this long."
     )

@@ -1,5 +1,6 @@
 // A talk as its people live it, in a real browser: the presenter creates a room and speaks (a WAV as the
-// microphone); a phone viewer sees Live, Paused, Live again; the presenter's tab closes mid-talk and the phone
+// microphone); a phone viewer sees Live, Paused, Live again; the presenter's network is cut (the browser
+// offline) and back: the phone says so, then Live; the presenter's tab closes mid-talk and the phone
 // and the embed widget say the presenter is reconnecting; the presenter comes back from its presenter link in a
 // fresh browser (Live again on the phone) and stops: Ended with the transcript offered. The embed widget and a
 // transparent overlay show the captions; axe-core checks home, presenter (its panels open too), viewer (its
@@ -169,6 +170,13 @@ try {
   await presenter.click("button.start");
   await seeState(/^Live$/, "Live again on the phone");
 
+  // The presenter's network goes mid-talk (no close reaches the server): the audience is told within seconds.
+  const cutAt = Date.now();
+  await desk.setOffline(true);
+  await seeState(/^The presenter is reconnecting/, "the presenter's cut connection on the phone");
+  result.cutNoticedAfterS = (Date.now() - cutAt) / 1000; // for reading (Chromium closes its sockets offline)
+  await desk.setOffline(false);
+  await seeState(/^Live$/, "Live again once the presenter's network is back");
   // The presenter's tab goes mid-talk, without Pause or Stop: the audience is told, not left with silence.
   await presenter.close();
   await seeState(/^The presenter is reconnecting/, "the presenter's absence on the phone");

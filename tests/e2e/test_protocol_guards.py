@@ -180,7 +180,10 @@ async def test_a_pause_of_any_length_keeps_the_session_and_a_presenter_gone_too_
     server_settings: Settings, engine: Engine
 ) -> None:
     timeout_s = 0.6
-    async with Server(server_settings.model_copy(update={"presenter_timeout_s": timeout_s}), engine) as quick:
+    quick_settings = server_settings.model_copy(
+        update={"presenter_timeout_s": timeout_s, "presenter_stall_s": 0.3}
+    )
+    async with Server(quick_settings, engine) as quick:
         room = await quick.create_room()
         speaker = await presenter(quick, room).connect()
         audience = await viewer(quick, room["id"]).connect()
@@ -193,6 +196,7 @@ async def test_a_pause_of_any_length_keeps_the_session_and_a_presenter_gone_too_
         await speaker.wait_for(lambda: speaker.session == "live")
         await speaker.emit("pause")
         await speaker.wait_for(lambda: speaker.session == "paused")
+        assert all(s["presenter_connected"] for s in audience.statuses), "a pause is silent on purpose"
         assert speaker.statuses[-1]["last_seq"] == 1, "a presenter resumes numbering after the last frame"
         assert speaker.statuses[-1]["resume_seq"] == 2
         assert len({s["session_id"] for s in speaker.statuses if s["session_id"]}) == 1, (
@@ -206,6 +210,32 @@ async def test_a_pause_of_any_length_keeps_the_session_and_a_presenter_gone_too_
             sessions = (await http.get(f"/api/rooms/{room['id']}/sessions")).json()
         assert [(s["state"], s["ended_at"] is not None) for s in sessions] == [("ended", True)]
         await audience.disconnect()
+
+
+async def test_a_presenter_whose_audio_stops_mid_talk_is_away_for_its_audience_until_the_audio_comes_again(
+    server_settings: Settings, engine: Engine
+) -> None:
+    """Its network dropped without closing the connection: its frames stop and nothing else happens (Engine.IO
+    would notice at its ping timeout, tens of seconds later). Its audience is told within presenter_stall_s; its
+    next frames (the app resends what it kept) bring it back."""
+    async with Server(server_settings.model_copy(update={"presenter_stall_s": 0.5}), engine) as quick:
+        room = await quick.create_room()
+        speaker = await presenter(quick, room).connect()
+        audience = await viewer(quick, room["id"]).connect()
+
+        def presenter_shown(connected: bool) -> bool:
+            last = audience.statuses[-1] if audience.statuses else {}
+            return last.get("session") == "live" and last.get("presenter_connected") is connected
+
+        for seq in range(3):
+            await speaker.emit("audio", {"seq": seq, "pcm": b"\x00\x00" * 1600})
+        await audience.wait_for(lambda: presenter_shown(True))
+        await audience.wait_for(lambda: presenter_shown(False))
+        assert speaker.sio.connected, "only its audio stopped"
+        await speaker.emit("audio", {"seq": 3, "pcm": b"\x00\x00" * 1600})
+        await audience.wait_for(lambda: presenter_shown(True))
+        for client in (speaker, audience):
+            await client.disconnect()
 
 
 async def test_a_reconnecting_presenter_catches_up_on_its_own_captions(server: Server) -> None:

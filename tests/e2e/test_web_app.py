@@ -55,8 +55,9 @@ async def test_presenter_speaks_and_a_phone_viewer_reads_along_through_a_reload(
 async def test_a_talk_from_start_to_end_as_its_people_see_it(
     server_settings: Settings, engine: Engine, speech: SpeechCorpus
 ) -> None:
-    """Phone viewer: Live, Paused, Live; the presenter's tab closes mid-talk and the phone and the embed widget say
-    the presenter is reconnecting; the presenter back from its link in a fresh browser: Live, then Stop: Ended
+    """Phone viewer: Live, Paused, Live; the presenter's network is cut mid-talk (the browser offline) and the
+    phone says the presenter is reconnecting, then Live when it is back; its tab closes mid-talk and the phone and
+    the embed widget say the presenter is reconnecting; the presenter back from its link in a fresh browser: Live, then Stop: Ended
     with the transcript offered; a third device takes the console over and the laptop takes it back; axe-core on
     home, presenter, viewer and embed mid-talk and on the console taken over (no serious or critical violation;
     the presenter's panels and the viewer's display settings open too); the console's layout on a laptop
@@ -92,10 +93,12 @@ async def test_a_talk_from_start_to_end_as_its_people_see_it(
     states = result["states"]
     assert isinstance(states, list)
     away = "The presenter is reconnecting — captions will continue."
-    assert [state.split(" ")[0] for state in states] == ["Live", "Paused", "Live", "The", "Live", "The"], (
-        states
-    )
-    assert (states[3], states[-1]) == (away, "The talk has ended — download the transcript below."), states
+    # Live, Paused, Live; the presenter's network cut (offline) and back; its tab closed; back on another device;
+    # ended.
+    expected = ["Live", "Paused", "Live", "The", "Live", "The", "Live", "The"]
+    assert [state.split(" ")[0] for state in states] == expected, states
+    assert (states[3], states[5]) == (away, away), states
+    assert states[-1] == "The talk has ended — download the transcript below.", states
     assert result["embedState"] == away
     assert result["downloads"] == [
         f"/api/rooms/{result['room']}/transcript.{f}" for f in ("txt", "vtt", "srt")

@@ -133,6 +133,7 @@ def create_app(settings: Settings, backends: BackendsFactory) -> ASGIApp:
             tasks = [
                 asyncio.create_task(namespace.deliver()),
                 asyncio.create_task(_keep_presence(settings, sessions, used.state, used.limiter)),
+                asyncio.create_task(_watch_stalls(settings, sessions)),
                 asyncio.create_task(_sweep(settings, used.store)),
             ]
             try:
@@ -258,6 +259,16 @@ async def _keep_presence(settings: Settings, sessions: Sessions, state: RoomStat
         except Exception:
             log.exception("keeping presence")
         await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
+
+
+async def _watch_stalls(settings: Settings, sessions: Sessions) -> None:
+    """Looks for presenters whose audio stopped mid-talk, a few times within ``presenter_stall_s``."""
+    while True:
+        await asyncio.sleep(settings.presenter_stall_s / 4)
+        try:
+            await sessions.notice_stalls()
+        except Exception:
+            log.exception("looking for stalled presenters")
 
 
 async def _sweep(settings: Settings, store: Store) -> None:

@@ -58,6 +58,8 @@ class LiveRoom:
     slot_watch: asyncio.TimerHandle | None = None  # when to look whether it should give its slot back
     finals: int = 0  # finals of its session so far, as their captions came by (the session's quota)
     audio_credit: float = 0.0  # seconds of audio already taken from its owner's daily quota, not yet sent
+    last_audio_at: float | None = None  # monotonic time of the presenter's last frame here (``stalls.py``)
+    audio_stalled: bool = False  # its audio stopped mid-talk: its audience is told it is away
 
     @property
     def leads(self) -> bool:

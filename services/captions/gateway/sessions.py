@@ -16,6 +16,7 @@ from typing import Any
 
 from captions.bus.events import RoomDeleted, RoomEvent, RoomEvents, SecretsRotated
 from captions.bus.inputs import InputKind, InputsBacklogged, InputsUnavailable, RoomInput, RoomInputs
+from captions.gateway import stalls
 from captions.gateway.guard import ClientError
 from captions.gateway.live import LiveRoom, LiveRooms
 from captions.gateway.quotas import Quotas
@@ -76,6 +77,7 @@ class Sessions:
 
     async def begin(self, live: LiveRoom) -> None:
         """Start a session, or resume a paused one."""
+        stalls.quiet(live)
         session = live.session
         session.last_activity = time.time()
         if session.parked:  # it gave its slot back: the same session takes one again
@@ -104,6 +106,10 @@ class Sessions:
         """One audio frame of ``budget.amount`` seconds, if the room's audio budget covers it (0; else the
         seconds until it would). Frames the session already has (resent after a reconnect) are dropped. Frames
         go to the room's input one at a time, in order: a frame waiting out a bus outage holds the next."""
+        if stalls.heard(live):  # heard before it waits its turn: a presenter held up by the bus is not away
+            log.info("room %s: the presenter's audio comes again", live.room_id)
+            await self.share_presence(live)
+            await self.statuses.broadcast(live)
         async with live.sending:
             return await self._frame(live, seq, pcm, budget)
 
@@ -191,6 +197,7 @@ class Sessions:
 
     async def _pause(self, live: LiveRoom) -> None:
         live.short_frame_sent = False
+        stalls.quiet(live)
         if live.session.state == "live":
             live.session.state = "paused"
             live.session.last_activity = live.session.paused_at = time.time()
@@ -207,6 +214,7 @@ class Sessions:
 
     async def _stop(self, live: LiveRoom) -> None:
         live.short_frame_sent = False
+        stalls.quiet(live)
         if live.session.state in ("live", "paused"):
             live.session.state = "stopping"
             await self.slots.give_back(live.room_id, live.session)
@@ -221,13 +229,23 @@ class Sessions:
 
     async def presenter_came_or_went(self, live: LiveRoom) -> None:
         """The presenter's absence timeout counts from its last (dis)connection."""
+        stalls.quiet(live)
         if live.session.open:
             live.session.last_activity = time.time()
             await self._state.save_session(live.room_id, live.session)
         await self.share_presence(live)
 
     async def share_presence(self, live: LiveRoom) -> None:
-        await self._state.set_presence(live.room_id, live.leads, len(live.viewers))
+        connected = live.leads and not live.audio_stalled
+        await self._state.set_presence(live.room_id, connected, len(live.viewers))
+
+    async def notice_stalls(self) -> None:
+        """Presenters here whose audio stopped mid-talk: their audiences are told they are away."""
+        for live in stalls.newly_stalled(list(self.rooms.values()), self._settings.presenter_stall_s):
+            log.info("room %s: no audio from its presenter for %.1f s mid-talk", live.room_id,
+                     self._settings.presenter_stall_s)  # fmt: skip
+            await self.share_presence(live)
+            await self.statuses.broadcast(live)
 
     # --- what the transcriber and time do ---------------------------------------------------------------
 
