@@ -139,11 +139,13 @@ try {
     expected: finalsBefore.slice(0, sentenceEnd < 0 ? finalsBefore.length : sentenceEnd + 1).join(" "),
     editor: await presenter.inputValue("textarea.edit"),
   };
-  await presenter.fill("textarea.edit", "So, my dear fellow citizens.");
+  // A presenter's kind of fix (a comma after its second word): "And so, my fellow Americans…".
+  result.correction.text = result.correction.editor.replace(/^(\S+ \S+?)[,.]? /, "$1, ");
+  await presenter.fill("textarea.edit", result.correction.text);
   await presenter.press("textarea.edit", "Enter");
   result.correction.phone = await waitUntil(async () => {
     const text = await viewerText();
-    return text.startsWith("So, my dear fellow citizens.") ? text.slice(0, 60) : null;
+    return text.startsWith(result.correction.text) ? text.slice(0, 60) : null;
   }, 10000, "the corrected sentence on the phone");
   await presenter.click("details.replace summary");
   result.axe.viewer = await audit(viewer);
