@@ -17,6 +17,16 @@ export function launch(extraFlags = []) {
   });
 }
 
+/** Chromium whose microphone plays ``wav`` once (permission granted, no prompt). */
+export function launchWithMicrophone(wav) {
+  return launch([
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    `--use-file-for-fake-audio-capture=${wav}%noloop`,
+    "--autoplay-policy=no-user-gesture-required",
+  ]);
+}
+
 export async function waitUntil(check, timeoutMs, what) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -4,7 +4,7 @@
 // cloud service this machine cannot reach).
 // Usage: node presenter-viewer.mjs SERVER_URL SPEECH_WAV ARTIFACT_DIR   -> one JSON line on stdout
 import { mkdirSync } from "node:fs";
-import { launch, normalise, waitUntil } from "./chromium.mjs";
+import { launchWithMicrophone, normalise, waitUntil } from "./chromium.mjs";
 
 const [server, wav, artifacts] = process.argv.slice(2);
 mkdirSync(artifacts, { recursive: true });
@@ -31,12 +31,7 @@ async function createRoom(page, title, { privateRoom = false } = {}) {
   return new URL(await page.inputValue("#viewer-link")).pathname.split("/").pop();
 }
 
-const browser = await launch([
-  "--use-fake-ui-for-media-stream",
-  "--use-fake-device-for-media-stream",
-  `--use-file-for-fake-audio-capture=${wav}%noloop`,
-  "--autoplay-policy=no-user-gesture-required",
-]);
+const browser = await launchWithMicrophone(wav);
 const result = {};
 try {
   const presenterContext = await browser.newContext({ viewport: { width: 1280, height: 860 } });

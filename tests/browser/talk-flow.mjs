@@ -10,7 +10,7 @@
 // Usage: node talk-flow.mjs SERVER_URL SPEECH_WAV ARTIFACT_DIR [SCREENSHOT_DIR]   -> one JSON line on stdout
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { audit, withAxe } from "./axe.mjs";
-import { launch, normalise, waitUntil } from "./chromium.mjs";
+import { launchWithMicrophone, normalise, waitUntil } from "./chromium.mjs";
 
 const [server, wav, artifacts, screenshots] = process.argv.slice(2);
 mkdirSync(artifacts, { recursive: true });
@@ -56,12 +56,7 @@ async function textContrast(page, png, footage) {
 /** A caption with words in it is shown (a correction of a sentence leaves the finals after its first empty). */
 const someCaption = () => [...document.querySelectorAll(".final")].some((final) => final.textContent.trim());
 
-const browser = await launch([
-  "--use-fake-ui-for-media-stream",
-  "--use-fake-device-for-media-stream",
-  `--use-file-for-fake-audio-capture=${wav}%noloop`,
-  "--autoplay-policy=no-user-gesture-required",
-]);
+const browser = await launchWithMicrophone(wav);
 try {
   const desk = await withAxe(await browser.newContext({ viewport: { width: 1280, height: 800 } }));
   const presenter = await desk.newPage();

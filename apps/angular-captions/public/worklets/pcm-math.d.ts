@@ -1,7 +1,8 @@
 export declare const TARGET_RATE: number;
 export declare const FRAME_SAMPLES: number;
+export declare const HALF_TAPS: number;
 export declare class Downsampler {
-  constructor(inputRate: number, outputRate?: number);
+  constructor(inputRate: number, outputRate?: number, halfTaps?: number);
   push(input: Float32Array): Float32Array;
 }
 export declare function mixToMono(channels: Float32Array[]): Float32Array;

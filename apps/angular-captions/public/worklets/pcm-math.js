@@ -3,33 +3,55 @@
 export const TARGET_RATE = 16000;
 export const FRAME_SAMPLES = 1600; // 100 ms at 16 kHz
 
-/** Averages the microphone's samples over each 1/16000 s (a box low-pass, then decimation), across blocks. */
+/** Input samples on each side of an output sample that the low-pass filter weighs (64 taps at 48 kHz). */
+export const HALF_TAPS = 32;
+/** The filter keeps frequencies up to this share of the output rate's Nyquist frequency (7.2 kHz at 16 kHz). */
+const PASSBAND = 0.9;
+
+/**
+ * Resamples the microphone's audio to 16 kHz: each output sample is the input around it weighed by a windowed
+ * sinc, a low-pass at 7.2 kHz. Averaging each output sample's input samples (a box filter) would let through
+ * what lies between 8 and 16 kHz (sibilants, hiss, a fan: -6 dB at 10 kHz), folded down into the band the
+ * recogniser hears; this filter takes it down by more than 40 dB. Works across blocks and at any input rate.
+ */
 export class Downsampler {
-  constructor(inputRate, outputRate = TARGET_RATE) {
+  constructor(inputRate, outputRate = TARGET_RATE, halfTaps = HALF_TAPS) {
     if (!(inputRate >= outputRate)) throw new RangeError(`cannot downsample ${inputRate} Hz to ${outputRate} Hz`);
     this.ratio = inputRate / outputRate;
-    this.time = 0; // input samples consumed
-    this.boundary = this.ratio; // where the current output sample ends, in input samples
-    this.sum = 0;
+    this.cutoff = (PASSBAND * 0.5) / this.ratio; // cycles per input sample
+    this.half = halfTaps;
+    this.kept = new Float32Array(0); // input samples still needed by later output samples
+    this.keptFrom = 0; // stream index of kept[0]
+    this.next = 0; // stream position (in input samples) of the next output sample
   }
 
   push(input) {
-    const out = new Float32Array(Math.ceil((input.length + 1) / this.ratio));
+    if (this.ratio === 1) return input;
+    const buffer = new Float32Array(this.kept.length + input.length);
+    buffer.set(this.kept);
+    buffer.set(input, this.kept.length);
+    const end = this.keptFrom + buffer.length;
+    const out = new Float32Array(Math.ceil(buffer.length / this.ratio) + 1);
     let count = 0;
-    for (let i = 0; i < input.length; i++) {
-      let start = this.time;
-      const end = start + 1;
-      const x = input[i];
-      while (end >= this.boundary) {
-        this.sum += x * (this.boundary - start);
-        out[count++] = this.sum / this.ratio;
-        this.sum = 0;
-        start = this.boundary;
-        this.boundary += this.ratio;
+    // An output sample is made once the input on both sides of it has come.
+    while (this.next + this.half < end) {
+      const centre = this.next - this.keptFrom;
+      let sum = 0;
+      let weights = 0;
+      for (let k = Math.max(0, Math.ceil(centre - this.half)); k <= Math.floor(centre + this.half); k++) {
+        const distance = centre - k;
+        const x = 2 * this.cutoff * distance;
+        const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
+        const weight = sinc * (0.5 + 0.5 * Math.cos((Math.PI * distance) / this.half));
+        sum += buffer[k] * weight;
+        weights += weight;
       }
-      this.sum += x * (end - start);
-      this.time = end;
+      out[count++] = sum / weights; // unit gain at 0 Hz whatever the output sample's phase
+      this.next += this.ratio;
     }
+    const keepFrom = Math.max(0, Math.floor(this.next - this.half) - this.keptFrom);
+    this.kept = buffer.slice(keepFrom);
+    this.keptFrom += keepFrom;
     return out.subarray(0, count);
   }
 }

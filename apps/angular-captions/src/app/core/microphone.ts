@@ -53,9 +53,9 @@ export class Microphone {
         audio: {
           deviceId: deviceId ? { exact: deviceId } : undefined,
           channelCount: 1,
-          echoCancellation: true,
+          echoCancellation: false,
           noiseSuppression: false, // suppression smears speech; the recogniser copes with noise better
-          autoGainControl: true,
+          autoGainControl: false,
         },
       });
     } catch (error) {
