@@ -26,6 +26,19 @@ const LIVE_MARGIN = 48;
 export const LATE_S = 2;
 export const PRESENTER_AWAY = 'The presenter is reconnecting — captions will continue.';
 
+/** The first of ``lines`` (in reading order) whose bottom is below ``top``: a binary search, since a long talk's
+ * thousands of captions must not each be measured on every scroll event. */
+function firstBelow(lines: readonly HTMLElement[], top: number): HTMLElement | undefined {
+  let low = 0;
+  let high = lines.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (lines[middle].getBoundingClientRect().bottom > top) high = middle;
+    else low = middle + 1;
+  }
+  return lines[low];
+}
+
 interface WakeLockSentinelLike {
   release(): Promise<void>;
 }
@@ -163,9 +176,7 @@ export class ViewerPage implements OnInit {
   protected onScroll(element: HTMLElement): void {
     this.following.set(element.scrollHeight - element.scrollTop - element.clientHeight < LIVE_MARGIN);
     const top = element.getBoundingClientRect().top;
-    const first = [...element.querySelectorAll<HTMLElement>('.final')].find(
-      (line) => line.textContent?.trim() && line.getBoundingClientRect().bottom > top,
-    );
+    const first = firstBelow([...element.querySelectorAll<HTMLElement>('.final')].filter((line) => line.textContent?.trim()), top);
     this.anchor = first?.dataset['id'] ? { id: first.dataset['id'], offset: first.getBoundingClientRect().top - top } : null;
   }
 
