@@ -53,6 +53,18 @@ async function textContrast(page, png, footage) {
   }, { data: png.toString("base64"), footage });
 }
 
+/** From now on, what the page gives a screen reader to announce (``region``), with the talk's state then. */
+function recordAnnouncements(page, region, state) {
+  return page.evaluate(([regionSelector, stateSelector]) => {
+    window.announcements = [];
+    const live = document.querySelector(regionSelector);
+    new MutationObserver(() => {
+      const text = live.textContent.trim();
+      if (text) window.announcements.push({ text, state: document.querySelector(stateSelector).textContent.trim() });
+    }).observe(live, { childList: true, subtree: true, characterData: true });
+  }, [region, state]);
+}
+
 /** A caption with words in it is shown (a correction of a sentence leaves the finals after its first empty). */
 const someCaption = () => [...document.querySelectorAll(".final")].some((final) => final.textContent.trim());
 
@@ -82,15 +94,7 @@ try {
   noteErrors(viewer, "viewer");
   await viewer.goto(viewerUrl);
   await viewer.waitForSelector("app-connection-badge.connected", { timeout: 10000 });
-  // What a screen reader is given to announce, with the talk's state at that moment.
-  await viewer.evaluate(() => {
-    window.announcements = [];
-    const region = document.querySelector(".live-region");
-    new MutationObserver(() => {
-      const text = region.textContent.trim();
-      if (text) window.announcements.push({ text, state: document.querySelector(".talk-state").textContent.trim() });
-    }).observe(region, { childList: true, subtree: true, characterData: true });
-  });
+  await recordAnnouncements(viewer, ".live-region", ".talk-state");
   const state = () => viewer.textContent(".talk-state").then((text) => text.trim());
   const seeState = async (pattern, what) => {
     const seen = await waitUntil(async () => {
@@ -156,6 +160,7 @@ try {
   await embed.goto(`${server}/embed/${room}?lines=2&theme=dark&size=30`);
   await embed.waitForFunction(someCaption, null, { timeout: 10000 });
   result.axe.embed = await audit(embed);
+  await recordAnnouncements(embed, ".spoken", ".state");
   await shot(embed, "embed-widget.png");
   const overlay = await web.newPage();
   await overlay.goto(`${server}/embed/${room}?lines=2&theme=transparent&size=34&position=bottom`);
@@ -219,6 +224,7 @@ try {
   await again.click("button.stop");
   await seeState(/^The talk has ended/, "Ended on the phone");
   result.announcements = await viewer.evaluate(() => window.announcements);
+  result.embedAnnouncements = await embed.evaluate(() => window.announcements);
   // Home in the browser that created the room lists it (My rooms), audited too.
   const home = await desk.newPage();
   await home.goto(`${server}/`);

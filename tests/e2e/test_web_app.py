@@ -127,6 +127,14 @@ async def test_a_talk_from_start_to_end_as_its_people_see_it(
     assert len(announcements) >= 2, announcements
     for said in announcements:  # whole sentences while the talk flows; what was left of one when it paused
         assert re.search(r"[.!?…][\"')\]]*$", said["text"]) or said["state"] != "Live", announcements
+    # The widget's, from when it opened mid-talk (its state line is empty while the talk flows).
+    widget_said = result["embedAnnouncements"]
+    assert isinstance(widget_said, list)
+    assert widget_said, "the widget announced the sentences said after it opened"
+    for said in widget_said:
+        assert re.search(r"[.!?…][\"')\]]*$", said["text"]) or said["state"], widget_said
+    for each in (announcements, widget_said):  # no sentence is said twice in this talk: none announced twice
+        assert len({said["text"] for said in each}) == len(each), each
     reopened = result["reopened"]
     assert isinstance(reopened, dict)
     assert (reopened["title"], reopened["keyLeftInAddressBar"]) == ("Opening keynote", False)

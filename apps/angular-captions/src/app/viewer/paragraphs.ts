@@ -9,9 +9,11 @@ const SENTENCE_END = /[.!?…]["'”’)\]]*$/;
 
 const endsSentence = (line: CaptionLine) => SENTENCE_END.test(line.text.trim());
 
-/** A sentence for a screen reader: its text, and the id of its first final (a new sentence, a new announcement). */
+/** A sentence for a screen reader: its text, and the id and position of its first final (a new sentence, a new
+ * announcement; an earlier one is never announced again). */
 export interface Sentence {
   readonly id: string;
+  readonly index: number;
   readonly text: string;
 }
 
@@ -23,16 +25,18 @@ export interface Sentence {
 export function lastSentence(lines: readonly CaptionLine[], complete: boolean): Sentence | null {
   let done: Sentence | null = null;
   let open: CaptionLine[] = [];
+  let openAt = 0;
   const close = () => {
     const text = open.map((line) => line.text.trim()).filter(Boolean).join(' ');
-    if (text) done = { id: open[0].id, text };
+    if (text) done = { id: open[0].id, index: openAt, text };
     open = [];
   };
-  for (const line of lines) {
+  lines.forEach((line, index) => {
     if (open.length && open[0].sessionId !== line.sessionId) close(); // a talk's last words are its own
+    if (!open.length) openAt = index;
     open.push(line);
     if (endsSentence(line)) close();
-  }
+  });
   if (complete) close();
   return done;
 }

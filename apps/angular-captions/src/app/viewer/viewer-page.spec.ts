@@ -88,6 +88,12 @@ describe('ViewerPage', () => {
     status('paused'); // the words after the last sentence are all there will be for now
     await fixture.whenStable();
     expect(announced()).toBe('Ask not');
+    status('live'); // resumed: the sentence before the pause is not said again
+    await fixture.whenStable();
+    expect(announced()).toBe('Ask not');
+    final(4, 'what your country can do for you.', 3);
+    await fixture.whenStable();
+    expect(announced()).toBe('Ask not what your country can do for you.');
   });
 
   it('starts with the whole session so far, then asks the socket only for what follows', async () => {

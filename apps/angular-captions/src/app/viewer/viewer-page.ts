@@ -9,6 +9,7 @@ import {
   effect,
   inject,
   input,
+  linkedSignal,
   signal,
   untracked,
   viewChild,
@@ -17,7 +18,7 @@ import { CaptionSocket } from '../core/caption-socket';
 import { describeError } from '../core/error-sentences';
 import { RoomsApi, type TranscriptFormat } from '../core/rooms-api';
 import { ConnectionBadge } from '../shared/connection-badge';
-import { lastSentence, paragraphs } from './paragraphs';
+import { lastSentence, paragraphs, type Sentence } from './paragraphs';
 import { THEME_LABELS, THEMES, ViewerSettings, type ViewerTheme } from './viewer-settings';
 
 /** How close to the bottom (px) still counts as reading live. */
@@ -77,11 +78,20 @@ export class ViewerPage implements OnInit {
   protected readonly paragraphs = computed(() => paragraphs(this.socket.transcript.finals()));
   /** What a screen reader announces: each sentence once it is complete (the words of an unfinished one when the
    * talk pauses, ends or loses its presenter), never the recogniser's fragments or partials. */
-  protected readonly spoken = computed(() => {
-    const status = this.socket.status();
-    const flowing = status?.session === 'live' && status.presenter_connected;
-    const sentence = lastSentence(this.socket.transcript.finals(), !flowing);
-    return sentence ? [sentence] : [];
+  protected readonly spoken = linkedSignal<Sentence | null, readonly Sentence[]>({
+    source: () => {
+      const status = this.socket.status();
+      const flowing = status?.session === 'live' && status.presenter_connected;
+      return lastSentence(this.socket.transcript.finals(), !flowing);
+    },
+    // The words said before a pause, announced then, are not followed by the sentence before them again.
+    computation: (sentence, previous) => {
+      const before = previous?.value[0];
+      if (!sentence || (before && (sentence.index < before.index || (sentence.id === before.id && sentence.text === before.text)))) {
+        return previous?.value ?? [];
+      }
+      return [sentence];
+    },
   });
   protected readonly waiting = computed(
     () => this.socket.transcript.finals().length === 0 && !this.socket.transcript.partial(),

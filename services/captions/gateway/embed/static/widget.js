@@ -7,6 +7,7 @@
   const flow = main.querySelector(".flow");
   const partialEl = flow.querySelector(".partial");
   const stateEl = main.querySelector(".state");
+  const spokenEl = main.querySelector(".spoken");
   const room = main.dataset.room;
   const parentOrigin = main.dataset.parent;
   const liveView = main.dataset.lines !== "all";
@@ -50,9 +51,41 @@
         partialEl.textContent = "";
         partialId = null;
       }
+      announce();
     }
     if (!liveView) window.scrollTo(0, document.body.scrollHeight);
     reportHeight();
+  }
+
+  // A screen reader is given whole sentences (the words of an unfinished one once the talk pauses, ends or loses
+  // its presenter), never the recogniser's fragments or partials.
+  const SENTENCE_END = /[.!?…]["'”’)\]]*$/;
+  let spoken = { id: null, text: "" };
+  const sessionOf = (id) => id.slice(0, id.lastIndexOf(":"));
+  function announce() {
+    let done = null;
+    let open = [];
+    let openId = null;
+    // From the sentence spoken last on (unless it scrolled out of the view): the words said before a pause are
+    // not followed by the sentence before them again.
+    let reached = spoken.id === null || !finals.has(spoken.id);
+    const close = () => {
+      if (open.length && reached) done = { id: openId, text: open.join(" ") };
+      open = [];
+    };
+    for (const [id, el] of finals) {
+      if (id === spoken.id) reached = true;
+      const text = el.textContent.trim();
+      if (!text) continue;
+      if (open.length && sessionOf(openId) !== sessionOf(id)) close();
+      if (!open.length) openId = id;
+      open.push(text);
+      if (SENTENCE_END.test(text)) close();
+    }
+    if (talk) close();
+    if (!done || (done.id === spoken.id && done.text === spoken.text)) return;
+    spoken = done;
+    spokenEl.textContent = done.text;
   }
 
   // One correction of a sentence said over several finals: the finals after the first, up to "through",
@@ -88,6 +121,7 @@
     else if (!finals.size) talk = "Captions appear here when the talk starts.";
     if (state.session !== "live") behind = "";
     show(behind || talk);
+    announce();
     if (!liveView && (state.session === "ended" || state.session === "stopping")) offerTranscript();
   }
 
