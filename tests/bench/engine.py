@@ -25,7 +25,7 @@ from captions.audio.pcm import load_audio
 from captions.protocol import SAMPLE_RATE
 from captions.settings import Settings
 from captions.simulation import TimedEvent, simulate
-from tests.support.speech import corpus_for_bench, word_error_rate
+from tests.support.speech import corpus_for_bench, word_errors
 
 RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results"
 TARGET_FILE = "talk.wav"
@@ -39,8 +39,10 @@ class FileResult:
     audio_s: float
     offline_cpu_s: float
     offline_wer: float
+    offline_errors: str  # substitutions/deletions/insertions
     stream_cpu_s: float
     stream_wer: float
+    stream_errors: str
     final_p50: float
     final_p95: float
     partial_p50: float
@@ -72,13 +74,17 @@ def measure(engine: Engine, name: str, path: Path, reference: str) -> FileResult
     partials = [t for t in timed if t.event.kind == "partial" and t.event.text]
     final_latency = [t.emitted_at - word.end for t in finals for word in t.event.words]
     partial_latency = [t.latency for t in partials]
+    offline_errors = word_errors(reference, offline_text)
+    stream_errors = word_errors(reference, " ".join(t.event.text for t in finals))
     return FileResult(
         file=name,
         audio_s=round(len(audio) / SAMPLE_RATE, 2),
         offline_cpu_s=round(offline_cpu, 2),
-        offline_wer=round(word_error_rate(reference, offline_text), 3),
+        offline_wer=round(offline_errors.rate, 3),
+        offline_errors=offline_errors.split,
         stream_cpu_s=round(stream_cpu, 2),
-        stream_wer=round(word_error_rate(reference, " ".join(t.event.text for t in finals)), 3),
+        stream_wer=round(stream_errors.rate, 3),
+        stream_errors=stream_errors.split,
         final_p50=round(percentile(final_latency, 50), 2),
         final_p95=round(percentile(final_latency, 95), 2),
         partial_p50=round(percentile(partial_latency, 50), 2),
@@ -90,14 +96,15 @@ def measure(engine: Engine, name: str, path: Path, reference: str) -> FileResult
 
 def table(rows: list[FileResult]) -> str:
     header = (
-        f"{'file':24} {'audio s':>7} {'off cpu':>7} {'off WER':>7} {'str cpu':>7} {'str WER':>7} "
-        f"{'fin p50':>7} {'fin p95':>7} {'par p50':>7} {'par p95':>7}"
+        f"{'file':24} {'audio s':>7} {'off cpu':>7} {'off WER':>7} {'S/D/I':>7} {'str cpu':>7} {'str WER':>7} "
+        f"{'S/D/I':>7} {'fin p50':>7} {'fin p95':>7} {'par p50':>7} {'par p95':>7}"
     )
     lines = [header, "-" * len(header)]
     for r in rows:
         lines.append(
-            f"{r.file:24} {r.audio_s:7.2f} {r.offline_cpu_s:7.2f} {r.offline_wer:7.3f} {r.stream_cpu_s:7.2f} "
-            f"{r.stream_wer:7.3f} {r.final_p50:7.2f} {r.final_p95:7.2f} {r.partial_p50:7.2f} {r.partial_p95:7.2f}"
+            f"{r.file:24} {r.audio_s:7.2f} {r.offline_cpu_s:7.2f} {r.offline_wer:7.3f} {r.offline_errors:>7} "
+            f"{r.stream_cpu_s:7.2f} {r.stream_wer:7.3f} {r.stream_errors:>7} {r.final_p50:7.2f} {r.final_p95:7.2f} "
+            f"{r.partial_p50:7.2f} {r.partial_p95:7.2f}"
         )
     return "\n".join(lines)
 

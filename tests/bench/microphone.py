@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 from collections import defaultdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from captions.asr.engine import Engine
@@ -29,7 +30,7 @@ from captions.settings import WEB_BUILD, Settings
 from tests.bench.engine import RESULTS
 from tests.support.browser import BROWSER_DIR
 from tests.support.harness import Server, pcm_frames, presenter, stored_finals, stream
-from tests.support.speech import SpeechCorpus, corpus_for_bench, normalise, word_error_rate
+from tests.support.speech import SpeechCorpus, WordErrors, corpus_for_bench, word_errors
 
 TARGET_POINTS = 1.0
 
@@ -72,7 +73,16 @@ async def directly(server: Server, wav: Path) -> str:
     return " ".join(final["text"] for final in await stored_finals(server, room["id"]))
 
 
-async def measure(engine: Engine, chosen: list[tuple[str, Path, str]], data: Path) -> list[dict[str, object]]:
+@dataclass
+class Row:
+    programme: str
+    errors: dict[str, WordErrors]  # by path: microphone, direct, floor
+
+
+PATHS = ("microphone", "direct", "floor")
+
+
+async def measure(engine: Engine, chosen: list[tuple[str, Path, str]], data: Path) -> list[Row]:
     settings = Settings(data_dir=data, web_dir=WEB_BUILD, status_interval_s=0.2)
     rows = []
     async with Server(settings, engine) as server:
@@ -81,18 +91,13 @@ async def measure(engine: Engine, chosen: list[tuple[str, Path, str]], data: Pat
             browser, direct = await through_microphone(server, wav), await directly(server, wav)
             segments = transcribe_offline(engine.model, engine.settings, load_audio(wav))
             floor = "".join(word.text for segment in segments for word in segment)
-            words = len(normalise(reference).split())
-            rows.append({
-                "programme": name, "words": words,
-                **{path: word_error_rate(reference, text) for path, text in
-                   (("microphone", browser), ("direct", direct), ("floor", floor))},
-            })  # fmt: skip
+            texts = dict(zip(PATHS, (browser, direct, floor), strict=True))
+            rows.append(Row(name, {path: word_errors(reference, text) for path, text in texts.items()}))
     return rows
 
 
-def pooled(rows: list[dict[str, object]], path: str) -> float:
-    words = sum(int(str(row["words"])) for row in rows)
-    return sum(float(str(row[path])) * int(str(row["words"])) for row in rows) / words
+def cell(errors: WordErrors) -> str:
+    return f"{errors.rate:.3f} {errors.split:>8}"
 
 
 def main() -> int:
@@ -107,19 +112,20 @@ def main() -> int:
             measure(engine, programmes(corpus_for_bench(), Path(folder)), Path(folder) / "data")
         )
     engine.close()
-    total = {path: pooled(rows, path) for path in ("microphone", "direct", "floor")}
-    print("\nMicrophone path vs PCM sent directly (WER, same server, tiny.en int8)")
-    print(f"{'programme':<16}{'words':>6}{'microphone':>12}{'direct':>8}{'floor':>8}")
-    for row in rows:
-        print(f"{row['programme']!s:<16}{row['words']!s:>6}{row['microphone']:>12.3f}{row['direct']:>8.3f}"
-              f"{row['floor']:>8.3f}")  # fmt: skip
-    print(f"{'pooled':<16}{'':>6}{total['microphone']:>12.3f}{total['direct']:>8.3f}{total['floor']:>8.3f}")
-    gap = (total["microphone"] - total["direct"]) * 100
+    total = Row("pooled", {path: sum((row.errors[path] for row in rows), WordErrors()) for path in PATHS})
+    print("\nMicrophone path vs PCM sent directly (WER and S/D/I errors, same server, tiny.en int8)")
+    print(f"{'programme':<16}{'words':>6}" + "".join(f"{path:>16}" for path in PATHS))
+    for row in [*rows, total]:
+        cells = "".join(f"{cell(row.errors[path]):>16}" for path in PATHS)
+        print(f"{row.programme:<16}{row.errors['direct'].words:>6}{cells}")
+    gap = (total.errors["microphone"].rate - total.errors["direct"].rate) * 100
     met = gap <= TARGET_POINTS
     print(f"target: microphone path within {TARGET_POINTS:g} point of direct: {gap:+.1f} points "
           f"({'met' if met else 'MISSED'})")  # fmt: skip
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "microphone.json").write_text(json.dumps({"rows": rows, "pooled": total}, indent=1))
+    as_json = [{"programme": row.programme, **{path: asdict(row.errors[path]) for path in PATHS}}
+               for row in [*rows, total]]  # fmt: skip
+    (RESULTS / "microphone.json").write_text(json.dumps(as_json, indent=1))
     return 0 if met else 1
 
 

@@ -29,7 +29,7 @@ from captions.audio.pcm import Audio, load_audio
 from captions.protocol import SAMPLE_RATE
 from captions.settings import Settings
 from tests.bench.server import Heard, cpu_of, live_room, percentiles, running_server, save_results
-from tests.support.speech import SpeechCorpus, corpus_for_bench, word_error_rate
+from tests.support.speech import SpeechCorpus, WordErrors, corpus_for_bench, word_errors
 
 COUNTS = tuple(int(n) for n in os.environ.get("ROOMS_COUNTS", "1,2,4,8,12,16,24").split(","))
 STAGGER_S = 0.5
@@ -60,16 +60,18 @@ class Row:
     partial_p50: float
     mean_wer: float
     offline_wer: float
+    errors: str  # substitutions/deletions/insertions over the rooms: what kind of words go
+    offline_errors: str
     cpu_per_room: float
     finals: int
 
 
-def offline_wers(programmes: list[Programme]) -> list[float]:
+def offline_errors(programmes: list[Programme]) -> list[WordErrors]:
     """Offline faster-whisper (whole programme, beam 5) on each programme: the accuracy floor."""
     settings = Settings()
     model = load_model(settings)
     return [
-        word_error_rate(
+        word_errors(
             p.said, " ".join(join_words(words) for words in transcribe_offline(model, settings, p.audio))
         )
         for p in programmes
@@ -95,7 +97,7 @@ def programmes(corpus: SpeechCorpus, count: int) -> list[Programme]:
     return out
 
 
-async def run(url: str, pid: int, count: int, corpus: SpeechCorpus, offline: list[float]) -> Row:
+async def run(url: str, pid: int, count: int, corpus: SpeechCorpus, offline: list[WordErrors]) -> Row:
     rooms = [Room(programme) for programme in programmes(corpus, count)]
     cpu_before, started = cpu_of(pid), time.monotonic()
     await asyncio.gather(
@@ -107,8 +109,8 @@ async def run(url: str, pid: int, count: int, corpus: SpeechCorpus, offline: lis
     cpu = (cpu_of(pid) - cpu_before) / (time.monotonic() - started)
     finals = [latency for room in rooms for latency in room.heard.latencies("final")]
     partials = [latency for room in rooms for latency in room.heard.latencies("partial")]
-    wers = [
-        word_error_rate(
+    errors = [
+        word_errors(
             room.programme.said, " ".join(c["text"] for _, c in room.heard.arrivals if c["kind"] == "final")
         )
         for room in rooms
@@ -118,8 +120,10 @@ async def run(url: str, pid: int, count: int, corpus: SpeechCorpus, offline: lis
         final_p50=percentiles(finals)[0],
         final_p95=percentiles(finals)[1],
         partial_p50=percentiles(partials)[0],
-        mean_wer=round(float(np.mean(wers)), 3),
-        offline_wer=round(float(np.mean(offline[:count])), 3),
+        mean_wer=round(float(np.mean([e.rate for e in errors])), 3),
+        offline_wer=round(float(np.mean([e.rate for e in offline[:count]])), 3),
+        errors=sum(errors, WordErrors()).split,
+        offline_errors=sum(offline[:count], WordErrors()).split,
         cpu_per_room=round(cpu / count, 3),
         finals=len(finals),
     )
@@ -128,7 +132,7 @@ async def run(url: str, pid: int, count: int, corpus: SpeechCorpus, offline: lis
 def main() -> int:
     corpus = corpus_for_bench()
     print("  offline faster-whisper on every programme ...", file=sys.stderr, flush=True)
-    offline = offline_wers(programmes(corpus, max(COUNTS)))
+    offline = offline_errors(programmes(corpus, max(COUNTS)))
     rows: list[Row] = []
     for count in COUNTS:
         print(f"  {count} rooms at once ...", file=sys.stderr, flush=True)
@@ -145,11 +149,13 @@ def main() -> int:
         f" {settings.compute_type} on {settings.device}), latency at viewers:"
     )
     print(
-        f"{'rooms':>5} {'final p50':>10} {'final p95':>10} {'partial p50':>12} {'mean WER':>9} {'offline':>8} {'CPU/room':>9}"
+        f"{'rooms':>5} {'final p50':>10} {'final p95':>10} {'partial p50':>12} {'mean WER':>9} {'S/D/I':>9}"
+        f" {'offline':>8} {'S/D/I':>9} {'CPU/room':>9}"
     )
     for row in rows:
         print(f"{row.rooms:5d} {row.final_p50:9.2f}s {row.final_p95:9.2f}s {row.partial_p50:11.2f}s "
-              f"{row.mean_wer:9.3f} {row.offline_wer:8.3f} {row.cpu_per_room:8.2f}c")  # fmt: skip
+              f"{row.mean_wer:9.3f} {row.errors:>9} {row.offline_wer:8.3f} {row.offline_errors:>9} "
+              f"{row.cpu_per_room:8.2f}c")  # fmt: skip
     fitting = [row.rooms for row in rows if row.final_p95 <= GOOD_P95_S]
     best = max(fitting, default=0)
     print(f"\nlargest N with final p95 <= {GOOD_P95_S} s: {best} (CAPTIONS_MAX_ROOMS for this machine)")

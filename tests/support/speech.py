@@ -50,8 +50,43 @@ def normalise(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9' ]+", " ", text.lower()).split())
 
 
-def word_error_rate(reference: str, hypothesis: str) -> float:
+@dataclass(frozen=True)
+class WordErrors:
+    """What a hypothesis got wrong, by kind: a regression's kind shows (words dropped, changed or made up)."""
+
+    substitutions: int = 0
+    deletions: int = 0
+    insertions: int = 0
+    words: int = 0  # in the reference
+
+    def __add__(self, other: WordErrors) -> WordErrors:
+        return WordErrors(
+            self.substitutions + other.substitutions,
+            self.deletions + other.deletions,
+            self.insertions + other.insertions,
+            self.words + other.words,
+        )
+
+    @property
+    def rate(self) -> float:
+        errors = self.substitutions + self.deletions + self.insertions
+        return errors / self.words if self.words else float(errors > 0)
+
+    @property
+    def split(self) -> str:
+        """``S/D/I`` as counts, for a benchmark's table."""
+        return f"{self.substitutions}/{self.deletions}/{self.insertions}"
+
+
+def word_errors(reference: str, hypothesis: str) -> WordErrors:
     ref, hyp = normalise(reference), normalise(hypothesis)
     if not ref:
-        return 0.0 if not hyp else 1.0
-    return float(jiwer.wer(ref, hyp or "<empty>"))
+        return WordErrors(insertions=len(hyp.split()))
+    if not hyp:
+        return WordErrors(deletions=len(ref.split()), words=len(ref.split()))
+    found = jiwer.process_words(ref, hyp)
+    return WordErrors(found.substitutions, found.deletions, found.insertions, len(ref.split()))
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    return word_errors(reference, hypothesis).rate
