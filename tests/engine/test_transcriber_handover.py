@@ -11,6 +11,7 @@ from captions.asr.engine import Engine
 from captions.bus.inputs import RoomInput
 from captions.bus.memory import MemoryRoomEvents, MemoryRoomInputs
 from captions.metrics import Metrics
+from captions.protocol import Caption
 from captions.recognizers.base import RecognizerStream, Resume
 from captions.recognizers.events import RestartPoint
 from captions.recognizers.local import LocalRecognizer
@@ -21,7 +22,7 @@ from captions.store.base import RoomRecord, SessionRecord
 from captions.store.sqlite import SqliteStore
 from captions.transcriber.worker import TranscriberWorker
 from tests.support.harness import pcm_frames
-from tests.support.inputs import OneSession
+from tests.support.inputs import OneSession, TakenAway
 from tests.support.speech import SpeechCorpus, normalise, word_error_rate
 
 RECORDING = "jfk.wav"
@@ -100,4 +101,40 @@ async def test_the_next_owner_resumes_at_the_restart_point_the_dead_one_stored(
     transcript = " ".join(c.text for c in await store.captions("s1"))
     assert word_error_rate(speech.reference(RECORDING), transcript) <= 0.1, transcript
     assert normalise(transcript).count("ask not") == 1, transcript
+    await store.close()
+
+
+async def test_a_transcriber_that_lost_its_room_stores_and_tells_no_more_finals(
+    engine: Engine, speech: SpeechCorpus, tmp_path: Path
+) -> None:
+    """Its lease went while Redis failed over and another transcriber took the room with its unsettled audio:
+    a final it still made would be a second version of one the new owner makes."""
+    settings = Settings()
+    store = await SqliteStore.open(tmp_path / "captions.db")
+    await store.create_room(RoomRecord("room", "Handover", "en", "hash", now()))
+    await store.start_session(SessionRecord("s1", "room", now()))
+    published = MemoryRoomEvents()
+    await published.subscribe("room")
+    told = published.events()
+    inputs = TakenAway(finals=1)
+    worker = TranscriberWorker(
+        Recognizers(settings, LocalRecognizer(engine)), store, inputs, published, Metrics(),
+        settings.lag_skip_partials_s,
+    )  # fmt: skip
+    running = asyncio.create_task(worker.run())
+    await inputs.send_input(RoomInput("room", "s1", "start"))
+    at = 0.0
+    for seq, pcm in enumerate(pcm_frames(speech.path(RECORDING))):
+        await inputs.send_input(RoomInput("room", "s1", "audio", seq=seq, pcm=pcm, at=at))
+        at += len(pcm) / BYTES_PER_SECOND
+    await inputs.send_input(RoomInput("room", "s1", "stop", at=at))
+    await running  # the stop settles every word heard: finals, were the room still its own
+    await published.close()
+    events = [event async for event in told]
+    assert [caption.seq for caption in await store.captions("s1")] == [0], (
+        "nothing stored after the room went"
+    )
+    finals = [e.payload.id for e in events if isinstance(e.payload, Caption) and e.payload.kind == "final"]
+    assert finals == ["s1:0"], "nothing told after the room went"
+    assert "ended" not in [event.name for event in events], "the new owner ends the session"
     await store.close()

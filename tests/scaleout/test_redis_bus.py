@@ -362,3 +362,18 @@ async def test_a_gateways_node_reader_goes_on_after_an_error_nobody_expected(
     assert [e.payload for e in await received] == [e.payload for e in events]
     for bus in (gateway, publisher):
         await bus.close()
+
+
+async def test_a_transcriber_owns_its_room_until_another_takes_the_lease(settings: Settings) -> None:
+    """Asked before each final is stored: one whose lease went while Redis failed over stores nothing more."""
+    gateway, owner, _, _ = await started_room(settings)
+    assert await owner.owns("room")
+    redis = connect(settings)
+    await redis.delete(redis_keys.lease("room"))
+    assert await owner.owns("room"), "expired with nobody taking it: its next renewal makes it again"
+    await redis.set(redis_keys.lease("room"), "tr-2", px=5000)
+    assert not await owner.owns("room")
+    assert not await gateway.owns("room"), "a process that never took the room does not own it"
+    await redis.aclose()
+    for bus in (gateway, owner):
+        await bus.close()

@@ -16,3 +16,16 @@ class OneSession(MemoryRoomInputs):
             yield message
             if message.kind == "stop":
                 return
+
+
+class TakenAway(OneSession):
+    """The room goes to another transcriber once this one has stored ``finals`` finals (its lease expired while
+    Redis failed over): it is asked before each final."""
+
+    def __init__(self, finals: int) -> None:
+        super().__init__()
+        self._left = finals
+
+    async def owns(self, room_id: str) -> bool:
+        self._left -= 1
+        return self._left >= 0

@@ -89,6 +89,12 @@ class RoomInputs(Protocol):
         """A non-audio input is dealt with (text captioned and stored; control done)."""
         ...
 
+    async def owns(self, room_id: str) -> bool:
+        """This transcriber still has the room, asked before each final is stored: one whose lease expired
+        while Redis failed over, and that another took with its unsettled audio, must store and tell nothing
+        more, or the room would get two versions of a final."""
+        ...
+
     async def finished(self, room_id: str, session_id: str) -> None:
         """The session ended and everything in it is stored: its input can go."""
         ...

@@ -59,6 +59,9 @@ class MemoryRoomInputs:
     async def handled(self, message: RoomInput) -> None:
         self._backlogs.handled(message)
 
+    async def owns(self, room_id: str) -> bool:
+        return True  # one process, one transcriber: nobody else can take a room
+
     async def finished(self, room_id: str, session_id: str) -> None:
         self._backlogs.settled(room_id, session_id, math.inf)
         self._rooms.discard(room_id)

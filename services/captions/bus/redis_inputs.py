@@ -197,6 +197,14 @@ class RedisRoomInputs:
         if done:
             await self._acknowledge(message.room_id, done)
 
+    async def owns(self, room_id: str) -> bool:
+        if room_id not in self._owned:
+            return False
+        lease = redis_keys.lease(room_id)
+        holder = await self._retrying("look at the room's lease", lambda: self._redis.get(lease))
+        # A lease that expired with nobody taking it is still this transcriber's: its next renewal makes it again.
+        return holder is None or bool(holder.decode() == self.name)
+
     async def finished(self, room_id: str, session_id: str) -> None:
         await self.settled(room_id, session_id, math.inf)
         owned = self._owned.get(room_id)

@@ -41,6 +41,10 @@ RESUME_PROMPT_FINALS = 200
 TEXT_SECONDS_PER_WORD = 0.35
 
 
+class RoomMoved(Exception):
+    """Another transcriber has the room now (this one's lease went while Redis failed over)."""
+
+
 @dataclass(frozen=True)
 class _Frame:
     seq: int
@@ -68,6 +72,7 @@ class RoomTranscription:
     lag: float = 0.0
     realtime_factor: float = 0.0
     released: bool = False
+    moved: bool = False  # another transcriber has it now: nothing more is stored, settled or told
 
 
 class TranscriberWorker:
@@ -111,6 +116,8 @@ class TranscriberWorker:
     async def _handle_safely(self, message: RoomInput) -> None:
         try:
             await self._handle(message)
+        except RoomMoved:
+            await self._release(message.room_id)
         except RoomGone:
             log.info("room %s was deleted; dropping its input", message.room_id)
             await self._forget(message.room_id)
@@ -246,6 +253,8 @@ class TranscriberWorker:
             await room.recognizer.finish()
         if room.reader is not None:
             await room.reader
+        if room.moved:  # what it heard is the new owner's to settle and end
+            raise RoomMoved(room_id)
         await self._settle(room, float("inf"))
         if room.lag_reported:
             await self._events.publish(RoomEvent(room_id, "lag", Lag(room=room_id, seconds=0.0)))
@@ -342,6 +351,9 @@ class TranscriberWorker:
             except RoomGone:
                 room.released = True  # the room was deleted: its next input drops it
                 return
+            except RoomMoved:
+                room.released = room.moved = True
+                return
             except Exception:
                 log.exception("room %s: could not deliver a caption", room.room_id)
             if room.audio_seconds:
@@ -371,6 +383,9 @@ class TranscriberWorker:
         if kind == "final":
             if not text:
                 return
+            if not await self._inputs.owns(room.room_id):
+                log.warning("room %s: another transcriber has it now; final %d not stored", room.room_id, seq)
+                raise RoomMoved(room.room_id)
             record = CaptionRecord(
                 caption.id, room.room_id, room.session_id, seq, text, caption.start, caption.end
             )
