@@ -34,6 +34,8 @@ def serve_app(settings: Settings, engine: Engine | None = None) -> ASGIApp:
     @contextlib.asynccontextmanager
     async def one_process() -> AsyncIterator[Backends]:
         from captions.asr.engine import Engine
+        from captions.destinations.sealing import Sealer
+        from captions.destinations.service import RoomDestinations
         from captions.recognizers.local import LocalRecognizer
         from captions.recognizers.registry import Recognizers
         from captions.transcriber.worker import TranscriberWorker
@@ -44,13 +46,17 @@ def serve_app(settings: Settings, engine: Engine | None = None) -> ASGIApp:
         events, metrics = MemoryRoomEvents(), Metrics()
         asr = engine if engine is not None else await asyncio.to_thread(Engine, settings)
         recognizers = Recognizers.from_settings(settings, LocalRecognizer(asr))
-        worker = TranscriberWorker(recognizers, store, inputs, events, metrics, settings.lag_skip_partials_s)
+        destinations = RoomDestinations(store, events, Sealer.from_settings(settings), settings, inputs.owns)
+        worker = TranscriberWorker(
+            recognizers, store, inputs, events, metrics, settings.lag_skip_partials_s, destinations
+        )
         running = asyncio.create_task(worker.run())
         try:
             state = StoredRoomState(store, settings.presenter_timeout_s)
             yield Backends(store, inputs, events, state, metrics, limiter, recover=True)
         finally:
             await worker.close()  # every room settled: its session goes on when the server is back
+            await destinations.close()
             running.cancel()
             await asyncio.gather(running, return_exceptions=True)
             await inputs.close()

@@ -43,6 +43,8 @@ ErrorCode = Literal[
     "untrusted_host", "public_room", "organizer_required", "bad_organizer_token", "unauthorized",
     "nothing_to_rotate", "recognizer_not_configured", "unsupported_language", "body_too_large",
     "websocket_required", "unavailable",
+    # destinations (captions sent on to Zoom, YouTube, OBS, webhooks)
+    "too_many_destinations", "destination_refused",
 ]  # fmt: skip
 # A caption's id is ``{session_id}:{n}``: n counts the session's finals from 0.
 _CAPTION_ID = re.compile(r"^([A-Za-z0-9_-]{1,40}):([0-9]{1,9})$")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from captions.destinations.models import DESTINATION_MODELS
 from captions.protocol import EVENT_MODELS, REST_MODELS
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "shared" / "schemas"
@@ -13,7 +14,7 @@ SCHEMA_DIR = Path(__file__).resolve().parents[2] / "shared" / "schemas"
 def rendered_schemas() -> dict[str, str]:
     """File name -> content, for every event and REST body."""
     files = {}
-    for name, model in {**EVENT_MODELS, **REST_MODELS}.items():
+    for name, model in {**EVENT_MODELS, **REST_MODELS, **DESTINATION_MODELS}.items():
         schema = model.model_json_schema(mode="serialization")
         schema["$id"] = f"{name}.schema.json"
         files[f"{name}.schema.json"] = json.dumps(schema, indent=2, sort_keys=True) + "\n"

@@ -339,6 +339,35 @@ class Settings(BaseSettings):
         default=1.0, gt=0, description="Viewer-count updates at most this often."
     )
 
+    # --- destinations: captions sent on to Zoom, YouTube, OBS and webhooks ------------------------------------
+    secrets_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="Key that encrypts destinations' caption URLs, secrets and passwords in the store (any "
+        "long random string; the same on every gateway and transcriber); empty = a key made once in "
+        "data_dir/secrets.key (one process only).",
+    )
+    destinations_allow_private: bool = Field(
+        default=False,
+        description="Destinations may be on loopback, private or link-local addresses (OBS on the presenter's "
+        "own network; tests); refused otherwise, so a room cannot make the server reach its internal network.",
+    )
+    max_destinations: int = Field(default=8, ge=0, le=32, description="Destinations one room may have.")
+    destination_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=60.0,
+        description="One request to a destination (connect, send, answer), at most.",
+    )
+    destination_give_up_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="A destination failing this long without a success is marked failed and no longer tried "
+        "(until its presenter saves the list again).",
+    )
+    destination_queue_lines: int = Field(
+        default=300, ge=10, description="Caption lines waiting for one destination; past it, it is failed."
+    )
+
     @property
     def room_backlog_bytes(self) -> int:
         return round(self.room_backlog_mb * 1_000_000)

@@ -34,7 +34,17 @@ from tests.support.deployment import (
     talk_with_a_viewer_on_b,
     texts,
 )
-from tests.support.harness import Client, create_room, pcm_frames, presenter, stored_finals, stream, viewer
+from tests.support.fake_destinations import FakeZoom
+from tests.support.harness import (
+    Client,
+    create_room,
+    pcm_frames,
+    presenter,
+    stored_finals,
+    stream,
+    until,
+    viewer,
+)
 from tests.support.raw_socketio import join, open_socket
 from tests.support.speech import SpeechCorpus
 
@@ -154,6 +164,38 @@ async def test_a_killed_transcribers_room_goes_on_without_gap_or_repeat(
     await on_b.wait_for(lambda: len(on_b.finals) > finals_before + 1, within_s=20)
     assert (await services.owner(speaker.auth["room"])) is survivor
     await end_and_check(services, speech, on_b, speaker, talk)
+
+
+async def test_the_new_owner_of_a_killed_transcribers_room_goes_on_with_its_zoom_captions(
+    services: Deployment, speech: SpeechCorpus
+) -> None:
+    """One sender per room and destination, handed over with the room: Zoom's seq goes on without a gap or a
+    repeat, and every word reaches Zoom once."""
+    zoom = await FakeZoom().start()
+    try:
+        a, b = services.gateways
+        room = await create_room(a)
+        async with httpx.AsyncClient(base_url=b.url, timeout=10) as http:
+            saved = await http.put(
+                f"/api/rooms/{room['id']}/destinations",
+                json={"destinations": [{"kind": "zoom", "url": zoom.url}]},
+                headers={"X-Presenter-Key": room["presenter_key"]},
+            )
+            assert saved.status_code == 200, saved.text
+        on_b = await viewer(b, room["id"]).connect()
+        speaker = await presenter(a, room).connect()
+        talk = asyncio.create_task(stream(speaker, pcm_frames(speech.path(RECORDING)), speed=SPEED))
+        await until(lambda: len(zoom.received) >= 2, "Zoom has captions")
+        owner = await services.owner(room["id"])
+        owner.kill()
+        stored = await end_and_check(services, speech, on_b, speaker, talk)
+        words = " ".join(caption["text"] for caption in stored).split()
+        await until(lambda: len(" ".join(zoom.texts).split()) >= len(words), "Zoom has the whole talk")
+        assert " ".join(zoom.texts).split() == words
+        assert [entry.seq for entry in zoom.received] == list(range(1, len(zoom.received) + 1))
+        assert zoom.refused == [], "no caption was sent under a seq Zoom had taken"
+    finally:
+        await zoom.stop()
 
 
 async def test_viewers_of_a_killed_gateway_reconnect_and_miss_nothing(

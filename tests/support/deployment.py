@@ -46,6 +46,9 @@ class Deployment:
             "CAPTIONS_STATUS_INTERVAL_S": str(STATUS_INTERVAL_S),
             "CAPTIONS_NUM_WORKERS": "1",
             "CAPTIONS_PAUSED_RELEASE_S": str(PAUSED_RELEASE_S),
+            "CAPTIONS_SECRETS_KEY": "deployment-test-secrets-key",
+            "CAPTIONS_DESTINATIONS_ALLOW_PRIVATE": "true",  # destinations are local fakes
+            "CAPTIONS_DESTINATION_TIMEOUT_S": "1",
         }
         gateway_env = {**env, **(gateway_settings or {})}
         self.gateways = [CaptionsProcess("gateway", gateway_env, folder, f"gateway-{x}") for x in "ab"]

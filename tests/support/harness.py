@@ -151,6 +151,15 @@ class Client:
         return next(e for e in self.errors if e["code"] == code)
 
 
+async def until(condition: Callable[[], bool], what: str, within_s: float = 30.0) -> None:
+    """Wait for something the test cannot be told of by an event (what a fake server received)."""
+    deadline = time.monotonic() + within_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"waited {within_s}s for {what}")
+        await asyncio.sleep(0.02)
+
+
 class Reachable(Protocol):
     """A server a client can connect to: in this process, or a ``captions`` process."""
 

@@ -106,8 +106,11 @@ def test_compose_and_the_stack_agree_on_topology_and_settings(tmp_path: Path) ->
     assert upstream == {name: service["environment"]["CAPTIONS_PORT"] for name, service in gateways.items()}
     assert len(gateways) == stack.gateways
     assert compose_services()["transcriber"]["deploy"]["replicas"] == stack.transcribers
-    shared = {"REDIS_URL", "CAPTIONS_PUBLIC_URL", "CAPTIONS_TRUSTED_PROXIES"}
+    shared = {"REDIS_URL", "CAPTIONS_PUBLIC_URL", "CAPTIONS_TRUSTED_PROXIES", "CAPTIONS_SECRETS_KEY"}
     assert shared <= set(stack.environment())
+    assert "CAPTIONS_SECRETS_KEY" in compose_services()["transcriber"]["environment"], (
+        "opens what gateways seal"
+    )
     nginx = compose_services()["nginx"]
     https_port = re.search(r'set \$captions_https_port ":(\d+)";', nginx_file("compose/listen-http.conf"))
     assert https_port is not None

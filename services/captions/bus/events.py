@@ -1,7 +1,7 @@
 """Room events: what transcribers and gateways publish and every gateway delivers to its clients in the room.
 
 ``caption``, ``status`` and ``lag`` go to clients as they are; ``recognizer`` (the room's captions fell back to
-the local model) to its presenter. ``ended`` (the transcriber stored a stopped
+the local model) and ``destinations`` (a destination's state changed) to its presenter. ``ended`` (the transcriber stored a stopped
 session's last final), ``deleted`` (the room was deleted) and ``rotated`` (its key or viewer token was
 replaced) are for gateways: they change what the room's
 clients are told and who stays connected.
@@ -15,6 +15,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel
 
+from captions.destinations.models import Destinations
 from captions.protocol import Caption, Lag, Model, RecognizerNotice, Status
 
 
@@ -30,12 +31,15 @@ class SecretsRotated(Model):
     room: str
 
 
-RoomEventName = Literal["caption", "status", "lag", "ended", "deleted", "rotated", "recognizer"]
+RoomEventName = Literal[
+    "caption", "status", "lag", "ended", "deleted", "rotated", "recognizer", "destinations"
+]
 ROOM_EVENT_MODELS: dict[RoomEventName, type[BaseModel]] = {
     "caption": Caption,
     "status": Status,
     "lag": Lag,
     "recognizer": RecognizerNotice,
+    "destinations": Destinations,
     "ended": SessionEnded,
     "deleted": RoomDeleted,
     "rotated": SecretsRotated,

@@ -16,8 +16,10 @@ from captions.protocol import BYTES_PER_SAMPLE, SAMPLE_RATE
 
 # ``delete``: the room was deleted: drop it and everything of it. ``release``: this transcriber lost the room
 # (its lease went to another): drop it without a word more (made by the bus itself, never sent).
-# ``vocabulary``: the room's terms changed (``text``: one per line).
-InputKind = Literal["start", "audio", "text", "pause", "stop", "delete", "release", "vocabulary", "park"]
+# ``vocabulary``: the room's terms changed (``text``: one per line). ``destinations``: its list was saved again.
+InputKind = Literal[
+    "start", "audio", "text", "pause", "stop", "delete", "release", "vocabulary", "park", "destinations"
+]
 
 
 class InputsUnavailable(Exception):

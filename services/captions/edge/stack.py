@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from captions.destinations.sealing import key_file
 from captions.edge.nginx import Site, command, self_signed_certificate, write_site
 from captions.settings import WEB_BUILD
 
@@ -46,6 +47,8 @@ class Stack:
             "CAPTIONS_PUBLIC_URL": self.url,
             # Client addresses come from nginx's X-Forwarded-For, believed only from nginx itself.
             "CAPTIONS_TRUSTED_PROXIES": json.dumps(["127.0.0.1/32"]),
+            # Destinations' secrets are sealed by a gateway and opened by a transcriber: one key for all.
+            "CAPTIONS_SECRETS_KEY": key_file(self.folder / "secrets.key"),
         }
 
     def write(self) -> Path:

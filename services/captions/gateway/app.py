@@ -27,7 +27,8 @@ from starlette.types import ASGIApp
 
 from captions.bus.events import RoomEvents
 from captions.bus.inputs import RoomInputs
-from captions.gateway.api import capabilities, health, rooms, transcripts
+from captions.destinations.sealing import Sealer
+from captions.gateway.api import capabilities, destinations, health, rooms, transcripts
 from captions.gateway.embed import pages as embed_pages
 from captions.gateway.engine_limits import EngineIOFrames
 from captions.gateway.http import (
@@ -127,6 +128,7 @@ def create_app(settings: Settings, backends: BackendsFactory) -> ASGIApp:
                 sessions,
                 used.metrics,
                 Organizers(used.store.organizers),
+                Sealer.from_settings(settings),
             )
             if used.recover:
                 await sessions.recover()
@@ -158,6 +160,7 @@ def create_app(settings: Settings, backends: BackendsFactory) -> ASGIApp:
         _install_docs(api)
     web = install_web_app(api, settings.web_dir)
     api.include_router(rooms.router)
+    api.include_router(destinations.router)
     api.include_router(capabilities.router)
     api.include_router(transcripts.router)
     api.include_router(health.router)

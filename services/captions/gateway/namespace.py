@@ -313,9 +313,9 @@ class CaptionsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if event.name == "rotated":
             await self._rotated(live)
             return
-        if event.name == "recognizer":  # why the captions come from elsewhere: the presenter's business
+        if event.name in ("recognizer", "destinations"):  # the presenter's business only
             if live.presenter_sid:
-                await self._emit_to("recognizer", event.payload.model_dump(), live.presenter_sid)
+                await self._emit_to(event.name, event.payload.model_dump(), live.presenter_sid)
             return
         payload = event.payload
         skip: list[str] = []

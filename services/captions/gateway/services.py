@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from captions.destinations.sealing import Sealer
 from captions.gateway.sessions import Sessions
 from captions.metrics import Metrics
 from captions.rooms.organizers import Organizers
@@ -22,6 +23,7 @@ class Services:
     sessions: Sessions
     metrics: Metrics
     organizers: Organizers
+    sealer: Sealer
 
 
 def services(request: Request) -> Services:

@@ -319,6 +319,12 @@ class Sessions:
         await self._events.publish(RoomEvent(room_id, "deleted", RoomDeleted(room=room_id)))
         await self._inputs.send_input(RoomInput(room_id, session, "delete"))
 
+    async def destinations_changed(self, room_id: str) -> None:
+        """After the store took the room's new list: a session in progress sends to it from now on."""
+        shared = await self._state.session(room_id)
+        if shared.open and shared.session_id and not shared.parked:  # a parked one reads it when it goes on
+            await self._inputs.send_input(RoomInput(room_id, shared.session_id, "destinations"))
+
     async def rotated(self, room_id: str) -> None:
         """After the store took the room's new secrets: every gateway lets go of clients holding old ones."""
         await self._events.publish(RoomEvent(room_id, "rotated", SecretsRotated(room=room_id)))

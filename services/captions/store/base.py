@@ -61,6 +61,43 @@ class OrganizerStore(Protocol):
 
 
 @dataclass(frozen=True)
+class DestinationRecord:
+    """Somewhere a room's captions are sent on (``captions.destinations``). ``sealed`` is its settings encrypted
+    (URLs with tokens, secrets, passwords: never kept in clear); ``target`` what may be shown of it. ``id`` is
+    derived from the settings, so a list saved again with the same entry keeps its ``progress`` (how far the
+    talk was delivered, as the destinations package writes it)."""
+
+    room_id: str
+    id: str
+    position: int
+    kind: str
+    sealed: str
+    target: str
+    progress: str = ""
+    state: str = "ok"
+    error: str = ""
+
+
+class DestinationStore(Protocol):
+    """Every implementation passes tests/contract/test_destinations.py."""
+
+    async def replace(self, room_id: str, destinations: Sequence[DestinationRecord]) -> None:
+        """The room's list becomes ``destinations``: entries kept keep their progress, and every entry starts
+        as ``ok`` again (saving the list retries a failed one). Raises RoomGone when the room does not exist."""
+        ...
+
+    async def of_room(self, room_id: str) -> list[DestinationRecord]:
+        """In the presenter's order."""
+        ...
+
+    async def save_progress(self, room_id: str, destination_id: str, progress: str) -> None:
+        """Nothing happens for a destination no longer in the room's list."""
+        ...
+
+    async def save_state(self, room_id: str, destination_id: str, state: str, error: str) -> None: ...
+
+
+@dataclass(frozen=True)
 class RoomUsage:
     sessions: int
     caption_bytes: int  # the UTF-8 text of its finals
@@ -112,6 +149,9 @@ class Store(Protocol):
     @property
     def organizers(self) -> OrganizerStore: ...
 
+    @property
+    def destinations(self) -> DestinationStore: ...
+
     async def create_room(self, room: RoomRecord) -> None: ...
 
     async def get_room(self, room_id: str) -> RoomRecord | None: ...
@@ -125,7 +165,7 @@ class Store(Protocol):
         ...
 
     async def delete_room(self, room_id: str) -> bool:
-        """Removes the room with its sessions and captions; False if there was no such room."""
+        """Removes the room with its sessions, captions and destinations; False if there was no such room."""
         ...
 
     async def room_usage(self, room_id: str) -> RoomUsage:

@@ -14,6 +14,7 @@ from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 
 from captions.protocol import SessionState
 from captions.store.base import CaptionRecord, RoomGone, RoomRecord, RoomUsage, SessionRecord
+from captions.store.mongo_destinations import MongoDestinations
 from captions.store.mongo_organizers import MongoOrganizers
 
 DATABASE = "captions"
@@ -24,10 +25,15 @@ class MongoStore:
         self._db = database
         self._client = client
         self._organizers = MongoOrganizers(database)
+        self._destinations = MongoDestinations(database)
 
     @property
     def organizers(self) -> MongoOrganizers:
         return self._organizers
+
+    @property
+    def destinations(self) -> MongoDestinations:
+        return self._destinations
 
     @classmethod
     async def connect(cls, url: str) -> MongoStore:
@@ -43,6 +49,7 @@ class MongoStore:
         await self._db.captions.create_index([("room_id", ASCENDING)])
         await self._db.rooms.create_index([("used", ASCENDING), ("created_at", ASCENDING)])
         await self._organizers.ensure_indexes()
+        await self._destinations.ensure_indexes()
 
     async def create_room(self, room: RoomRecord) -> None:
         await self._db.rooms.insert_one(
@@ -116,6 +123,7 @@ class MongoStore:
         result = await self._db.rooms.delete_one({"_id": room_id})
         await self._db.sessions.delete_many({"room_id": room_id})
         await self._db.captions.delete_many({"room_id": room_id})
+        await self._db.destinations.delete_many({"room_id": room_id})
         return bool(result.deleted_count)
 
     async def expire_sessions(self, ended_before: datetime, limit: int) -> int:

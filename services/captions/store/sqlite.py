@@ -11,8 +11,9 @@ from typing import Any
 import aiosqlite
 
 from captions.protocol import SessionState
-from captions.store import sqlite_organizers
+from captions.store import sqlite_destinations, sqlite_organizers
 from captions.store.base import CaptionRecord, RoomGone, RoomRecord, RoomUsage, SessionRecord
+from captions.store.sqlite_destinations import SqliteDestinations
 from captions.store.sqlite_organizers import SqliteOrganizers
 
 # Columns added after the first release, with their definitions: files written before them are migrated.
@@ -76,10 +77,15 @@ class SqliteStore:
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._db = connection
         self._organizers = SqliteOrganizers(connection)
+        self._destinations = SqliteDestinations(connection)
 
     @property
     def organizers(self) -> SqliteOrganizers:
         return self._organizers
+
+    @property
+    def destinations(self) -> SqliteDestinations:
+        return self._destinations
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStore:
@@ -91,7 +97,7 @@ class SqliteStore:
             for column, definition in added.items():
                 if existing and column not in existing:
                     await connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
-        await connection.executescript(SCHEMA + sqlite_organizers.SCHEMA)
+        await connection.executescript(SCHEMA + sqlite_organizers.SCHEMA + sqlite_destinations.SCHEMA)
         await connection.commit()
         return cls(connection)
 

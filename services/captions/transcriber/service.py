@@ -16,6 +16,8 @@ from prometheus_client import start_http_server
 
 from captions.asr.engine import Engine
 from captions.bus.redis_bus import RedisBus, redis_bus
+from captions.destinations.sealing import Sealer
+from captions.destinations.service import RoomDestinations
 from captions.metrics import Metrics
 from captions.recognizers.local import LocalRecognizer
 from captions.recognizers.registry import Recognizers
@@ -42,8 +44,10 @@ async def run_transcriber(settings: Settings) -> None:
 
 async def _serve(settings: Settings, recognizers: Recognizers, store: Store, bus: RedisBus) -> None:
     metrics = Metrics()
+    sealer = Sealer.from_settings(settings)
+    destinations = RoomDestinations(store, bus.events, sealer, settings, bus.inputs.owns)
     worker = TranscriberWorker(
-        recognizers, store, bus.inputs, bus.events, metrics, settings.lag_skip_partials_s
+        recognizers, store, bus.inputs, bus.events, metrics, settings.lag_skip_partials_s, destinations
     )
     server, _ = start_http_server(settings.port, addr=settings.host, registry=metrics.registry)
     stop = asyncio.Event()
@@ -57,6 +61,7 @@ async def _serve(settings: Settings, recognizers: Recognizers, store: Store, bus
         await asyncio.wait([running, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
     finally:
         await worker.release_all()
+        await destinations.close()
         await bus.inputs.close()  # leases handed over before anything else stops
         running.cancel()
         with contextlib.suppress(asyncio.CancelledError):

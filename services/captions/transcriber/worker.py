@@ -29,6 +29,7 @@ from captions.recognizers.registry import Recognizers
 from captions.rooms.service import now
 from captions.store.base import CaptionRecord, RoomGone, Store
 from captions.transcriber.lanes import RoomLanes
+from captions.transcriber.sinks import CaptionSink, NoSink
 from captions.transcriber.store_retry import until_stored
 
 log = logging.getLogger(__name__)
@@ -84,8 +85,10 @@ class TranscriberWorker:
         events: RoomEvents,
         metrics: Metrics,
         lag_skip_s: float,
+        sink: CaptionSink | None = None,
     ) -> None:
         self._recognizers = recognizers
+        self._sink: CaptionSink = sink or NoSink()
         self._store = store
         self._inputs = inputs
         self._events = events
@@ -132,6 +135,11 @@ class TranscriberWorker:
             await self._forget(message.room_id)
             return
         room = self._rooms.get(message.room_id)
+        if message.kind == "destinations":
+            if room is not None and not room.released:
+                await self._sink.changed(room.room_id, room.session_id)
+            await self._inputs.handled(message)
+            return
         if room is not None and room.released:
             raise RoomGone(message.room_id)
         if message.kind == "park":
@@ -188,6 +196,7 @@ class TranscriberWorker:
         if stored:
             log.info("room %s: session %s continues at %.1f s after %d finals", room.room_id,
                      room.session_id, message.at, room.finals)  # fmt: skip
+        await self._sink.opened(room.room_id, room.session_id)  # finals not sent on yet go before new ones
         if recognizer is not None:
             room.reader = asyncio.create_task(self._read(room, recognizer))
         self._rooms[message.room_id] = room
@@ -214,6 +223,7 @@ class TranscriberWorker:
         await self._events.publish(
             RoomEvent(message.room_id, "ended", SessionEnded(session_id=message.session_id))
         )
+        await self._sink.ended(message.room_id, message.session_id)
         await self._inputs.finished(message.room_id, message.session_id)
 
     async def _park(self, message: RoomInput) -> None:
@@ -222,6 +232,7 @@ class TranscriberWorker:
         room = self._rooms.get(message.room_id)
         if room is not None and room.session_id == message.session_id:
             await self._settle_all(message.room_id)
+        await self._sink.ended(message.room_id, message.session_id)
         await self._inputs.finished(message.room_id, message.session_id)
 
     async def _forget(self, room_id: str) -> None:
@@ -231,6 +242,7 @@ class TranscriberWorker:
 
     async def _release(self, room_id: str) -> None:
         """Another transcriber owns the room now (or it is gone): stop at once, say nothing more."""
+        await self._sink.released(room_id)
         room = self._rooms.pop(room_id, None)
         self._metrics.rooms_live.set(len(self._rooms))
         if room is None:
@@ -394,6 +406,8 @@ class TranscriberWorker:
             await until_stored(room.room_id, "a final", lambda: self._store.append_final(record))
             room.finals += 1
             room.last_end = caption.end
+            behind = max(0.0, event.audio_position - event.end) if event is not None else 0.0
+            self._sink.final(room.room_id, record, behind)
         elif room.recognizer is not None and room.recognizer.lag_seconds > self._lag_skip_s:
             self._metrics.partials_skipped.inc()  # behind real time: the next final says it all
             return

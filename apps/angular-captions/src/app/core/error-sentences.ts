@@ -56,6 +56,9 @@ export const ERROR_SENTENCES: Readonly<Record<ErrorCode, string>> = {
   websocket_required:
     'Your browser or network does not allow live connections (WebSocket): try another network or browser.',
   unavailable: 'The captions service is restarting. Trying again shortly…',
+  too_many_destinations: 'This room cannot send its captions to that many places: remove one first.',
+  destination_refused:
+    'The server may not send captions there (a private or unknown address): check the URL or host.',
 };
 
 /** The sentence for an error; a code this page does not know (a newer server) still says something useful. */
