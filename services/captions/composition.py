@@ -55,8 +55,10 @@ def serve_app(settings: Settings, engine: Engine | None = None) -> ASGIApp:
             state = StoredRoomState(store, settings.presenter_timeout_s)
             yield Backends(store, inputs, events, state, metrics, limiter, recover=True)
         finally:
-            await worker.close()  # every room settled: its session goes on when the server is back
-            await destinations.close()
+            try:
+                await worker.close()  # every room settled: its session goes on when the server is back
+            finally:
+                await destinations.close()
             running.cancel()
             await asyncio.gather(running, return_exceptions=True)
             await inputs.close()
