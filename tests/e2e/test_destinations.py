@@ -23,8 +23,9 @@ from tests.support.processes import CaptionsProcess
 from tests.support.speech import SpeechCorpus
 
 RECORDING = "talk.wav"
-TROUBLE_AT_S = 4.0
-RESTART_AT_S = 10.0
+TROUBLE_AT_S = 3.0
+OUTAGE_AT_S = 5.0
+RESTART_AT_S = 13.0
 YOUTUBE_CLOCK_SKEW_S = 20.0
 
 
@@ -111,6 +112,10 @@ async def test_a_talk_reaches_every_destination_once_in_order_through_failures_a
 
     def restart() -> None:
         serve.kill()
+        # What Zoom and the webhook refused since OUTAGE_AT_S was stored and never sent: the restarted server
+        # sends it from their stored progress.
+        fakes.zoom.trouble.failing.clear()
+        fakes.webhook.trouble.failing.clear()
         serve.start()
 
     def at_second(audio_s: float) -> None:
@@ -119,6 +124,9 @@ async def test_a_talk_reaches_every_destination_once_in_order_through_failures_a
             fakes.youtube.trouble.hang(1)
             fakes.webhook.trouble.fail(2, 503)
             tasks.append(asyncio.create_task(fakes.obs.drop()))
+        if audio_s == OUTAGE_AT_S:
+            fakes.zoom.trouble.fail(10_000, 503)
+            fakes.webhook.trouble.fail(10_000, 502)
         if audio_s == RESTART_AT_S:
             tasks.append(asyncio.create_task(asyncio.to_thread(restart)))
 
