@@ -109,3 +109,34 @@ async def test_a_destination_that_keeps_failing_is_given_up_on_and_tried_again_w
         assert states(speaker, "webhook")[-1] == ("ok", "")
     finally:
         await webhook.stop()
+
+
+async def test_a_destination_is_kept_by_its_id_alone_and_an_unknown_id_is_refused(server: Server) -> None:
+    """The console cannot send a destination's secret again (it is never shown): it keeps one by its id."""
+    zoom, webhook = await FakeZoom().start(), await FakeWebhook().start()
+    try:
+        room = await server.create_room()
+        headers = {"X-Presenter-Key": room["presenter_key"]}
+        path = f"/api/rooms/{room['id']}/destinations"
+        await save(server, room, [
+            {"kind": "zoom", "url": zoom.url},
+            {"kind": "webhook", "url": webhook.url, "secret": webhook.secret},
+        ])  # fmt: skip
+        async with server.http() as http:
+            listed = (await http.get(path, headers=headers)).json()["destinations"]
+            kept = await http.put(path, json={"destinations": [{"keep": listed[1]["id"]}]}, headers=headers)
+            unknown = await http.put(
+                path, json={"destinations": [{"keep": "0123456789abcdef"}]}, headers=headers
+            )
+            after = (await http.get(path, headers=headers)).json()["destinations"]
+        assert kept.status_code == 200, kept.text
+        assert [(d["id"], d["kind"]) for d in kept.json()["destinations"]] == [(listed[1]["id"], "webhook")]
+        assert (unknown.status_code, unknown.json()["code"]) == (422, "invalid_request")
+        assert after == kept.json()["destinations"], "a refused list changes nothing"
+        speaker = await presenter(server, room).connect()
+        await speaker.emit("text", {"kind": "final", "text": SENTENCES[0]})
+        await until(lambda: webhook.texts == [SENTENCES[0]], "the kept webhook, with its secret, still signs")
+        assert zoom.received == [], "the removed destination gets nothing"
+    finally:
+        await zoom.stop()
+        await webhook.stop()

@@ -67,10 +67,17 @@ DestinationKind = Literal["zoom", "youtube", "obs", "webhook"]
 DestinationState = Literal["ok", "retrying", "failed"]
 
 
+class KeptDestination(Model):
+    """A destination of the room's list kept as it is, named by its ``id``: its presenter need not (and cannot:
+    they are never shown again) send its URL, secret or password again to keep it."""
+
+    keep: str = Field(pattern=r"^[0-9a-f]{16}$")
+
+
 class DestinationsUpdate(Model):
     """``PUT /api/rooms/{id}/destinations``: the room's whole list (it replaces the last; ``[]`` removes all)."""
 
-    destinations: list[Destination] = Field(max_length=32)
+    destinations: list[Destination | KeptDestination] = Field(max_length=32)
 
 
 class DestinationView(Model):

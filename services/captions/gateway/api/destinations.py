@@ -5,6 +5,7 @@ are stored, and ``GET`` (like every other answer, log line and export) shows a m
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter
@@ -15,6 +16,7 @@ from captions.destinations.models import (
     Destinations,
     DestinationsUpdate,
     DestinationView,
+    KeptDestination,
     ObsDestination,
 )
 from captions.gateway.api.rooms import Deps, PresenterKey, RoomIdPath, presenters_room
@@ -39,7 +41,8 @@ async def set_destinations(
     room_id: RoomIdPath, body: DestinationsUpdate, deps: Deps, x_presenter_key: PresenterKey = None
 ) -> Destinations:
     """Replace the room's list. Each target must be on the public internet (unless the server allows private
-    addresses); entries already in the list keep their place in the talk, and a failed one is tried again."""
+    addresses); ``{"keep": id}`` keeps an entry as it is (its secrets are never sent back to be sent again).
+    Entries already in the list keep their place in the talk, and a failed one is tried again."""
     await presenters_room(room_id, x_presenter_key, deps)
     settings = deps.settings
     if len(body.destinations) > settings.max_destinations:
@@ -49,8 +52,20 @@ async def set_destinations(
             f"a room may send its captions to {settings.max_destinations} destinations at most",
             code="too_many_destinations",
         )
+    stored = {record.id: record for record in await deps.store.destinations.of_room(room_id)}
     records: dict[str, DestinationRecord] = {}
     for number, destination in enumerate(body.destinations, start=1):
+        if isinstance(destination, KeptDestination):
+            kept = stored.get(destination.keep)
+            if kept is None:
+                raise Problem(
+                    422,
+                    "Unknown destination",
+                    f"destination {number}: the room has no destination {destination.keep!r} to keep",
+                    code="invalid_request",
+                )
+            records.setdefault(kept.id, replace(kept, position=len(records)))
+            continue
         await _check_reachable(number, destination, settings.destinations_allow_private)
         config = destination.model_dump()
         destination_id = deps.sealer.name(config)
@@ -67,7 +82,8 @@ async def set_destinations(
         )
     await deps.store.destinations.replace(room_id, list(records.values()))
     await deps.sessions.destinations_changed(room_id)
-    return Destinations(destinations=[_view(record) for record in records.values()])
+    saved = await deps.store.destinations.of_room(room_id)
+    return Destinations(destinations=[_view(record) for record in saved])
 
 
 async def _check_reachable(number: int, destination: Destination, allow_private: bool) -> None:

@@ -12,6 +12,7 @@ import type {
   TextCaption,
   Vocabulary,
 } from './generated';
+import type { Destinations } from './generated/destinations';
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'refused';
 
@@ -98,6 +99,9 @@ export class CaptionSocket {
   private readonly _recognizer = signal<RecognizerNotice | null>(null);
   /** Why the room's captions come from another recogniser than the one it asked for (a cloud failure). */
   readonly recognizerNotice = this._recognizer.asReadonly();
+  private readonly _destinations = signal<Destinations | null>(null);
+  /** The presenter's destinations as their states change (null until one changes while connected). */
+  readonly destinations = this._destinations.asReadonly();
 
   constructor() {
     inject(DestroyRef).onDestroy(() => this.close());
@@ -153,6 +157,7 @@ export class CaptionSocket {
     socket.on('lag', (lag: Lag) => this._lagSeconds.set(lag.seconds));
     socket.on('vocabulary', (vocabulary: Vocabulary) => this.onVocabulary(vocabulary));
     socket.on('recognizer', (notice: RecognizerNotice) => this._recognizer.set(notice));
+    socket.on('destinations', (destinations: Destinations) => this._destinations.set(destinations));
     this.socket = socket;
     this._state.set('connecting');
     socket.connect();

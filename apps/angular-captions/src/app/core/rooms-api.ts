@@ -2,6 +2,8 @@ import { HttpClient, HttpHeaders } from '@angular/common/http';
 import { Injectable, inject } from '@angular/core';
 import { firstValueFrom } from 'rxjs';
 import type { Capabilities, Caption, RoomCreate, RoomCreated, RoomInfo, RoomRotate, RoomRotated } from './generated';
+import type { Destinations } from './generated/destinations';
+import type { DestinationsUpdate } from './generated/destinations-update';
 
 interface TranscriptJson {
   readonly cues: readonly { id: string; start: number; end: number; text: string }[];
@@ -36,6 +38,18 @@ export class RoomsApi {
   rotate(roomId: string, key: string, what: RoomRotate): Promise<RoomRotated> {
     const url = `/api/rooms/${encodeURIComponent(roomId)}/rotate`;
     return firstValueFrom(this.http.post<RoomRotated>(url, what, { headers: accessHeaders({ key }) }));
+  }
+
+  /** Where the room's captions are sent on, each with its state (targets masked: secrets never come back). */
+  destinations(roomId: string, key: string): Promise<Destinations> {
+    const url = `/api/rooms/${encodeURIComponent(roomId)}/destinations`;
+    return firstValueFrom(this.http.get<Destinations>(url, { headers: accessHeaders({ key }) }));
+  }
+
+  /** The whole list from now on: new entries with their settings, kept ones by id. */
+  setDestinations(roomId: string, key: string, update: DestinationsUpdate): Promise<Destinations> {
+    const url = `/api/rooms/${encodeURIComponent(roomId)}/destinations`;
+    return firstValueFrom(this.http.put<Destinations>(url, update, { headers: accessHeaders({ key }) }));
   }
 
   /** The room and everything it keeps go for good. */

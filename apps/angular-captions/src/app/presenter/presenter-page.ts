@@ -23,6 +23,7 @@ import { ConnectionBadge } from '../shared/connection-badge';
 import { CaptionPreview, type CorrectionRequest } from './caption-preview';
 import { LevelMeter } from './level-meter';
 import { SharePanel } from './share-panel';
+import { DestinationsPanel } from './destinations-panel';
 import { VocabularyPanel } from './vocabulary-panel';
 
 export type CaptureMode = 'audio' | 'browser';
@@ -54,7 +55,7 @@ function clock(totalSeconds: number): string {
 @Component({
   selector: 'app-presenter-page',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [CaptionPreview, ConnectionBadge, LevelMeter, RouterLink, SharePanel, VocabularyPanel],
+  imports: [CaptionPreview, ConnectionBadge, LevelMeter, RouterLink, SharePanel, VocabularyPanel, DestinationsPanel],
   providers: [CaptionSocket, Microphone, BrowserSpeech],
   host: { '(document:keydown)': 'onKey($event)' },
   templateUrl: './presenter-page.html',
@@ -73,7 +74,7 @@ export class PresenterPage implements OnInit {
   protected readonly title = signal('');
   protected readonly language = signal('en');
   protected readonly hasKey = signal(true);
-  private readonly key = signal<string | null>(null);
+  protected readonly key = signal<string | null>(null);
   private sending = false;
   protected readonly viewerToken = signal<string | null>(null);
   protected readonly replaced = signal('');
