@@ -91,7 +91,7 @@ test-cloud: setup
 	$(BIN)/pytest tests/cloud -m cloud -rs
 
 # Every benchmark runs, each printing its targets; make fails at the end, naming those that missed one.
-BENCHES = engine server scaleout cluster handover rooms abuse edge vocabulary batching microphone
+BENCHES = engine server scaleout cluster handover rooms abuse edge vocabulary batching microphone destinations
 bench: setup
 	@missed=""; for bench in $(BENCHES); do $(BIN)/python -m tests.bench.$$bench || missed="$$missed $$bench"; done; \
 	$(BIN)/python -m tests.bench.charts; \

@@ -43,7 +43,9 @@ class Progress:
         """Where the words still to send begin, in ``session_id``."""
         if self.session != session_id:
             return Place(0, 0)
-        return self.pending.after if self.pending is not None else self.after
+        if self.pending is not None and self.pending.session_id == session_id:
+            return self.pending.after
+        return self.after
 
     def dump(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -155,10 +157,6 @@ class Delivery:
         """Every line so far has been delivered (or the destination was given up on)."""
         await self._idle.wait()
 
-    @property
-    def idle(self) -> bool:
-        return self._idle.is_set()
-
     async def stop(self) -> None:
         """At once: whatever is unsent stays for the next sender (its progress is stored)."""
         if self._task is not None:
@@ -174,15 +172,24 @@ class Delivery:
             await self._reconcile()
             while True:
                 line = await self._next_line()
-                if not await self._may_send():
+                if not await self._retrying(self._still_ours):
                     log.info(
                         "room %s moved to another transcriber: its destinations go with it", self.room_id
                     )
-                    return
+                    break
                 await self._deliver(line)
         except GaveUp:
             self._queue.clear()
-            self._idle.set()
+        self._idle.set()
+
+    async def _still_ours(self) -> bool:
+        """Before each line: one sender per room and destination, the transcriber that owns the room."""
+        try:
+            return await self._may_send()
+        except (
+            Exception
+        ) as error:  # Redis unreachable past its retry window: this line waits, as a failed send
+            raise DeliveryFailed("the room's owner could not be checked") from error
 
     async def _reconcile(self) -> None:
         """A sender that (re)starts: the line written down as pending goes first, with its number, unless the
@@ -191,7 +198,9 @@ class Delivery:
         progress = self._progress
         if last is not None:
             if progress.pending is not None and last >= progress.number:
-                progress.after, progress.pending = progress.pending.after, None
+                if progress.pending.session_id == progress.session:
+                    progress.after = progress.pending.after
+                progress.pending = None
             progress.sent = max(progress.sent, last)
         if progress.pending is not None:
             self._queue.appendleft(progress.pending)
@@ -235,7 +244,9 @@ class Delivery:
             return ""
 
         notice = await self._retrying(send)
-        progress.sent, progress.after, progress.pending = number, line.after, None
+        progress.sent, progress.pending = number, None
+        if line.session_id == progress.session:  # a line left over from an earlier session moves nothing on
+            progress.after = line.after
         self._queue.popleft()
         if not self._queue:
             await self._retrying(self._save)

@@ -144,7 +144,8 @@ class RoomDestinations:
         else:
             last = await self._store.last_captions(session_id, 1)
             start = Place(last[-1].seq + 1 if last else 0, 0)
-            progress = Progress(session_id, start, progress.sent)
+            # A line of an earlier session still pending goes first, under its number: nothing is skipped.
+            progress = Progress(session_id, start, progress.sent, progress.pending, progress.number)
             await self._store.destinations.save_progress(room_id, record.id, progress.dump())
 
         async def may_send() -> bool:
