@@ -170,7 +170,7 @@ def main() -> int:
             records = httpx.get(f"{receiver}/records", timeout=30).json()
         finally:
             serve.stop()
-            feeder.terminate()
+            feeder.kill()  # its hanging requests would hold a graceful stop
             feeder.wait(timeout=10)
     return report(rounds, hanging, records)
 
@@ -216,6 +216,9 @@ def report(rounds: list[Round], hanging: Round, records: list[dict[str, Any]]) -
     for label, values in rows:
         print(f"{label:44} {quantile(values, 50) * 1000:8.1f} {quantile(values, 95) * 1000:8.1f} "
               f"{quantile(values, 99) * 1000:8.1f} {len(values):7d}")  # fmt: skip
+    for label in ("none", "two"):
+        each = [quantile(r.viewer_latencies(), 99) * 1000 for r in rounds if r.label == label]
+        print(f"  viewers p99 by round, destinations {label}: {', '.join(f'{v:.1f}' for v in each)} ms")
     checks = {
         f"destination p95 <= {DESTINATION_P95_MS:.0f} ms over the viewer": quantile(to_destinations, 95)
         * 1000

@@ -45,7 +45,7 @@ def main() -> None:
     app.router.add_post("/b", receive)
     app.router.add_post("/hang", hang)
     app.router.add_get("/records", listed)
-    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None, shutdown_timeout=0.1)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from captions.destinations.lines import Final, Line, LineAssembler, LineRules, Place
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 BACKOFF_FIRST_S = 0.2
 BACKOFF_MAX_S = 5.0
+ACK_SAVE_S = 5.0
 
 
 @dataclass
@@ -48,7 +49,25 @@ class Progress:
         return self.after
 
     def dump(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
+        pending = self.pending
+        written = {
+            "session": self.session,
+            "after": {"seq": self.after.seq, "word": self.after.word},
+            "sent": self.sent,
+            "number": self.number,
+            "pending": None
+            if pending is None
+            else {
+                "session_id": pending.session_id,
+                "text": pending.text,
+                "begin": {"seq": pending.begin.seq, "word": pending.begin.word},
+                "after": {"seq": pending.after.seq, "word": pending.after.word},
+                "start": pending.start,
+                "end": pending.end,
+                "spoken_at": pending.spoken_at,
+            },
+        }
+        return json.dumps(written, separators=(",", ":"))
 
     @classmethod
     def load(cls, stored: str) -> Progress:
@@ -119,6 +138,8 @@ class Delivery:
         self._failing_since: float | None = None
         self._tries = 0
         self._task: asyncio.Task[None] | None = None
+        self._unsaved = False  # the last line taken is not written down yet
+        self._acked_at = 0.0
         self._overflowed: asyncio.Future[None] | None = None
 
     # --- fed by the room's transcriber ----------------------------------------------------------------------
@@ -186,9 +207,7 @@ class Delivery:
         """Before each line: one sender per room and destination, the transcriber that owns the room."""
         try:
             return await self._may_send()
-        except (
-            Exception
-        ) as error:  # Redis unreachable past its retry window: this line waits, as a failed send
+        except Exception as error:  # Redis away past its retry window: the line waits, as after a failed send
             raise DeliveryFailed("the room's owner could not be checked") from error
 
     async def _reconcile(self) -> None:
@@ -208,8 +227,10 @@ class Delivery:
     async def _next_line(self) -> Line:
         while not self._queue:
             due = self._assembler.due_at() if self._assembler is not None else None
-            if due is None:
+            if due is None and not self._unsaved:
                 self._idle.set()
+            if self._unsaved:
+                due = min(due or float("inf"), self._acked_at + ACK_SAVE_S)
             self._wake.clear()
             if due is None:
                 await self._wake.wait()
@@ -217,16 +238,28 @@ class Delivery:
             try:
                 await asyncio.wait_for(self._wake.wait(), max(0.0, due - time.monotonic()))
             except TimeoutError:
-                if self._assembler is not None:
+                if (
+                    self._assembler is not None
+                    and (self._assembler.due_at() or float("inf")) <= time.monotonic()
+                ):
                     self._queue.extend(self._assembler.flush())
+                if not self._queue and self._unsaved and time.monotonic() >= self._acked_at + ACK_SAVE_S:
+                    await self.save_acknowledged()
         self._idle.clear()
         return self._queue[0]
+
+    async def save_acknowledged(self) -> None:
+        """Write down the last line taken, if the next line's own write has not (a quiet destination)."""
+        if self._unsaved:
+            await self._retrying(self._save)
+            self._unsaved = False
 
     async def _deliver(self, line: Line) -> None:
         progress = self._progress
         if progress.pending is None or progress.pending.id != line.id:
             progress.pending, progress.number = line, progress.sent + 1
-            await self._retrying(self._save)
+            await self._retrying(self._save)  # the last line taken is written down with it
+            self._unsaved = False
         number = progress.number
         tries = 0
 
@@ -248,8 +281,9 @@ class Delivery:
         if line.session_id == progress.session:  # a line left over from an earlier session moves nothing on
             progress.after = line.after
         self._queue.popleft()
-        if not self._queue:
-            await self._retrying(self._save)
+        # Written with the next line, or after ACK_SAVE_S of quiet: one write per line, not two. Lost in a
+        # crash, the line is sent again under its number (Zoom says it has it; YouTube and webhooks keep one).
+        self._unsaved, self._acked_at = True, time.monotonic()
         await self._set_state("ok", notice)
 
     async def _retrying(self, attempt: Callable[[], Awaitable[T]]) -> T:

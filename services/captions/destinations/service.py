@@ -5,6 +5,7 @@ its lines wait in its own bounded queue, and the room's captions never wait for 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -50,7 +51,6 @@ class RoomDestinations:
         self._rooms: dict[str, dict[str, Delivery]] = {}
         self._records: dict[str, dict[str, DestinationRecord]] = {}
         self._draining: dict[str, asyncio.Task[None]] = {}
-        self._http: aiohttp.ClientSession | None = None
 
     async def opened(self, room_id: str, session_id: str) -> None:
         self._cancel_drain(room_id)
@@ -94,11 +94,12 @@ class RoomDestinations:
         deliveries = [d for running in self._rooms.values() for d in running.values()]
         if deliveries:
             await asyncio.wait([asyncio.create_task(d.drained()) for d in deliveries], timeout=CLOSE_DRAIN_S)
+        for delivery in deliveries:  # the server stops, nobody else sends: what was taken is written down
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(delivery.save_acknowledged(), 1.0)
         for room_id in list(self._rooms):
             self._cancel_drain(room_id)
             await self._stop_room(room_id)
-        if self._http is not None:
-            await self._http.close()
 
     # --- the room's list -------------------------------------------------------------------------------
 
@@ -196,16 +197,12 @@ class RoomDestinations:
         return WebhookSender(http, config["url"], config["secret"], room_id, timeout_s)
 
     def _client(self) -> aiohttp.ClientSession:
-        if self._http is None:
-            connector = aiohttp.TCPConnector(
-                resolver=GuardedResolver(self._settings.destinations_allow_private),
-                limit=200,
-                limit_per_host=50,
-            )
-            self._http = aiohttp.ClientSession(
-                connector=connector, trust_env=False, headers={"User-Agent": "captions"}
-            )
-        return self._http
+        """Each destination its own connections: one whose host hangs holds none that another needs (Zoom's
+        meetings all share one host)."""
+        connector = aiohttp.TCPConnector(
+            resolver=GuardedResolver(self._settings.destinations_allow_private), limit=2, ttl_dns_cache=60
+        )
+        return aiohttp.ClientSession(connector=connector, trust_env=False, headers={"User-Agent": "captions"})
 
     async def _tell(self, room_id: str) -> None:
         """The presenter sees each destination's state as it changes."""

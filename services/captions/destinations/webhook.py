@@ -54,4 +54,4 @@ class WebhookSender:
         await request(self._http, "POST", self._url, self._timeout_s, body, headers)
 
     async def close(self) -> None:
-        return None
+        await self._http.close()

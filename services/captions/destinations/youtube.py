@@ -59,4 +59,4 @@ class YouTubeSender:
                 self.clock_offset = offset
 
     async def close(self) -> None:
-        return None
+        await self._http.close()

@@ -41,4 +41,4 @@ class ZoomSender:
         )
 
     async def close(self) -> None:
-        return None
+        await self._http.close()

@@ -406,11 +406,12 @@ class TranscriberWorker:
             await until_stored(room.room_id, "a final", lambda: self._store.append_final(record))
             room.finals += 1
             room.last_end = caption.end
-            behind = max(0.0, event.audio_position - event.end) if event is not None else 0.0
-            self._sink.final(room.room_id, record, behind)
         elif room.recognizer is not None and room.recognizer.lag_seconds > self._lag_skip_s:
             self._metrics.partials_skipped.inc()  # behind real time: the next final says it all
             return
+        behind = max(0.0, event.audio_position - event.end) if event is not None else 0.0
         if event is not None:
-            self._metrics.caption_latency.labels(kind).observe(max(0.0, event.audio_position - event.end))
+            self._metrics.caption_latency.labels(kind).observe(behind)
         await self._events.publish(RoomEvent.caption(room.room_id, caption))
+        if kind == "final":  # after the room's own viewers: sending it on never goes before them
+            self._sink.final(room.room_id, record, behind)
