@@ -62,7 +62,9 @@ async def run_round(url: str, receiver: str, secret: str, label: str, destinatio
     rooms: list[dict[str, Any]] = []
     async with httpx.AsyncClient(base_url=url, timeout=30) as http:
         for _ in range(ROOMS):
-            rooms.append((await http.post("/api/rooms", json={"title": "bench"})).json())
+            created = await http.post("/api/rooms", json={"title": "bench"})
+            created.raise_for_status()
+            rooms.append(created.json())
         for room in rooms:
             listed = [
                 {"kind": "webhook", "url": f"{receiver}{path}", "secret": secret} for path in destinations
@@ -168,6 +170,9 @@ def main() -> int:
             hanging = asyncio.run(run_round(serve.url, receiver, secret, "hanging", ["/a", "/hang", "/b"]))
             time.sleep(2)  # lines still on their way
             records = httpx.get(f"{receiver}/records", timeout=30).json()
+        except Exception:
+            print(serve.log_tail(), file=sys.stderr)
+            raise
         finally:
             serve.stop()
             feeder.kill()  # its hanging requests would hold a graceful stop

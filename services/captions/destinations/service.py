@@ -9,10 +9,11 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 import aiohttp
 
-from captions.bus.events import RoomEvent, RoomEvents
+from captions.bus.events import RoomEvent
 from captions.destinations.addresses import GuardedResolver
 from captions.destinations.delivery import Delivery, DeliveryLimits, Progress
 from captions.destinations.lines import Final, LineRules, Place
@@ -33,11 +34,15 @@ REPLAY_FINALS = 500
 CLOSE_DRAIN_S = 3.0
 
 
+class EventPublisher(Protocol):
+    async def publish(self, event: RoomEvent) -> None: ...
+
+
 class RoomDestinations:
     def __init__(
         self,
         store: Store,
-        events: RoomEvents,
+        events: EventPublisher,
         sealer: Sealer,
         settings: Settings,
         owns: Callable[[str], Awaitable[bool]],
@@ -52,9 +57,9 @@ class RoomDestinations:
         self._records: dict[str, dict[str, DestinationRecord]] = {}
         self._draining: dict[str, asyncio.Task[None]] = {}
 
-    async def opened(self, room_id: str, session_id: str) -> None:
+    async def opened(self, room_id: str, session_id: str, stored_finals: int) -> None:
         self._cancel_drain(room_id)
-        await self._sync(room_id, session_id)
+        await self._sync(room_id, session_id, stored_finals)
 
     def final(self, room_id: str, caption: CaptionRecord, behind_s: float) -> None:
         running = self._rooms.get(room_id)
@@ -84,8 +89,8 @@ class RoomDestinations:
         self._cancel_drain(room_id)
         await self._stop_room(room_id)
 
-    async def changed(self, room_id: str, session_id: str) -> None:
-        await self._sync(room_id, session_id, retry_failed=True)
+    async def changed(self, room_id: str, session_id: str, stored_finals: int) -> None:
+        await self._sync(room_id, session_id, stored_finals, retry_failed=True)
 
     async def close(self) -> None:
         for room_id in list(self._rooms):
@@ -103,15 +108,17 @@ class RoomDestinations:
 
     # --- the room's list -------------------------------------------------------------------------------
 
-    async def _sync(self, room_id: str, session_id: str, retry_failed: bool = False) -> None:
+    async def _sync(
+        self, room_id: str, session_id: str, stored_finals: int, retry_failed: bool = False
+    ) -> None:
         """Senders for the room's list as stored: new entries start, removed ones stop, kept ones go on (and
         failed ones start again if the list was saved)."""
         try:
-            await self._synced(room_id, session_id, retry_failed)
+            await self._synced(room_id, session_id, stored_finals, retry_failed)
         except Exception:  # the talk goes on; the list is read again at the next change or session
             log.exception("room %s: could not start its destinations", room_id)
 
-    async def _synced(self, room_id: str, session_id: str, retry_failed: bool) -> None:
+    async def _synced(self, room_id: str, session_id: str, stored_finals: int, retry_failed: bool) -> None:
         records = await self._store.destinations.of_room(room_id)
         running = self._rooms.setdefault(room_id, {})
         self._records[room_id] = {record.id: record for record in records}
@@ -123,14 +130,16 @@ class RoomDestinations:
             if record.id in running:
                 running[record.id].begin_session(session_id)
                 continue
-            delivery = await self._start(room_id, session_id, record)
+            delivery = await self._start(room_id, session_id, stored_finals, record)
             if delivery is not None:
                 running[record.id] = delivery
         if not running:
             self._forget(room_id)
         await self._tell(room_id)
 
-    async def _start(self, room_id: str, session_id: str, record: DestinationRecord) -> Delivery | None:
+    async def _start(
+        self, room_id: str, session_id: str, stored_finals: int, record: DestinationRecord
+    ) -> Delivery | None:
         """A sender for ``record``, fed whatever of the session it has not sent yet: from its stored progress
         when that is of this session (a restart, a handover), else from the next final on (a destination added
         mid-talk does not get the whole talk again)."""
@@ -143,8 +152,7 @@ class RoomDestinations:
             start = progress.resume_from(session_id)
             replay = await self._store.captions(session_id, start.seq - 1, REPLAY_FINALS)
         else:
-            last = await self._store.last_captions(session_id, 1)
-            start = Place(last[-1].seq + 1 if last else 0, 0)
+            start = Place(stored_finals, 0)  # as the transcriber counted them: finals stored since are new
             # A line of an earlier session still pending goes first, under its number: nothing is skipped.
             progress = Progress(session_id, start, progress.sent, progress.pending, progress.number)
             await self._store.destinations.save_progress(room_id, record.id, progress.dump())

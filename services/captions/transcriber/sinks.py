@@ -10,9 +10,9 @@ from captions.store.base import CaptionRecord
 
 
 class CaptionSink(Protocol):
-    async def opened(self, room_id: str, session_id: str) -> None:
-        """This transcriber has the session now (new, resumed, or taken over): whatever was stored and not sent
-        on yet goes first."""
+    async def opened(self, room_id: str, session_id: str, stored_finals: int) -> None:
+        """This transcriber has the session now (new, resumed, or taken over), with ``stored_finals`` finals
+        stored before: whatever of them was not sent on yet goes first."""
         ...
 
     def final(self, room_id: str, caption: CaptionRecord, behind_s: float) -> None:
@@ -27,15 +27,15 @@ class CaptionSink(Protocol):
         """Another transcriber has the room (or it was deleted): stop at once, say nothing more."""
         ...
 
-    async def changed(self, room_id: str, session_id: str) -> None:
-        """The room's list of destinations was saved again."""
+    async def changed(self, room_id: str, session_id: str, stored_finals: int) -> None:
+        """The room's list of destinations was saved again; a new one starts after the ``stored_finals``."""
         ...
 
     async def close(self) -> None: ...
 
 
 class NoSink:
-    async def opened(self, room_id: str, session_id: str) -> None:
+    async def opened(self, room_id: str, session_id: str, stored_finals: int) -> None:
         return None
 
     def final(self, room_id: str, caption: CaptionRecord, behind_s: float) -> None:
@@ -47,7 +47,7 @@ class NoSink:
     async def released(self, room_id: str) -> None:
         return None
 
-    async def changed(self, room_id: str, session_id: str) -> None:
+    async def changed(self, room_id: str, session_id: str, stored_finals: int) -> None:
         return None
 
     async def close(self) -> None:

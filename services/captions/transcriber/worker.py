@@ -137,7 +137,7 @@ class TranscriberWorker:
         room = self._rooms.get(message.room_id)
         if message.kind == "destinations":
             if room is not None and not room.released:
-                await self._sink.changed(room.room_id, room.session_id)
+                await self._sink.changed(room.room_id, room.session_id, room.finals)
             await self._inputs.handled(message)
             return
         if room is not None and room.released:
@@ -196,7 +196,7 @@ class TranscriberWorker:
         if stored:
             log.info("room %s: session %s continues at %.1f s after %d finals", room.room_id,
                      room.session_id, message.at, room.finals)  # fmt: skip
-        await self._sink.opened(room.room_id, room.session_id)  # finals not sent on yet go before new ones
+        await self._sink.opened(room.room_id, room.session_id, room.finals)  # unsent finals before new ones
         if recognizer is not None:
             room.reader = asyncio.create_task(self._read(room, recognizer))
         self._rooms[message.room_id] = room
