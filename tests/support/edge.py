@@ -116,8 +116,13 @@ class Nginx(TlsEndpoint):
             self._process.wait(timeout=10)
             self._process = None
 
+    def answered(self, source: str) -> int:
+        """Requests from ``source`` in nginx's access log (written after each answer is sent)."""
+        return sum(line.startswith(f"{source} ") for line in self.log.read_text().splitlines())
+
     def refused(self, source: str) -> int:
-        """Requests from ``source`` nginx answered 429 itself, without asking a gateway (its access log)."""
+        """Requests from ``source`` nginx answered 429 itself, without asking a gateway (its access log: wait
+        for their lines with ``answered`` first; nginx writes a line after the answer has gone)."""
         lines = self.log.read_text().splitlines()
         return sum(
             line.startswith(f"{source} ") and " 429 " in line and "upstream=-" in line for line in lines
