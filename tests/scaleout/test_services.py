@@ -151,43 +151,25 @@ async def test_a_paused_talk_gives_its_transcriber_back_and_takes_one_again_on_e
         await redis.aclose()
 
 
-async def test_a_killed_transcribers_room_goes_on_without_gap_or_repeat(
+async def test_a_killed_transcribers_room_goes_on_without_gap_or_repeat_for_viewers_and_zoom(
     services: Deployment, speech: SpeechCorpus
 ) -> None:
-    on_b, speaker, talk = await talk_with_a_viewer_on_b(services, speech)
-    # Mid-talk, past a sentence end: the owner has settled (acknowledged) the audio of the first sentences.
-    await on_b.wait_for(lambda: len(on_b.finals) >= 8, within_s=30)
-    owner = await services.owner(speaker.auth["room"])
-    finals_before = len(on_b.finals)
-    owner.kill()
-    survivor = next(t for t in services.transcribers if t is not owner)
-    await on_b.wait_for(lambda: len(on_b.finals) > finals_before + 1, within_s=20)
-    assert (await services.owner(speaker.auth["room"])) is survivor
-    await end_and_check(services, speech, on_b, speaker, talk)
-
-
-async def test_the_new_owner_of_a_killed_transcribers_room_goes_on_with_its_zoom_captions(
-    services: Deployment, speech: SpeechCorpus
-) -> None:
-    """One sender per room and destination, handed over with the room: Zoom's seq goes on without a gap or a
-    repeat, and every word reaches Zoom once."""
+    """The room's Zoom captions too: one sender per room and destination, handed over with the room, so Zoom's
+    seq goes on without a gap or a repeat and every word reaches Zoom once."""
     zoom = await FakeZoom().start()
     try:
-        a, b = services.gateways
-        room = await create_room(a)
-        async with httpx.AsyncClient(base_url=b.url, timeout=10) as http:
-            saved = await http.put(
-                f"/api/rooms/{room['id']}/destinations",
-                json={"destinations": [{"kind": "zoom", "url": zoom.url}]},
-                headers={"X-Presenter-Key": room["presenter_key"]},
-            )
-            assert saved.status_code == 200, saved.text
-        on_b = await viewer(b, room["id"]).connect()
-        speaker = await presenter(a, room).connect()
-        talk = asyncio.create_task(stream(speaker, pcm_frames(speech.path(RECORDING)), speed=SPEED))
-        await until(lambda: len(zoom.received) >= 2, "Zoom has captions")
-        owner = await services.owner(room["id"])
+        on_b, speaker, talk = await talk_with_a_viewer_on_b(
+            services, speech, partial(send_to_zoom, services, zoom)
+        )
+        # Mid-talk, past a sentence end: the owner has settled (acknowledged) the audio of the first sentences.
+        await on_b.wait_for(lambda: len(on_b.finals) >= 8, within_s=30)
+        assert zoom.received, "Zoom had captions before the kill"
+        owner = await services.owner(speaker.auth["room"])
+        finals_before = len(on_b.finals)
         owner.kill()
+        survivor = next(t for t in services.transcribers if t is not owner)
+        await on_b.wait_for(lambda: len(on_b.finals) > finals_before + 1, within_s=20)
+        assert (await services.owner(speaker.auth["room"])) is survivor
         stored = await end_and_check(services, speech, on_b, speaker, talk)
         words = " ".join(caption["text"] for caption in stored).split()
         await until(lambda: len(" ".join(zoom.texts).split()) >= len(words), "Zoom has the whole talk")
@@ -196,6 +178,16 @@ async def test_the_new_owner_of_a_killed_transcribers_room_goes_on_with_its_zoom
         assert zoom.refused == [], "no caption was sent under a seq Zoom had taken"
     finally:
         await zoom.stop()
+
+
+async def send_to_zoom(services: Deployment, zoom: FakeZoom, room: dict[str, Any]) -> None:
+    async with httpx.AsyncClient(base_url=services.gateways[1].url, timeout=10) as http:
+        saved = await http.put(
+            f"/api/rooms/{room['id']}/destinations",
+            json={"destinations": [{"kind": "zoom", "url": zoom.url}]},
+            headers={"X-Presenter-Key": room["presenter_key"]},
+        )
+    assert saved.status_code == 200, saved.text
 
 
 async def test_viewers_of_a_killed_gateway_reconnect_and_miss_nothing(

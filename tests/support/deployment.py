@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -113,11 +114,16 @@ def disconnected(client: Client) -> bool:
 
 
 async def talk_with_a_viewer_on_b(
-    services: Deployment, speech: SpeechCorpus
+    services: Deployment,
+    speech: SpeechCorpus,
+    prepare: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
 ) -> tuple[Client, Client, asyncio.Task[None]]:
-    """A presenter on gateway A starts the recording; a viewer reads on gateway B."""
+    """A presenter on gateway A starts the recording (once ``prepare`` has set the room up); a viewer reads on
+    gateway B."""
     a, b = services.gateways
     room = await create_room(a)
+    if prepare is not None:
+        await prepare(room)
     on_b = await viewer(b, room["id"]).connect()
     speaker = await presenter(a, room).connect()
     return (
