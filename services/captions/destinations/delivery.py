@@ -8,14 +8,15 @@ new number, and nothing is skipped."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
+
+from pydantic import TypeAdapter
 
 from captions.destinations.lines import Final, Line, LineAssembler, LineRules, Place
 from captions.destinations.models import DestinationState
@@ -49,51 +50,15 @@ class Progress:
         return self.after
 
     def dump(self) -> str:
-        pending = self.pending
-        written = {
-            "session": self.session,
-            "after": {"seq": self.after.seq, "word": self.after.word},
-            "sent": self.sent,
-            "number": self.number,
-            "pending": None
-            if pending is None
-            else {
-                "session_id": pending.session_id,
-                "text": pending.text,
-                "begin": {"seq": pending.begin.seq, "word": pending.begin.word},
-                "after": {"seq": pending.after.seq, "word": pending.after.word},
-                "start": pending.start,
-                "end": pending.end,
-                "spoken_at": pending.spoken_at,
-            },
-        }
-        return json.dumps(written, separators=(",", ":"))
+        return _PROGRESS.dump_json(self).decode()
 
     @classmethod
     def load(cls, stored: str) -> Progress:
-        if not stored:
-            return cls()
-        data: dict[str, Any] = json.loads(stored)
-        pending = data.get("pending")
-        return cls(
-            session=data["session"],
-            after=Place(**data["after"]),
-            sent=data["sent"],
-            pending=_line(pending) if pending else None,
-            number=data.get("number", 0),
-        )
+        return _PROGRESS.validate_json(stored) if stored else cls()
 
 
-def _line(data: dict[str, Any]) -> Line:
-    return Line(
-        data["session_id"],
-        data["text"],
-        Place(**data["begin"]),
-        Place(**data["after"]),
-        data["start"],
-        data["end"],
-        data["spoken_at"],
-    )
+# Progress as it is stored: its fields, Line's and Place's, as JSON.
+_PROGRESS = TypeAdapter(Progress)
 
 
 @dataclass(frozen=True)

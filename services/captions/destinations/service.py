@@ -9,11 +9,10 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Protocol
 
 import aiohttp
 
-from captions.bus.events import RoomEvent
+from captions.bus.events import RoomEvent, RoomEvents
 from captions.destinations.addresses import GuardedResolver
 from captions.destinations.delivery import Delivery, DeliveryLimits, Progress
 from captions.destinations.lines import Final, LineRules, Place
@@ -34,15 +33,11 @@ REPLAY_FINALS = 500
 CLOSE_DRAIN_S = 3.0
 
 
-class EventPublisher(Protocol):
-    async def publish(self, event: RoomEvent) -> None: ...
-
-
 class RoomDestinations:
     def __init__(
         self,
         store: Store,
-        events: EventPublisher,
+        events: RoomEvents,
         sealer: Sealer,
         settings: Settings,
         owns: Callable[[str], Awaitable[bool]],
@@ -93,10 +88,9 @@ class RoomDestinations:
         await self._sync(room_id, session_id, stored_finals, retry_failed=True)
 
     async def close(self) -> None:
-        for room_id in list(self._rooms):
-            for delivery in self._rooms[room_id].values():
-                delivery.end_session()
         deliveries = [d for running in self._rooms.values() for d in running.values()]
+        for delivery in deliveries:
+            delivery.end_session()
         if deliveries:
             await asyncio.wait([asyncio.create_task(d.drained()) for d in deliveries], timeout=CLOSE_DRAIN_S)
         for delivery in deliveries:  # the server stops, nobody else sends: what was taken is written down
