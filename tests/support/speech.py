@@ -16,11 +16,11 @@ SHARED_AUDIO_DIR = Path(__file__).resolve().parents[3] / "shared" / "audio"  # b
 
 @dataclass(frozen=True)
 class SpeechCorpus:
-    root: Path
+    files: dict[str, Path]
     transcripts: dict[str, str]
 
     def path(self, name: str) -> Path:
-        return self.root / name
+        return self.files[name]
 
     def reference(self, name: str) -> str:
         return self.transcripts[name]
@@ -34,20 +34,76 @@ def find_corpus(default: Path = SHIPPED_AUDIO_DIR) -> SpeechCorpus | None:
         return None
     with index.open(newline="", encoding="utf-8") as handle:
         rows = csv.DictReader(handle, delimiter="\t")
-        return SpeechCorpus(root, {row["file"]: row["transcript"] for row in rows})
+        transcripts = {row["file"]: row["transcript"] for row in rows}
+    return SpeechCorpus({name: root / name for name in transcripts}, transcripts)
 
 
 def corpus_for_bench() -> SpeechCorpus:
-    """Benchmarks take the larger shared set where it is beside the repository, else the shipped one."""
-    corpus = find_corpus(SHARED_AUDIO_DIR) or find_corpus()
-    if corpus is None:
+    """Benchmarks take every recording there is: the shipped set and, where it is beside the repository, the
+    shared one (a file in both is the shipped copy)."""
+    shared, shipped = find_corpus(SHARED_AUDIO_DIR), find_corpus()
+    found = [corpus for corpus in (shared, shipped) if corpus is not None]
+    if not found:
         raise SystemExit("bench: no recordings (set CAPTIONS_TEST_AUDIO or put shared/audio beside the repo)")
-    return corpus
+    return SpeechCorpus(
+        {name: corpus.path(name) for corpus in found for name in corpus.transcripts},
+        {name: text for corpus in found for name, text in corpus.transcripts.items()},
+    )
+
+
+UNITS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+# Whisper writes titles abbreviated where readers' references spell them out (LibriSpeech's "MISTER").
+TITLES = {"mr": "mister", "mrs": "missus", "dr": "doctor"}
+
+
+def spoken_number(digits: str) -> str:
+    """0-999 as read aloud ("42" -> "forty two"); longer numbers stay digits."""
+    value = int(digits)
+    if len(digits) > 3 or (len(digits) > 1 and digits.startswith("0")):
+        return digits
+    units, tens = UNITS, TENS
+    words: list[str] = []
+    if value >= 100:
+        words += [units[value // 100], "hundred"]
+        value %= 100
+    if value >= 20:
+        words.append(tens[value // 10 - 2])
+        value %= 10
+        if value:
+            words.append(units[value])
+    elif value or not words:
+        words.append(units[value])
+    return " ".join(words)
 
 
 def normalise(text: str) -> str:
-    """Case- and punctuation-insensitive, as the corpus README asks for WER."""
-    return " ".join(re.sub(r"[^a-z0-9' ]+", " ", text.lower()).split())
+    """Case- and punctuation-insensitive, as the corpus README asks for WER; numbers and titles as read (Whisper
+    writes "10" and "Mr." where references say "ten" and "mister"), as Whisper's own English normaliser does."""
+    words = re.sub(r"[^a-z0-9' ]+", " ", text.lower()).split()
+    read = [spoken_number(w) if w.isdigit() else TITLES.get(w, w) for w in words]
+    return " ".join(read)
 
 
 @dataclass(frozen=True)
