@@ -36,11 +36,12 @@ TARGET_POINTS = 1.0
 
 
 def programmes(corpus: SpeechCorpus, folder: Path) -> list[tuple[str, Path, str]]:
-    """(name, WAV file, reference): the talk, and each LibriSpeech speaker's recordings joined into one."""
+    """(name, WAV file, reference): the talk, and each source's recordings joined into one (a LibriSpeech
+    speaker's, the LibriVox reader's, pocketsphinx's short commands)."""
     chosen = [("talk", corpus.path("talk.wav"), corpus.reference("talk.wav"))]
     speakers: dict[str, list[str]] = defaultdict(list)
     for name in sorted(corpus.transcripts):
-        if name.count("-") == 2:  # LibriSpeech: speaker-chapter-utterance
+        if "-" in name:  # speaker-chapter-utterance (LibriSpeech), source-what (the others)
             speakers[name.split("-")[0]].append(name)
     for speaker, names in speakers.items():
         joined = folder / f"speaker-{speaker}.wav"

@@ -26,6 +26,20 @@ def test_disagreement_commits_nothing() -> None:
     assert [w.key for w in agreement.tail] == ["what", "your"]
 
 
+def test_a_held_hypothesis_commits_nothing_and_the_next_must_agree_with_it() -> None:
+    agreement = LocalAgreement()
+    # Two early guesses that agree: held, so neither commits.
+    assert agreement.hold(words(("How", 0.0), ("do", 0.3), ("you", 0.5))) == agreement.tail
+    assert [w.key for w in agreement.hold(words(("How", 0.0), ("do", 0.3), ("you", 0.5), ("marry", 0.7)))] == [
+        "how", "do", "you", "marry",
+    ]  # fmt: skip
+    assert agreement.committed == []
+    # With more sound the words change: nothing agrees with the held guess, then the next agrees with this one.
+    assert agreement.insert(words(("Had", 0.0), ("he", 0.3), ("married", 0.5))) == []
+    committed = agreement.insert(words(("Had", 0.0), ("he", 0.3), ("married", 0.5), ("a", 0.9)))
+    assert [w.key for w in committed] == ["had", "he", "married"]
+
+
 def test_committed_words_are_not_committed_again() -> None:
     agreement = LocalAgreement()
     agreement.insert(words(("so", 0.0), ("my", 0.4)))

@@ -63,6 +63,12 @@ class LocalAgreement:
         self.tail = new[agreed:]
         return self._commit(new[:agreed])
 
+    def hold(self, hypothesis: list[Word]) -> list[Word]:
+        """Take a hypothesis too early to commit anything: its new words are the tail, and the next hypothesis
+        must agree with them to commit."""
+        self.tail = self.fresh(hypothesis)
+        return self.tail
+
     def commit_all(self, hypothesis: list[Word]) -> list[Word]:
         """End of an utterance: everything new in the last hypothesis is final."""
         self.tail = []

@@ -321,6 +321,10 @@ class StreamingRecognizer:
             return []
         hypothesis = self._last_hypothesis = result.words
         self._hypothesis_fed = self._fed
+        if self._fed - self._utterance_from < self._settings.first_commit_s * SAMPLE_RATE:
+            # Whisper on the first second or two of an utterance guesses its words from too little sound, and
+            # two such guesses agree ("How do you marry" for "Had he married"): shown, never committed.
+            return self._emit([], self._agreement.hold(hypothesis))
         committed = self._agreement.insert(hypothesis)
         buffered_s = len(self._buffer) / SAMPLE_RATE
         if not committed and buffered_s >= FORCE_COMMIT_S:
