@@ -3,7 +3,7 @@
 // full transcript. Then the browser-recognition mode, with a scripted SpeechRecognition (Chromium's needs a
 // cloud service this machine cannot reach).
 // Usage: node presenter-viewer.mjs SERVER_URL SPEECH_WAV ARTIFACT_DIR   -> one JSON line on stdout
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { launchWithMicrophone, normalise, waitUntil } from "./chromium.mjs";
 
 const [server, wav, artifacts] = process.argv.slice(2);
@@ -35,6 +35,17 @@ const browser = await launchWithMicrophone(wav);
 const result = {};
 try {
   const presenterContext = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  // A copy of every frame the capture worklet hands the console, to compare with the recording it played.
+  await presenterContext.addInitScript(() => {
+    const Native = window.AudioWorkletNode;
+    window.sentPcm = [];
+    window.AudioWorkletNode = class extends Native {
+      constructor(...args) {
+        super(...args);
+        this.port.addEventListener("message", ({ data }) => data?.pcm && window.sentPcm.push(data.pcm.slice(0)));
+      }
+    };
+  });
   const presenter = await presenterContext.newPage();
   result.room = await createRoom(presenter, "Browser test talk");
   const viewerUrl = await presenter.inputValue("#viewer-link");
@@ -76,6 +87,15 @@ try {
     [...document.querySelectorAll("app-caption-preview .final")].map((line) => line.textContent).join(" "),
   );
   await viewer.screenshot({ path: `${artifacts}/viewer-phone-end.png`, fullPage: false });
+  const sent = await presenter.evaluate(() => {
+    const bytes = new Uint8Array(window.sentPcm.reduce((n, frame) => n + frame.byteLength, 0));
+    let at = 0;
+    for (const frame of window.sentPcm) bytes.set(new Uint8Array(frame), (at += frame.byteLength) - frame.byteLength);
+    let binary = "";
+    for (let i = 0; i < bytes.length; i += 32768) binary += String.fromCharCode(...bytes.subarray(i, i + 32768));
+    return btoa(binary);
+  });
+  writeFileSync(`${artifacts}/microphone-sent.pcm`, Buffer.from(sent, "base64"));
 
   // Browser recognition: a scripted SpeechRecognition stands in for the cloud service.
   const speechContext = await browser.newContext();

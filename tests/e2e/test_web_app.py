@@ -8,10 +8,11 @@ import re
 import pytest
 
 from captions.asr.engine import Engine
-from captions.audio.pcm import load_audio
+from captions.audio.pcm import load_audio, pcm16_to_float32
 from captions.protocol import SAMPLE_RATE
 from captions.settings import WEB_BUILD, Settings
 from tests.support.browser import ARTIFACTS, assert_routed_by_room, browser_tools, run_node
+from tests.support.fidelity import fidelity
 from tests.support.harness import Server
 from tests.support.speech import SpeechCorpus, normalise, word_error_rate
 
@@ -24,6 +25,7 @@ async def test_presenter_speaks_and_a_phone_viewer_reads_along_through_a_reload(
         pytest.skip("the Angular app is not built (make test builds it)")
     wav = speech.path("talk.wav")
     seconds = len(load_audio(wav)) / SAMPLE_RATE
+    (ARTIFACTS / "microphone-sent.pcm").unlink(missing_ok=True)
     async with Server(server_settings.model_copy(update={"web_dir": WEB_BUILD}), engine) as server:
         result = await run_node(
             node,
@@ -50,6 +52,14 @@ async def test_presenter_speaks_and_a_phone_viewer_reads_along_through_a_reload(
     assert "not available" in str(result["unsupportedNote"])
     for shot in ("viewer-phone.png", "viewer-phone-end.png", "presenter-console.png"):
         assert (ARTIFACTS / shot).stat().st_size > 0
+    # What the console sent is the recording itself (issue #31: the microphone path must not cost accuracy):
+    # the same level (no gain control), the same sound (no echo cancellation or noise suppression, resampled
+    # cleanly to 16 kHz), nothing lost but the resampler's first milliseconds.
+    sent = pcm16_to_float32((ARTIFACTS / "microphone-sent.pcm").read_bytes())
+    heard = fidelity(load_audio(wav), sent)
+    assert heard.covered_s >= seconds - 0.1, heard
+    assert abs(heard.gain_db) <= 1.0, heard
+    assert heard.snr_db >= 30.0, heard
 
 
 async def test_a_talk_from_start_to_end_as_its_people_see_it(
