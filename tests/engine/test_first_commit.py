@@ -12,7 +12,6 @@ from captions.recognizers.events import Word
 from captions.settings import Settings
 from tests.support.speech import SpeechCorpus
 
-
 # 7 s read without a pause: one utterance, decoded again and again as it goes on.
 LONG_UTTERANCE = "librivox-sense-and-sensibility-0870.flac"
 
