@@ -47,10 +47,10 @@ class Settings(BaseSettings):
         default=1.5, ge=0.5, le=10.0, description="Audio an utterance needs before its first decode."
     )
     first_commit_s: float = Field(
-        default=2.5,
+        default=2.0,
         ge=0.5,
         le=10.0,
-        description="Audio an utterance needs before its words can become final.",
+        description="Audio an utterance needs before words Whisper is unsure of can become final.",
     )
     window_floor_s: float = Field(default=8.0, ge=1.0, le=30.0, description="Shortest encoder window.")
     window_tail_s: float = Field(default=2.0, ge=0.0, le=10.0, description="Silence padded after the audio.")

@@ -26,18 +26,24 @@ def test_disagreement_commits_nothing() -> None:
     assert [w.key for w in agreement.tail] == ["what", "your"]
 
 
-def test_a_held_hypothesis_commits_nothing_and_the_next_must_agree_with_it() -> None:
+def test_an_early_agreement_commits_only_up_to_a_word_either_hypothesis_was_unsure_of() -> None:
+    def guess(*spec: tuple[str, float, float]) -> list[Word]:
+        return [Word(f" {text}", start, start + 0.3, probability) for text, start, probability in spec]
+
     agreement = LocalAgreement()
-    # Two early guesses that agree: held, so neither commits.
-    assert agreement.hold(words(("How", 0.0), ("do", 0.3), ("you", 0.5))) == agreement.tail
-    assert [w.key for w in agreement.hold(words(("How", 0.0), ("do", 0.3), ("you", 0.5), ("marry", 0.7)))] == [
-        "how", "do", "you", "marry",
-    ]  # fmt: skip
-    assert agreement.committed == []
-    # With more sound the words change: nothing agrees with the held guess, then the next agrees with this one.
-    assert agreement.insert(words(("Had", 0.0), ("he", 0.3), ("married", 0.5))) == []
-    committed = agreement.insert(words(("Had", 0.0), ("he", 0.3), ("married", 0.5), ("a", 0.9)))
-    assert [w.key for w in committed] == ["had", "he", "married"]
+    agreement.insert(guess(("And", 0.0, 0.5), ("so", 0.3, 0.9), ("my", 0.5, 0.2)))
+    committed = agreement.insert(
+        guess(("And", 0.0, 0.6), ("so", 0.3, 0.9), ("my", 0.5, 0.6), ("fellow", 0.8, 0.8)), 0.3
+    )
+    assert [w.key for w in committed] == ["and", "so"], "'my' had 0.2 in the first hypothesis"
+    assert [w.key for w in agreement.tail] == ["my", "fellow"]
+    # Unsure from the first word: nothing is committed, whatever follows.
+    agreement = LocalAgreement()
+    agreement.insert(guess(("How", 0.0, 0.19), ("do", 0.3, 0.5), ("you", 0.5, 0.98)))
+    assert agreement.insert(guess(("How", 0.0, 0.11), ("do", 0.3, 0.45), ("you", 0.5, 0.98)), 0.3) == []
+    assert agreement.insert(guess(("How", 0.0, 0.11), ("do", 0.3, 0.45), ("you", 0.5, 0.98))) != [], (
+        "without a floor they agree"
+    )
 
 
 def test_committed_words_are_not_committed_again() -> None:

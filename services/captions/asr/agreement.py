@@ -48,11 +48,16 @@ class LocalAgreement:
                     return words[size:]
         return words
 
-    def insert(self, hypothesis: list[Word]) -> list[Word]:
-        """Take a new hypothesis; return the words it commits (the prefix it shares with the previous one)."""
+    def insert(self, hypothesis: list[Word], min_probability: float = 0.0) -> list[Word]:
+        """Take a new hypothesis; return the words it commits (the prefix it shares with the previous one, up to
+        a word either of them gave less than ``min_probability``)."""
         new = self.fresh(hypothesis)
         agreed = 0
-        while agreed < min(len(new), len(self.tail)) and new[agreed].key == self.tail[agreed].key:
+        while (
+            agreed < min(len(new), len(self.tail))
+            and new[agreed].key == self.tail[agreed].key
+            and min(new[agreed].probability, self.tail[agreed].probability) >= min_probability
+        ):
             agreed += 1
         # Punctuation needs words after it to be more than the window's end; a sentence end needs a few.
         for index in range(max(0, len(new) - SENTENCE_END_CONTEXT_WORDS), agreed):
@@ -62,12 +67,6 @@ class LocalAgreement:
                 break
         self.tail = new[agreed:]
         return self._commit(new[:agreed])
-
-    def hold(self, hypothesis: list[Word]) -> list[Word]:
-        """Take a hypothesis too early to commit anything: its new words are the tail, and the next hypothesis
-        must agree with them to commit."""
-        self.tail = self.fresh(hypothesis)
-        return self.tail
 
     def commit_all(self, hypothesis: list[Word]) -> list[Word]:
         """End of an utterance: everything new in the last hypothesis is final."""

@@ -55,6 +55,10 @@ SPEECH_STOPPED_S = 0.2
 # Past this, an utterance with nothing agreed is committed as heard (Whisper's window is 30 s).
 FORCE_COMMIT_S = 24.0
 HYSTERESIS = 0.15
+# Before ``first_commit_s`` of an utterance, a word is committed only if both hypotheses that agree on it gave
+# it at least this probability: Whisper's early guesses score below it ("How" 0.11-0.19 for "Had"), words it
+# hears score above it.
+EARLY_COMMIT_PROBABILITY = 0.3
 # Under load a stream's decode step grows up to this many times ``step_s``.
 MAX_STEP_FACTOR = 4.0
 # Whisper's prompt holds 223 tokens of earlier text and as many of hotwords: about 150 tokens of terms leave
@@ -321,11 +325,11 @@ class StreamingRecognizer:
             return []
         hypothesis = self._last_hypothesis = result.words
         self._hypothesis_fed = self._fed
-        if self._fed - self._utterance_from < self._settings.first_commit_s * SAMPLE_RATE:
-            # Whisper on the first second or two of an utterance guesses its words from too little sound, and
-            # two such guesses agree ("How do you marry" for "Had he married"): shown, never committed.
-            return self._emit([], self._agreement.hold(hypothesis))
-        committed = self._agreement.insert(hypothesis)
+        # On the first second or two of an utterance Whisper guesses words from too little sound, and two such
+        # guesses can agree ("How do you marry" for "Had he married"): they are committed then only where it was
+        # sure of them, the rest waits for more sound.
+        early = self._fed - self._utterance_from < self._settings.first_commit_s * SAMPLE_RATE
+        committed = self._agreement.insert(hypothesis, EARLY_COMMIT_PROBABILITY if early else 0.0)
         buffered_s = len(self._buffer) / SAMPLE_RATE
         if not committed and buffered_s >= FORCE_COMMIT_S:
             committed = self._agreement.commit_all(hypothesis)
