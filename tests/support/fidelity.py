@@ -52,3 +52,23 @@ def fidelity(recording: Audio, copy: Audio) -> Fidelity:
     residual = heard - gain * original
     snr = 10 * np.log10(float(np.dot(original, original)) * gain**2 / float(np.dot(residual, residual)))
     return Fidelity((lag + fraction) / SAMPLE_RATE, 20 * np.log10(abs(gain)), snr, covered / SAMPLE_RATE)
+
+
+def fidelity_by_second(recording: Audio, copy: Audio) -> list[Fidelity]:
+    """``fidelity`` of each second of speech, each aligned on its own: a capture device that drops or repeats a
+    few milliseconds under load (Chromium's fake microphone does) moves what follows, which one alignment for
+    the whole copy would count as a difference everywhere after it."""
+    whole = fidelity(recording, copy)
+    start = round(whole.delay_s * SAMPLE_RATE)
+    margin = SAMPLE_RATE // 10  # how far a second may have moved
+    seconds: list[Fidelity] = []
+    for at in range(0, len(recording) - SAMPLE_RATE + 1, SAMPLE_RATE):
+        piece = recording[at : at + SAMPLE_RATE]
+        if float(np.sqrt(np.mean(piece**2))) < 0.01:  # a pause: nothing to compare
+            continue
+        lo = max(0, start + at - margin)
+        window = copy[lo : start + at + SAMPLE_RATE + margin]
+        if len(window) < SAMPLE_RATE:
+            continue
+        seconds.append(fidelity(piece, window))
+    return seconds
