@@ -17,9 +17,8 @@ BAND_HZ = 7000.0
 class Fidelity:
     delay_s: float  # where the recording starts in the copy
     gain_db: float  # the copy's level against the recording's (least squares)
-    snr_db: (
-        float  # the recording's power over the power of what differs, in the band, once aligned and scaled
-    )
+    # The recording's power over the power of what differs, in the band, once aligned and scaled.
+    snr_db: float
     covered_s: float  # how much of the recording the copy holds
 
 
@@ -54,11 +53,11 @@ def fidelity(recording: Audio, copy: Audio) -> Fidelity:
     return Fidelity((lag + fraction) / SAMPLE_RATE, 20 * np.log10(abs(gain)), snr, covered / SAMPLE_RATE)
 
 
-def fidelity_by_second(recording: Audio, copy: Audio) -> list[Fidelity]:
-    """``fidelity`` of each second of speech, each aligned on its own: a capture device that drops or repeats a
-    few milliseconds under load (Chromium's fake microphone does) moves what follows, which one alignment for
-    the whole copy would count as a difference everywhere after it."""
-    whole = fidelity(recording, copy)
+def fidelity_by_second(recording: Audio, copy: Audio, whole: Fidelity) -> list[Fidelity]:
+    """``fidelity`` of each second of speech, each aligned on its own near where ``whole`` (the copy's
+    ``fidelity`` as one piece) placed it: a capture device that drops or repeats a few milliseconds under load
+    (Chromium's fake microphone does) moves what follows, which one alignment for the whole copy would count as
+    a difference everywhere after it."""
     start = round(whole.delay_s * SAMPLE_RATE)
     margin = SAMPLE_RATE // 10  # how far a second may have moved
     seconds: list[Fidelity] = []

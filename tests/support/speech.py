@@ -83,18 +83,17 @@ def spoken_number(digits: str) -> str:
     value = int(digits)
     if len(digits) > 3 or (len(digits) > 1 and digits.startswith("0")):
         return digits
-    units, tens = UNITS, TENS
     words: list[str] = []
     if value >= 100:
-        words += [units[value // 100], "hundred"]
+        words += [UNITS[value // 100], "hundred"]
         value %= 100
     if value >= 20:
-        words.append(tens[value // 10 - 2])
+        words.append(TENS[value // 10 - 2])
         value %= 10
         if value:
-            words.append(units[value])
+            words.append(UNITS[value])
     elif value or not words:
-        words.append(units[value])
+        words.append(UNITS[value])
     return " ".join(words)
 
 
