@@ -52,6 +52,12 @@ class Settings(BaseSettings):
         le=10.0,
         description="Audio an utterance needs before words Whisper is unsure of can become final.",
     )
+    unsure_hold_s: float = Field(
+        default=0.6,
+        ge=0.0,
+        le=5.0,
+        description="How long a word Whisper is unsure of stays in the partial before it can become final.",
+    )
     window_floor_s: float = Field(default=8.0, ge=1.0, le=30.0, description="Shortest encoder window.")
     window_tail_s: float = Field(default=2.0, ge=0.0, le=10.0, description="Silence padded after the audio.")
     endpoint_silence_s: float = Field(default=0.5, ge=0.1, le=5.0, description="Pause that ends a sentence.")

@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 import numpy as np
 
-from tests.bench.server import save_results
+from tests.bench.server import cpu_of, save_results
 from tests.support.harness import Client, presenter, viewer
 from tests.support.processes import CaptionsProcess, free_port, wait_until
 
@@ -38,7 +38,7 @@ SENTENCES = 10
 INTERVAL_S = 2.0
 DESTINATION_P95_MS = 150.0
 VIEWER_P99_RATIO = 1.10
-ROUNDS = 2
+ROUNDS = 3
 
 
 @dataclass
@@ -47,6 +47,7 @@ class Round:
     sent: dict[tuple[str, str], float] = field(default_factory=dict)  # (room, text) -> presenter's send
     seen: dict[tuple[str, str], float] = field(default_factory=dict)  # (room, text) -> viewer's arrival
     all_seen: asyncio.Event = field(default_factory=asyncio.Event)
+    server_cores: float = 0.0  # the server's CPU during the round
 
     def viewer_latencies(self) -> list[float]:
         return [self.seen[key] - sent for key, sent in self.sent.items() if key in self.seen]
@@ -161,7 +162,9 @@ def main() -> int:
                         file=sys.stderr,
                         flush=True,
                     )
+                    cpu_before, started = cpu_of(serve.pid), time.monotonic()
                     rounds.append(asyncio.run(run_round(serve.url, receiver, secret, label, paths)))
+                    rounds[-1].server_cores = (cpu_of(serve.pid) - cpu_before) / (time.monotonic() - started)
             print(
                 f"  {ROOMS} rooms, two destinations and one that never answers ...",
                 file=sys.stderr,
@@ -224,6 +227,8 @@ def report(rounds: list[Round], hanging: Round, records: list[dict[str, Any]]) -
     for label in ("none", "two"):
         each = [quantile(r.viewer_latencies(), 99) * 1000 for r in rounds if r.label == label]
         print(f"  viewers p99 by round, destinations {label}: {', '.join(f'{v:.1f}' for v in each)} ms")
+        cores = [r.server_cores for r in rounds if r.label == label]
+        print(f"  server CPU by round, destinations {label}: {', '.join(f'{c:.2f}' for c in cores)} cores")
     checks = {
         f"destination p95 <= {DESTINATION_P95_MS:.0f} ms over the viewer": quantile(to_destinations, 95)
         * 1000
@@ -244,6 +249,10 @@ def report(rounds: list[Round], hanging: Round, records: list[dict[str, Any]]) -
         {
             "rooms": ROOMS,
             "viewer_p99_ms": {"none": round(p99_without * 1000, 1), "two": round(p99_with * 1000, 1)},
+            "server_cores": {
+                label: round(float(np.mean([r.server_cores for r in rounds if r.label == label])), 3)
+                for label in ("none", "two")
+            },
             "destination_over_viewer_ms": {
                 "p50": round(quantile(to_destinations, 50) * 1000, 1),
                 "p95": round(quantile(to_destinations, 95) * 1000, 1),

@@ -33,17 +33,39 @@ def test_an_early_agreement_commits_only_up_to_a_word_either_hypothesis_was_unsu
     agreement = LocalAgreement()
     agreement.insert(guess(("And", 0.0, 0.5), ("so", 0.3, 0.9), ("my", 0.5, 0.2)))
     committed = agreement.insert(
-        guess(("And", 0.0, 0.6), ("so", 0.3, 0.9), ("my", 0.5, 0.6), ("fellow", 0.8, 0.8)), 0.3
+        guess(("And", 0.0, 0.6), ("so", 0.3, 0.9), ("my", 0.5, 0.6), ("fellow", 0.8, 0.8)), unsure_below=0.3
     )
     assert [w.key for w in committed] == ["and", "so"], "'my' had 0.2 in the first hypothesis"
     assert [w.key for w in agreement.tail] == ["my", "fellow"]
     # Unsure from the first word: nothing is committed, whatever follows.
     agreement = LocalAgreement()
     agreement.insert(guess(("How", 0.0, 0.19), ("do", 0.3, 0.5), ("you", 0.5, 0.98)))
-    assert agreement.insert(guess(("How", 0.0, 0.11), ("do", 0.3, 0.45), ("you", 0.5, 0.98)), 0.3) == []
+    assert (
+        agreement.insert(guess(("How", 0.0, 0.11), ("do", 0.3, 0.45), ("you", 0.5, 0.98)), unsure_below=0.3)
+        == []
+    )
     assert agreement.insert(guess(("How", 0.0, 0.11), ("do", 0.3, 0.45), ("you", 0.5, 0.98))) != [], (
         "without a floor they agree"
     )
+
+
+def test_a_word_either_hypothesis_was_unsure_of_waits_until_it_has_stood_for_the_hold() -> None:
+    def guess(*spec: tuple[str, float, float]) -> list[Word]:
+        return [Word(f" {text}", start, start + 0.3, probability) for text, start, probability in spec]
+
+    def hypothesis(third: str, probability: float) -> list[Word]:
+        return guess(("four", 0.0, 0.9), ("of", 0.3, 0.9), (third, 0.6, probability), ("seven", 0.9, 0.9))
+
+    agreement = LocalAgreement()
+    held = {"unsure_below": 0.3, "hold_unsure_s": 0.6}
+    assert agreement.insert(hypothesis("close", 0.2), 1.0, **held) == []
+    committed = agreement.insert(hypothesis("close", 0.25), 1.3, **held)
+    assert [w.key for w in committed] == ["four", "of"], "sure words go at once; 'close' waits"
+    # Heard differently, the word's clock starts again: a changed word is new, however long its place stood.
+    assert agreement.insert(guess(("clubs", 0.6, 0.2), ("seven", 0.9, 0.9)), 1.6, **held) == []
+    assert agreement.insert(guess(("clubs", 0.6, 0.25), ("seven", 0.9, 0.9)), 1.9, **held) == []
+    committed = agreement.insert(guess(("clubs", 0.6, 0.25), ("seven", 0.9, 0.9)), 2.2, **held)
+    assert [w.key for w in committed] == ["clubs", "seven"], "after 0.6 s in the hypotheses it is final"
 
 
 def test_committed_words_are_not_committed_again() -> None:

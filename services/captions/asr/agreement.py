@@ -11,10 +11,16 @@ later hypothesis has words after it (a sentence end: ``SENTENCE_END_CONTEXT_WORD
 punctuation in context, or the utterance ends (a pause supports the sentence end). Committed text carries no
 boundary punctuation the speech did not support, and the next caption continues the sentence; a caption that
 follows a sentence end starts with a capital.
+
+Two consecutive hypotheses 0.3 s apart are made from nearly the same sound, and agree on a misheard word as
+readily as on a heard one ("close" for "clubs", "am you" for "amiable"). A word either of them was unsure of
+therefore waits until it has stood in the hypotheses for a while (``hold_unsure_s``), and so has been read
+again with more sound after it; a word Whisper is sure of goes at once.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 from captions.asr.words import ends_sentence, ends_with_punctuation
@@ -27,6 +33,8 @@ TIME_TOLERANCE_S = 0.1
 SENTENCE_END_CONTEXT_WORDS = 3
 # How many words at the head of a hypothesis may repeat the committed tail (whisper_streaming uses 5).
 MAX_OVERLAP_WORDS = 5
+# Decode times are sums of 0.1 s frames: a word heard two steps ago has waited 0.6 s give or take a rounding.
+HOLD_TOLERANCE_S = 1e-6
 
 
 @dataclass
@@ -35,6 +43,9 @@ class LocalAgreement:
 
     committed: list[Word] = field(default_factory=list)
     tail: list[Word] = field(default_factory=list)
+    tail_heard_at: list[float] = field(
+        default_factory=list
+    )  # when each tail word first stood where it stands
     committed_end: float = 0.0
     sentence_ended: bool = True  # the last committed word ended a sentence (or nothing is committed yet)
 
@@ -48,16 +59,26 @@ class LocalAgreement:
                     return words[size:]
         return words
 
-    def insert(self, hypothesis: list[Word], min_probability: float = 0.0) -> list[Word]:
-        """Take a new hypothesis; return the words it commits (the prefix it shares with the previous one, up to
-        a word either of them gave less than ``min_probability``)."""
+    def insert(
+        self,
+        hypothesis: list[Word],
+        now_s: float = 0.0,
+        unsure_below: float = 0.0,
+        hold_unsure_s: float = math.inf,
+    ) -> list[Word]:
+        """Take a new hypothesis, made from the audio up to ``now_s``; return the words it commits: the prefix it
+        shares with the previous one, up to a word either of them gave less than ``unsure_below`` that has not yet
+        stood in the hypotheses for ``hold_unsure_s``."""
         new = self.fresh(hypothesis)
+        shared = 0
+        while shared < min(len(new), len(self.tail)) and new[shared].key == self.tail[shared].key:
+            shared += 1
+        heard_at = self.tail_heard_at[:shared] + [now_s] * (len(new) - shared)
         agreed = 0
-        while (
-            agreed < min(len(new), len(self.tail))
-            and new[agreed].key == self.tail[agreed].key
-            and min(new[agreed].probability, self.tail[agreed].probability) >= min_probability
-        ):
+        while agreed < shared:
+            sure = min(new[agreed].probability, self.tail[agreed].probability) >= unsure_below
+            if not sure and now_s - heard_at[agreed] < hold_unsure_s - HOLD_TOLERANCE_S:
+                break
             agreed += 1
         # Punctuation needs words after it to be more than the window's end; a sentence end needs a few.
         for index in range(max(0, len(new) - SENTENCE_END_CONTEXT_WORDS), agreed):
@@ -65,23 +86,25 @@ class LocalAgreement:
             if ends_sentence(new[index].text) or (after < 1 and ends_with_punctuation(new[index])):
                 agreed = index
                 break
-        self.tail = new[agreed:]
+        self.tail, self.tail_heard_at = new[agreed:], heard_at[agreed:]
         return self._commit(new[:agreed])
 
     def commit_all(self, hypothesis: list[Word]) -> list[Word]:
         """End of an utterance: everything new in the last hypothesis is final."""
-        self.tail = []
+        self.tail, self.tail_heard_at = [], []
         return self._commit(self.fresh(hypothesis))
 
     def restart(self, at_s: float) -> None:
         """An utterance ended at ``at_s``: the next one's words are all new, however early Whisper times them."""
-        self.committed, self.tail = [], []
+        self.committed, self.tail, self.tail_heard_at = [], [], []
         self.committed_end = at_s
 
     def forget_before(self, time_s: float) -> None:
         """Audio before ``time_s`` was trimmed away: words there can no longer come back in a hypothesis."""
         self.committed = [w for w in self.committed if w.end > time_s]
-        self.tail = [w for w in self.tail if w.end > time_s]
+        kept = [index for index, word in enumerate(self.tail) if word.end > time_s]
+        self.tail = [self.tail[index] for index in kept]
+        self.tail_heard_at = [self.tail_heard_at[index] for index in kept]
 
     def _commit(self, words: list[Word]) -> list[Word]:
         if words:

@@ -15,6 +15,7 @@ This class is synchronous and holds the state of one stream; ``session.py`` runs
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -55,10 +56,10 @@ SPEECH_STOPPED_S = 0.2
 # Past this, an utterance with nothing agreed is committed as heard (Whisper's window is 30 s).
 FORCE_COMMIT_S = 24.0
 HYSTERESIS = 0.15
-# Before ``first_commit_s`` of an utterance, a word is committed only if both hypotheses that agree on it gave
-# it at least this probability: Whisper's early guesses score below it ("How" 0.11-0.19 for "Had"), words it
-# hears score above it.
-EARLY_COMMIT_PROBABILITY = 0.3
+# A word either agreeing hypothesis gave less than this is one Whisper was unsure of: its early guesses score below
+# it ("How" 0.11-0.19 for "Had"), words it hears score above it. Before ``first_commit_s`` of an utterance such a
+# word is not committed; later it waits ``unsure_hold_s``.
+UNSURE_PROBABILITY = 0.3
 # Under load a stream's decode step grows up to this many times ``step_s``.
 MAX_STEP_FACTOR = 4.0
 # Whisper's prompt holds 223 tokens of earlier text and as many of hotwords: about 150 tokens of terms leave
@@ -329,7 +330,10 @@ class StreamingRecognizer:
         # guesses can agree ("How do you marry" for "Had he married"): they are committed then only where it was
         # sure of them, the rest waits for more sound.
         early = self._fed - self._utterance_from < self._settings.first_commit_s * SAMPLE_RATE
-        committed = self._agreement.insert(hypothesis, EARLY_COMMIT_PROBABILITY if early else 0.0)
+        hold_unsure_s = math.inf if early else self._settings.unsure_hold_s
+        committed = self._agreement.insert(
+            hypothesis, self._fed / SAMPLE_RATE, UNSURE_PROBABILITY, hold_unsure_s
+        )
         buffered_s = len(self._buffer) / SAMPLE_RATE
         if not committed and buffered_s >= FORCE_COMMIT_S:
             committed = self._agreement.commit_all(hypothesis)
