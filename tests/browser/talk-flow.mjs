@@ -268,9 +268,12 @@ try {
       : [...document.querySelectorAll(".final")].find((f) => f.textContent.trim() && f.getBoundingClientRect().bottom > top);
     return { id: line.dataset.id, offset: line.getBoundingClientRect().top - top };
   }, id);
+  // Back to a quarter of the talk: with smaller text the talk gets shorter (fewer words wrap), and from the middle
+  // of a talk barely 1.5 screens tall too little would be left below the caption to scroll it back to the top:
+  // there its place cannot be kept by any app, and whether the talk was that short depended on how it was heard.
   await viewer.evaluate(() => {
     const scroller = document.querySelector("main.captions");
-    scroller.scrollTop = (scroller.scrollHeight - scroller.clientHeight) / 2; // back to the middle of the talk
+    scroller.scrollTop = (scroller.scrollHeight - scroller.clientHeight) / 4;
   });
   await viewer.waitForSelector("button.jump"); // scrolled back: no longer following, offered the live end
   const before = await reading(null);
