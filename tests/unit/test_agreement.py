@@ -9,6 +9,11 @@ def words(*spec: tuple[str, float]) -> list[Word]:
     return [Word(f" {text}", start, start + 0.3, 0.9) for text, start in spec]
 
 
+def guess(*spec: tuple[str, float, float]) -> list[Word]:
+    """Words with the probability Whisper gave each."""
+    return [Word(f" {text}", start, start + 0.3, probability) for text, start, probability in spec]
+
+
 def test_two_agreeing_hypotheses_commit_their_common_prefix() -> None:
     agreement = LocalAgreement()
     assert agreement.insert(words(("ask", 0.0), ("not", 0.4))) == []
@@ -27,9 +32,6 @@ def test_disagreement_commits_nothing() -> None:
 
 
 def test_an_early_agreement_commits_only_up_to_a_word_either_hypothesis_was_unsure_of() -> None:
-    def guess(*spec: tuple[str, float, float]) -> list[Word]:
-        return [Word(f" {text}", start, start + 0.3, probability) for text, start, probability in spec]
-
     agreement = LocalAgreement()
     agreement.insert(guess(("And", 0.0, 0.5), ("so", 0.3, 0.9), ("my", 0.5, 0.2)))
     committed = agreement.insert(
@@ -50,9 +52,6 @@ def test_an_early_agreement_commits_only_up_to_a_word_either_hypothesis_was_unsu
 
 
 def test_a_word_either_hypothesis_was_unsure_of_waits_until_it_has_stood_for_the_hold() -> None:
-    def guess(*spec: tuple[str, float, float]) -> list[Word]:
-        return [Word(f" {text}", start, start + 0.3, probability) for text, start, probability in spec]
-
     def hypothesis(third: str, probability: float) -> list[Word]:
         return guess(("four", 0.0, 0.9), ("of", 0.3, 0.9), (third, 0.6, probability), ("seven", 0.9, 0.9))
 

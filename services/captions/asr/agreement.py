@@ -43,9 +43,8 @@ class LocalAgreement:
 
     committed: list[Word] = field(default_factory=list)
     tail: list[Word] = field(default_factory=list)
-    tail_heard_at: list[float] = field(
-        default_factory=list
-    )  # when each tail word first stood where it stands
+    # When each tail word first stood where it stands (audio seconds).
+    tail_heard_at: list[float] = field(default_factory=list)
     committed_end: float = 0.0
     sentence_ended: bool = True  # the last committed word ended a sentence (or nothing is committed yet)
 
