@@ -40,9 +40,11 @@ class StreamingVad:
     _cell: npt.NDArray[np.float32] = field(default_factory=lambda: np.zeros((1, 1, 128), np.float32))
     _context: npt.NDArray[np.float32] = field(default_factory=lambda: np.zeros(CONTEXT, np.float32))
     _pending: npt.NDArray[np.float32] = field(default_factory=lambda: np.zeros(0, np.float32))
+    _warm_up: npt.NDArray[np.float32] = field(default_factory=lambda: np.zeros(0, np.float32))
     _windows_done: int = 0
 
     def push(self, audio: Audio) -> SpeechProbabilities:
+        self._warm()
         data = np.concatenate([self._pending, audio]) if len(self._pending) else audio
         whole = len(data) // WINDOW * WINDOW
         self._pending = data[whole:].copy()
@@ -60,10 +62,19 @@ class StreamingVad:
 
     def restart(self, window: int, warm_up: Audio) -> None:
         """Forget everything heard and continue at window number ``window``, after ``warm_up`` (silence): two
-        detectors restarted at the same sample then say the same of what follows, whatever each heard before."""
+        detectors restarted at the same sample then say the same of what follows, whatever each heard before.
+        The warm-up is heard with the next audio pushed: a stream opens on the event loop, which should not run
+        the network, and a talk of browser-recognised text never needs it."""
         self._state = np.zeros_like(self._state)
         self._cell = np.zeros_like(self._cell)
         self._context = np.zeros(CONTEXT, np.float32)
         self._pending = np.zeros(0, np.float32)
-        self.push(warm_up[: len(warm_up) // WINDOW * WINDOW])
+        self._warm_up = warm_up[: len(warm_up) // WINDOW * WINDOW]
         self._windows_done = window
+
+    def _warm(self) -> None:
+        if len(self._warm_up):
+            warm_up, self._warm_up = self._warm_up, np.zeros(0, np.float32)
+            window = self._windows_done
+            self.push(warm_up)
+            self._windows_done = window

@@ -1,18 +1,19 @@
-"""The embedded store: one SQLite file under the data directory (aiosqlite keeps it off the event loop)."""
+"""The embedded store: one SQLite file under the data directory (``SqliteConnection`` keeps it off the event
+loop)."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
 from captions.protocol import SessionState
 from captions.store import sqlite_destinations, sqlite_organizers
 from captions.store.base import CaptionRecord, RoomGone, RoomRecord, RoomUsage, SessionRecord
+from captions.store.sqlite_connection import SqliteConnection
 from captions.store.sqlite_destinations import SqliteDestinations
 from captions.store.sqlite_organizers import SqliteOrganizers
 
@@ -74,7 +75,7 @@ CREATE INDEX IF NOT EXISTS captions_by_session ON captions(session_id, seq);
 
 
 class SqliteStore:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: SqliteConnection) -> None:
         self._db = connection
         self._organizers = SqliteOrganizers(connection)
         self._destinations = SqliteDestinations(connection)
@@ -90,10 +91,9 @@ class SqliteStore:
     @classmethod
     async def open(cls, path: Path) -> SqliteStore:
         path.parent.mkdir(parents=True, exist_ok=True)
-        connection = await aiosqlite.connect(path)
+        connection = await SqliteConnection.open(path)
         for table, added in _ADDED_COLUMNS.items():
-            async with connection.execute(f"PRAGMA table_info({table})") as cursor:
-                existing = {row[1] for row in await cursor.fetchall()}
+            existing = {row[1] for row in await connection.rows(f"PRAGMA table_info({table})")}
             for column, definition in added.items():
                 if existing and column not in existing:
                     await connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
@@ -133,14 +133,14 @@ class SqliteStore:
         )
 
     async def get_room(self, room_id: str) -> RoomRecord | None:
-        async with self._db.execute(
+        found = await self._db.rows(
             "SELECT id, title, language, key_hash, created_at, embed_origins, viewer_token_hash, notice, "
             "recognizer, vocabulary, organizer FROM rooms WHERE id = ?",
             (room_id,),
-        ) as cursor:
-            row = await cursor.fetchone()
-        if row is None:
+        )
+        if not found:
             return None
+        row = found[0]
         return RoomRecord(
             row[0],
             row[1],
@@ -156,36 +156,31 @@ class SqliteStore:
         )
 
     async def room_usage(self, room_id: str) -> RoomUsage:
-        async with self._db.execute(
+        found = await self._db.rows(
             "SELECT (SELECT COUNT(*) FROM sessions WHERE room_id = ?), "
             "(SELECT COALESCE(SUM(LENGTH(CAST(text AS BLOB))), 0) FROM captions WHERE room_id = ?)",
             (room_id, room_id),
-        ) as cursor:
-            row = await cursor.fetchone()
-        return RoomUsage(int(row[0]), int(row[1])) if row else RoomUsage(0, 0)
+        )
+        return RoomUsage(int(found[0][0]), int(found[0][1])) if found else RoomUsage(0, 0)
 
     async def unused_rooms(self, created_before: datetime, limit: int) -> list[str]:
-        async with self._db.execute(
+        found = await self._db.rows(
             "SELECT id FROM rooms r WHERE created_at < ? "
             "AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.room_id = r.id) ORDER BY created_at LIMIT ?",
             (created_before.isoformat(), limit),
-        ) as cursor:
-            return [row[0] for row in await cursor.fetchall()]
+        )
+        return [row[0] for row in found]
 
     async def delete_room(self, room_id: str) -> bool:
-        cursor = await self._db.execute("DELETE FROM rooms WHERE id = ?", (room_id,))
-        await self._db.commit()
-        return cursor.rowcount > 0
+        return await self._db.write("DELETE FROM rooms WHERE id = ?", (room_id,)) > 0
 
     async def expire_sessions(self, ended_before: datetime, limit: int) -> int:
         # Their captions go with them (ON DELETE CASCADE).
-        cursor = await self._db.execute(
+        return await self._db.write(
             "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE ended_at IS NOT NULL AND ended_at < ? "
             "LIMIT ?)",
             (ended_before.isoformat(), limit),
         )
-        await self._db.commit()
-        return cursor.rowcount
 
     async def start_session(self, session: SessionRecord) -> None:
         await self._write(
@@ -238,9 +233,7 @@ class SqliteStore:
         return await self._sessions("WHERE ended_at IS NULL ORDER BY started_at, rowid", ())
 
     async def append_final(self, caption: CaptionRecord) -> None:
-        async with self._db.execute("SELECT 1 FROM sessions WHERE id = ?", (caption.session_id,)) as cursor:
-            if await cursor.fetchone() is None:
-                raise RoomGone(f"session {caption.session_id!r} does not exist")
+        # A session that is not there fails the insert's foreign key (``OR IGNORE`` does not cover those).
         await self._write(
             'INSERT OR IGNORE INTO captions (id, room_id, session_id, seq, text, start, "end", corrected) '
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -291,22 +284,18 @@ class SqliteStore:
 
     async def _captions(self, where: str, params: tuple[object, ...]) -> list[CaptionRecord]:
         query = f'SELECT id, room_id, session_id, seq, text, start, "end", corrected FROM captions {where}'
-        async with self._db.execute(query, params) as cursor:
-            rows = await cursor.fetchall()
+        rows = await self._db.rows(query, params)
         return [CaptionRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7])) for r in rows]
 
     async def _sessions(self, where: str, params: tuple[object, ...]) -> list[SessionRecord]:
-        async with self._db.execute(f"SELECT {_SESSION_COLUMNS} FROM sessions {where}", params) as cursor:
-            rows = await cursor.fetchall()
+        rows = await self._db.rows(f"SELECT {_SESSION_COLUMNS} FROM sessions {where}", params)
         return [_session(row) for row in rows]
 
     async def _write(self, query: str, params: tuple[object, ...]) -> None:
         try:
-            await self._db.execute(query, params)
-        except aiosqlite.IntegrityError as error:  # a room deleted meanwhile: its rows may not come back
-            await self._db.rollback()
+            await self._db.write(query, params)
+        except sqlite3.IntegrityError as error:  # a room deleted meanwhile: its rows may not come back
             raise RoomGone(str(error)) from error
-        await self._db.commit()
 
 
 def _session(row: Any) -> SessionRecord:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-import aiosqlite
-
 from captions.store.base import DestinationRecord, RoomGone
+from captions.store.sqlite_connection import SqliteConnection
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS destinations (
@@ -21,35 +21,37 @@ _COLUMNS = "room_id, id, position, kind, sealed, target, progress, state, error"
 
 
 class SqliteDestinations:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: SqliteConnection) -> None:
         self._db = connection
 
     async def replace(self, room_id: str, destinations: Sequence[DestinationRecord]) -> None:
-        async with self._db.execute("SELECT 1 FROM rooms WHERE id = ?", (room_id,)) as cursor:
-            if await cursor.fetchone() is None:
-                raise RoomGone(room_id)
         kept = [d.id for d in destinations]
         marks = ",".join("?" * len(kept))
-        try:
-            await self._db.execute(
+
+        def replaced(db: sqlite3.Connection) -> bool:
+            if db.execute("SELECT 1 FROM rooms WHERE id = ?", (room_id,)).fetchone() is None:
+                return False
+            db.execute(
                 f"DELETE FROM destinations WHERE room_id = ? AND id NOT IN ({marks})", (room_id, *kept)
             )
-            await self._db.executemany(
+            db.executemany(
                 f"INSERT INTO destinations ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, '', 'ok', '') "
                 "ON CONFLICT (room_id, id) DO UPDATE SET position = excluded.position, kind = excluded.kind, "
                 "sealed = excluded.sealed, target = excluded.target, state = 'ok', error = ''",
                 [(room_id, d.id, d.position, d.kind, d.sealed, d.target) for d in destinations],
             )
-        except aiosqlite.IntegrityError as error:  # the room went meanwhile
-            await self._db.rollback()
+            return True
+
+        try:
+            if not await self._db.transaction(replaced):
+                raise RoomGone(room_id)
+        except sqlite3.IntegrityError as error:  # the room went meanwhile
             raise RoomGone(room_id) from error
-        await self._db.commit()
 
     async def of_room(self, room_id: str) -> list[DestinationRecord]:
-        async with self._db.execute(
+        rows = await self._db.rows(
             f"SELECT {_COLUMNS} FROM destinations WHERE room_id = ? ORDER BY position", (room_id,)
-        ) as cursor:
-            rows = await cursor.fetchall()
+        )
         return [_destination(row) for row in rows]
 
     async def save_progress(self, room_id: str, destination_id: str, progress: str) -> None:
@@ -61,11 +63,10 @@ class SqliteDestinations:
     async def _update(
         self, assignments: str, values: tuple[str, ...], room_id: str, destination_id: str
     ) -> None:
-        await self._db.execute(
+        await self._db.write(
             f"UPDATE destinations SET {assignments} WHERE room_id = ? AND id = ?",
             (*values, room_id, destination_id),
         )
-        await self._db.commit()
 
 
 def _destination(row: Any) -> DestinationRecord:

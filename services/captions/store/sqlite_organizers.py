@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from captions.store.base import OrganizerRecord
+from captions.store.sqlite_connection import SqliteConnection
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS organizers (
@@ -22,19 +22,17 @@ _COLUMNS = "id, name, token_hash, created_at, revoked_at"
 
 
 class SqliteOrganizers:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: SqliteConnection) -> None:
         self._db = connection
 
     async def add(self, organizer: OrganizerRecord) -> None:
         try:
-            await self._db.execute(
+            await self._db.write(
                 f"INSERT INTO organizers ({_COLUMNS}) VALUES (?, ?, ?, ?, NULL)",
                 (organizer.id, organizer.name, organizer.token_hash, organizer.created_at.isoformat()),
             )
-        except aiosqlite.IntegrityError as error:
-            await self._db.rollback()
+        except sqlite3.IntegrityError as error:
             raise ValueError(f"there is an organizer {organizer.name!r} already") from error
-        await self._db.commit()
 
     async def by_token(self, token_hash: str) -> OrganizerRecord | None:
         found = await self._select("WHERE token_hash = ? AND revoked_at IS NULL", (token_hash,))
@@ -44,25 +42,22 @@ class SqliteOrganizers:
         return await self._select("ORDER BY created_at, rowid", ())
 
     async def revoke(self, name: str, at: datetime) -> bool:
-        cursor = await self._db.execute(
+        revoked = await self._db.write(
             "UPDATE organizers SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
             (at.isoformat(), name),
         )
-        await self._db.commit()
-        return cursor.rowcount > 0
+        return revoked > 0
 
     async def stored_bytes(self, organizer_id: str) -> int:
-        async with self._db.execute(
+        found = await self._db.rows(
             "SELECT COALESCE(SUM(LENGTH(CAST(c.text AS BLOB))), 0) FROM captions c "
             "WHERE c.room_id IN (SELECT id FROM rooms WHERE organizer = ?)",
             (organizer_id,),
-        ) as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        )
+        return int(found[0][0]) if found else 0
 
     async def _select(self, where: str, params: tuple[object, ...]) -> list[OrganizerRecord]:
-        async with self._db.execute(f"SELECT {_COLUMNS} FROM organizers {where}", params) as cursor:
-            rows = await cursor.fetchall()
+        rows = await self._db.rows(f"SELECT {_COLUMNS} FROM organizers {where}", params)
         return [_organizer(row) for row in rows]
 
 
