@@ -22,11 +22,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-import socketio
-
 from tests.bench.server import create_room, fan_out, running_server, save_results
 from tests.support.abuse import rss_mb
+from tests.support.reach import Reach
 
 VIEWERS = 1_000
 RUNS = 2
@@ -111,10 +109,10 @@ def run(url: str, pids: list[int], abusers: bool) -> dict[str, Any]:
 
 async def admit_a_presenter(url: str) -> float:
     """A presenter from an address of its own presses Start: seconds until the room's status says live."""
-    me = {"X-Forwarded-For": f"203.0.113.{os.getpid() % 200 + 1}"}
-    async with httpx.AsyncClient(base_url=url, timeout=30, headers=me) as http:
+    reach, me = Reach.of(url), f"203.0.113.{os.getpid() % 200 + 1}"
+    async with reach.http(me) as http:
         room = (await http.post("/api/rooms", json={"title": "A real talk"})).json()
-    client = socketio.AsyncClient(reconnection=False)
+    client = reach.sio(me)
     live, stopped = asyncio.Event(), asyncio.Event()
     refusals: list[str] = []
 
@@ -126,8 +124,8 @@ async def admit_a_presenter(url: str) -> float:
 
     client.on("status", on_status)
     client.on("error", lambda error: refusals.append(error["code"]))
-    await client.connect(url, auth={"room": room["id"], "role": "presenter", "key": room["presenter_key"]},
-                         headers=me, transports=["websocket"])  # fmt: skip
+    await client.connect(reach.socketio_url(room["id"]), auth={"room": room["id"], "role": "presenter",
+                         "key": room["presenter_key"]}, headers=reach.headers(me), transports=["websocket"])  # fmt: skip
     started = time.perf_counter()
     await client.emit("start")
     try:

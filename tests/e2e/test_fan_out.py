@@ -16,6 +16,20 @@ async def every_caption_reached(member: Client, count: int) -> None:
     await member.wait_for(lambda: len(member.finals) == count)
 
 
+async def five_captions_to_three_viewers(server: Server) -> None:
+    """A presenter's five finals, each reaching all three viewers of the room, in order."""
+    room = await server.create_room()
+    speaker = await presenter(server, room).connect()
+    audience = [await viewer(server, room["id"]).connect() for _ in range(3)]
+    for index in range(5):
+        await speaker.emit("text", {"kind": "final", "text": f"Caption number {index}."})
+    for member in audience:
+        await every_caption_reached(member, 5)
+        assert [c["text"] for c in member.finals] == [f"Caption number {i}." for i in range(5)]
+    for client in (speaker, *audience):
+        await client.disconnect()
+
+
 async def test_a_caption_is_encoded_once_and_queued_for_every_viewer_without_a_task_each(
     server: Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -29,17 +43,8 @@ async def test_a_caption_is_encoded_once_and_queued_for_every_viewer_without_a_t
         await library_emit(manager, event, *args, **kwargs)
 
     monkeypatch.setattr(socketio.AsyncManager, "emit", counted)
-    room = await server.create_room()
-    speaker = await presenter(server, room).connect()
-    audience = [await viewer(server, room["id"]).connect() for _ in range(3)]
-    for index in range(5):
-        await speaker.emit("text", {"kind": "final", "text": f"Caption number {index}."})
-    for member in audience:
-        await every_caption_reached(member, 5)
-        assert [c["text"] for c in member.finals] == [f"Caption number {i}." for i in range(5)]
+    await five_captions_to_three_viewers(server)
     assert "caption" not in per_recipient, per_recipient
-    for client in (speaker, *audience):
-        await client.disconnect()
 
 
 async def test_a_viewers_writer_waits_for_its_next_message_without_a_task_each(
@@ -56,13 +61,5 @@ async def test_a_viewers_writer_waits_for_its_next_message_without_a_task_each(
         return await library_wait_for(awaitable, *args, **kwargs)
 
     monkeypatch.setattr(asyncio, "wait_for", counted)
-    room = await server.create_room()
-    speaker = await presenter(server, room).connect()
-    audience = [await viewer(server, room["id"]).connect() for _ in range(3)]
-    for index in range(5):
-        await speaker.emit("text", {"kind": "final", "text": f"Caption number {index}."})
-    for member in audience:
-        await every_caption_reached(member, 5)
+    await five_captions_to_three_viewers(server)
     assert "Queue.get" not in waited_for, waited_for
-    for client in (speaker, *audience):
-        await client.disconnect()
