@@ -39,7 +39,12 @@ class Settings(BaseSettings):
     cpu_threads: int = Field(default=0, ge=0, description="Threads per inference call; 0 = cores / workers.")
     num_workers: int = Field(default=2, ge=1, description="Inference calls that may run at the same time.")
     language: str = "en"
-    beam_size: int = Field(default=1, ge=1, le=10)
+    beam_size: int = Field(
+        default=1, ge=1, le=10, description="Beam of a stream's decodes while no decode waits for a thread."
+    )
+    loaded_beam_size: int = Field(
+        default=1, ge=1, le=10, description="Beam of a stream's decodes while decodes wait for a thread."
+    )
 
     # --- streaming policy ----------------------------------------------------------------------------------
     step_s: float = Field(default=0.3, gt=0.05, le=5.0, description="New audio between two decodes.")

@@ -58,31 +58,34 @@ class WindowDecoder:
         *,
         retry_loops: bool = True,
         hotwords: str = "",
+        beam_size: int | None = None,
     ) -> DecodeResult:
         """Words in ``audio`` with times shifted by ``offset_s``; ``prompt`` is earlier text for context,
         ``hotwords`` the talk's own terms (they come before the prompt and stay when a loop drops it).
 
         A repetitive short-window result is decoded again with the full window when ``retry_loops``; a caller
-        that will decode again soon anyway passes False and just skips that hypothesis.
+        that will decode again soon anyway passes False and just skips that hypothesis. ``beam_size`` overrides
+        the settings' beam for this window.
         """
         if len(audio) < SAMPLE_RATE // 10:
             return DecodeResult([])
         features = self._model.feature_extractor(audio, padding=160)
         content_frames = features.shape[-1] - 1
         short = self._encode(features, content_frames, self._window_frames(content_frames))
-        words = self._decode_window(short, content_frames, prompt, hotwords)
+        beam = beam_size or self._settings.beam_size
+        words = self._decode_window(short, content_frames, prompt, hotwords, beam)
         prompt_dropped = words is None and bool(prompt)
         if prompt_dropped:
             # Nearly every loop on a short window follows a prompt (the talk's own recurring sentences invite
             # Whisper to go on repeating): the same window without it is the cheap second try, and it reuses
             # the window's encoding (a third of a decode's cost).
-            words = self._decode_window(short, content_frames, "", hotwords)
+            words = self._decode_window(short, content_frames, "", hotwords, beam)
         if words is not None:
             return DecodeResult(self._shift(words, offset_s), prompt_dropped=prompt_dropped)
         if not retry_loops:
             return DecodeResult([], looped=True)
         full = self._encode(features, content_frames, FULL_WINDOW_FRAMES)
-        words = self._decode_window(full, content_frames, prompt, hotwords, full_window=True) or []
+        words = self._decode_window(full, content_frames, prompt, hotwords, beam, full_window=True) or []
         return DecodeResult(self._shift(words, offset_s))
 
     def _encode(self, features: np.ndarray[Any, Any], content_frames: int, window_frames: int) -> StorageView:
@@ -96,10 +99,10 @@ class WindowDecoder:
         tail = round(self._settings.window_tail_s * FRAMES_PER_SECOND)
         return min(FULL_WINDOW_FRAMES, max(floor, content_frames + tail))
 
-    def _options(self, prompt: str, content_frames: int) -> TranscriptionOptions:
+    def _options(self, prompt: str, content_frames: int, beam_size: int) -> TranscriptionOptions:
         s = self._settings
         return TranscriptionOptions(
-            beam_size=s.beam_size,
+            beam_size=beam_size,
             best_of=1,
             patience=1.0,
             length_penalty=1.0,
@@ -132,13 +135,14 @@ class WindowDecoder:
         encoder_output: StorageView,
         content_frames: int,
         prompt: str,
-        hotwords: str = "",
+        hotwords: str,
+        beam_size: int,
         *,
         full_window: bool = False,
     ) -> list[Word] | None:
         """Words, or None when the output looks like a decoder loop (so the caller can retry wider)."""
         model, tokenizer = self._model, self._tokenizer
-        options = self._options(prompt, content_frames)
+        options = self._options(prompt, content_frames, beam_size)
 
         prompt_tokens = tokenizer.encode(" " + prompt.strip()) if prompt else []
         prompt_ids = model.get_prompt(tokenizer, prompt_tokens, hotwords=hotwords or None)

@@ -308,16 +308,30 @@ class StreamingRecognizer:
         factor = min(MAX_STEP_FACTOR, 1.0 + load)
         return round(self._settings.step_s * factor * SAMPLE_RATE)
 
+    def _beam_size(self) -> int:
+        """``beam_size`` while the machine keeps up: two greedy decodes 0.3 s apart agree on words Whisper
+        misheard, a beam of 5 does not as often (16 programmes streamed alone: WER 0.070 greedy, 0.045 with the
+        beam, the offline floor's 0.047), for more work per decode. Once decodes wait for a thread that work
+        would stretch every room's step and delay its finals: loaded streams decode with ``loaded_beam_size``,
+        and their longer steps already hear more per decode."""
+        busy = self._load is not None and self._load() > 0
+        return self._settings.loaded_beam_size if busy else self._settings.beam_size
+
     def _decode(self, end_sample: int, *, final: bool) -> DecodeResult:
         audio = self._buffer[: end_sample - self._buffer_start]
         prompt = "" if self._prompt_loops else context_prompt(self._history, self._settings.prompt_chars)
         offset = self._buffer_start / SAMPLE_RATE
-        result = self._decoder.decode(audio, offset, prompt, retry_loops=final, hotwords=self._hotwords)
+        beam = self._beam_size()
+        result = self._decoder.decode(
+            audio, offset, prompt, retry_loops=final, hotwords=self._hotwords, beam_size=beam
+        )
         self._prompt_loops = self._prompt_loops or result.prompt_dropped
         if self._hotwords or not self._vocabulary or not heard_terms(self._vocabulary, result.words):
             return result
         self._hotwords = hotwords(self._vocabulary)
-        return self._decoder.decode(audio, offset, prompt, retry_loops=final, hotwords=self._hotwords)
+        return self._decoder.decode(
+            audio, offset, prompt, retry_loops=final, hotwords=self._hotwords, beam_size=beam
+        )
 
     def _decode_step(self) -> list[CaptionEvent]:
         self._last_decode_fed = self._fed
