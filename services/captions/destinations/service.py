@@ -1,6 +1,7 @@
 """Each live room's destinations, run by the transcriber that owns the room (``CaptionSink``): one sender per
 room and destination at any time, handed over with the room's lease. A destination's trouble stays its own:
-its lines wait in its own bounded queue, and the room's captions never wait for it."""
+its lines wait in its own bounded queue, and the room's captions never wait for it, not even for its senders
+to start (reading the room's list and each one's progress, opening connections) when a session opens."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 import aiohttp
 
@@ -33,6 +35,16 @@ REPLAY_FINALS = 500
 CLOSE_DRAIN_S = 3.0
 
 
+@dataclass
+class Starting:
+    """A room's senders starting, and the finals stored meanwhile (at most REPLAY_FINALS), theirs once they
+    run: in order, after whatever of the session's earlier finals they had not sent."""
+
+    task: asyncio.Task[None] | None = None
+    early: list[tuple[str, Final]] = field(default_factory=list)
+    dropped: int = 0
+
+
 class RoomDestinations:
     def __init__(
         self,
@@ -51,14 +63,36 @@ class RoomDestinations:
         self._rooms: dict[str, dict[str, Delivery]] = {}
         self._records: dict[str, dict[str, DestinationRecord]] = {}
         self._draining: dict[str, asyncio.Task[None]] = {}
+        self._starting: dict[str, Starting] = {}
 
     async def opened(self, room_id: str, session_id: str, stored_finals: int) -> None:
+        """Returns at once: the senders start beside the session's first captions, which do not wait for
+        them (when every room of an event starts at once, that wait was most of their first captions' delay)."""
         self._cancel_drain(room_id)
-        await self._sync(room_id, session_id, stored_finals)
+        await self._started(room_id)
+        starting = self._starting[room_id] = Starting()
+        starting.task = asyncio.create_task(self._start_room(room_id, session_id, stored_finals, starting))
+
+    async def _start_room(
+        self, room_id: str, session_id: str, stored_finals: int, starting: Starting
+    ) -> None:
+        try:
+            await self._sync(room_id, session_id, stored_finals)
+        finally:
+            if self._starting.get(room_id) is starting:
+                del self._starting[room_id]
+        for early_session, final in starting.early:  # no await since the senders started: none came between
+            self._feed(room_id, early_session, final)
+
+    async def _started(self, room_id: str) -> None:
+        """Whatever changes a room's senders waits for them to have started."""
+        starting = self._starting.get(room_id)
+        if starting is not None and starting.task is not None:
+            await asyncio.wait([starting.task])
 
     def final(self, room_id: str, caption: CaptionRecord, behind_s: float) -> None:
-        running = self._rooms.get(room_id)
-        if not running:
+        starting = self._starting.get(room_id)
+        if not self._rooms.get(room_id) and starting is None:
             return
         final = Final(
             caption.seq,
@@ -68,10 +102,23 @@ class RoomDestinations:
             time.time() - behind_s - (caption.end - caption.start),
             time.monotonic(),
         )
-        for delivery in running.values():
-            delivery.final(caption.session_id, final)
+        if starting is None:
+            self._feed(room_id, caption.session_id, final)
+        elif len(starting.early) < REPLAY_FINALS:
+            starting.early.append((caption.session_id, final))
+        else:
+            starting.dropped += 1
+            if starting.dropped == 1:
+                log.error(
+                    "room %s: its destinations are still starting; finals since are not sent on", room_id
+                )
+
+    def _feed(self, room_id: str, session_id: str, final: Final) -> None:
+        for delivery in self._rooms.get(room_id, {}).values():
+            delivery.final(session_id, final)
 
     async def ended(self, room_id: str, session_id: str) -> None:
+        await self._started(room_id)
         running = self._rooms.get(room_id)
         if not running:
             return
@@ -81,13 +128,18 @@ class RoomDestinations:
         self._draining[room_id] = asyncio.create_task(self._drain(room_id))
 
     async def released(self, room_id: str) -> None:
+        await self._started(room_id)
         self._cancel_drain(room_id)
         await self._stop_room(room_id)
 
     async def changed(self, room_id: str, session_id: str, stored_finals: int) -> None:
+        await self._started(room_id)
         await self._sync(room_id, session_id, stored_finals, retry_failed=True)
 
     async def close(self) -> None:
+        starting = [s.task for s in self._starting.values() if s.task is not None]
+        if starting:
+            await asyncio.wait(starting)
         deliveries = [d for running in self._rooms.values() for d in running.values()]
         for delivery in deliveries:
             delivery.end_session()
