@@ -10,8 +10,8 @@ is can make a gateway do.
 - A connection that has not joined the namespace within ``join_within_s`` of opening (or that left it) is
   closed: it holds a slot of its address's connection cap meanwhile, and nothing else.
 - A connection that closed holds nothing: it is freed as it closes, not at the cycle collector's next pass
-  (``QuietWebSocket``, ``CheckedReceive``), and a connection's writer waits for its next message without a task
-  of its own (``BoundedSocket.poll``).
+  (``QuietWebSocket``; ``engine_requests`` for the request Engine.IO is given), and a connection's writer waits
+  for its next message without a task of its own (``BoundedSocket.poll``).
 """
 
 from __future__ import annotations
@@ -130,33 +130,21 @@ class EngineIOFrames:
             await self._app(scope, receive, send)
             return
 
-        checked = CheckedReceive(receive)
-        try:
-            await self._app(scope, checked, send)
-        finally:
-            checked.release()
+        await self._app(scope, CheckedReceive(receive), send)
 
 
 class CheckedReceive:
-    """A WebSocket's ``receive`` whose undecodable texts end the connection. It lets go of the connection when
-    the app is done with it: Engine.IO keeps ``receive`` in a class it makes for each request, and a class is a
-    reference cycle, which held the connection (protocol, transport, buffers) until the cycle collector's next
-    pass."""
+    """A WebSocket's ``receive`` whose undecodable texts end the connection."""
 
     __slots__ = ("_receive",)
 
     def __init__(self, receive: Receive) -> None:
-        self._receive: Receive | None = receive
+        self._receive = receive
 
     async def __call__(self) -> Message:
-        if self._receive is None:
-            return {"type": "websocket.disconnect", "code": 1006}
         message = await self._receive()
         text = message.get("text") if message["type"] == "websocket.receive" else None
         if text is not None and not (text and text[0] in PACKET_TYPES):
             log.warning("closing a WebSocket: not an Engine.IO packet (%r)", text[:20])
             return {"type": "websocket.disconnect", "code": 1008}
         return message
-
-    def release(self) -> None:
-        self._receive = None

@@ -21,6 +21,7 @@ from engineio import packet as eio_packet
 from socketio import packet
 
 from captions.gateway.engine_limits import BoundedSocket, PacketBucket
+from captions.gateway.engine_requests import translate_requests_without_classes
 
 log = logging.getLogger(__name__)
 MAX_ATTACHMENTS = 1
@@ -123,6 +124,7 @@ class RoomManager(socketio.AsyncManager):  # type: ignore[misc]
 class BoundedServer(socketio.AsyncServer):  # type: ignore[misc]
     def __init__(self, *, client_queue_max: int, packets: PacketLimits, **options: Any) -> None:
         super().__init__(serializer=BoundedPacket, client_manager=RoomManager(), **options)
+        translate_requests_without_classes(self.eio)
         self._client_queue_max = client_queue_max
         self._packets = packets
         self._closing: set[asyncio.Task[None]] = set()
