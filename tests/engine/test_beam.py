@@ -4,7 +4,6 @@ nearly the same sound agree on words Whisper misheard, and a beam of 5 costs a t
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from captions.asr.decoder import DecodeResult, WindowDecoder
@@ -14,6 +13,7 @@ from captions.audio.pcm import Audio, load_audio, split_frames
 from captions.protocol import SAMPLE_RATE
 from captions.recognizers.events import Word
 from captions.settings import Settings
+from tests.support.model_calls import watched
 from tests.support.speech import SpeechCorpus
 
 # 7 s read without a pause: one utterance, decoded again and again as it goes on.
@@ -64,24 +64,10 @@ def test_a_stream_searches_with_the_beam_while_decodes_keep_up_and_greedily_whil
     assert set(loaded_beams) == {1}, decoder.beams
 
 
-class RecordsGenerate:
-    def __init__(self, model: Any) -> None:
-        self._model = model
-        self.beams: list[int] = []
-
-    def generate(self, *args: Any, **kwargs: Any) -> Any:
-        self.beams.append(kwargs["beam_size"])
-        return self._model.generate(*args, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._model, name)
-
-
 def test_the_window_decoder_searches_with_the_beam_it_is_asked_for(
     engine: Engine, speech: SpeechCorpus
 ) -> None:
-    whisper = copy.copy(engine.model)
-    recording = whisper.model = RecordsGenerate(engine.model.model)
+    whisper, recording = watched(engine.model)
     decoder = WindowDecoder(whisper, Settings(beam_size=3))
     audio = load_audio(speech.path("spk1_snt1.wav"))
 

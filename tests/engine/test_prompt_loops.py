@@ -3,9 +3,6 @@ the buffer it looped on goes without it instead of looping at every step."""
 
 from __future__ import annotations
 
-import copy
-from typing import Any
-
 import numpy as np
 
 from captions.asr.decoder import DecodeResult, WindowDecoder
@@ -15,6 +12,7 @@ from captions.audio.pcm import Audio, load_audio, split_frames
 from captions.protocol import SAMPLE_RATE
 from captions.recognizers.events import Resume, Word
 from captions.settings import Settings
+from tests.support.model_calls import watched
 from tests.support.speech import SpeechCorpus
 
 EARLIER = "Earlier in the talk."
@@ -24,26 +22,10 @@ LOOPING_PROMPT = (
 )
 
 
-class CountingEncodes:
-    """The CTranslate2 model with its encoder calls counted."""
-
-    def __init__(self, model: Any) -> None:
-        self._model = model
-        self.encodes = 0
-
-    def encode(self, *args: Any, **kwargs: Any) -> Any:
-        self.encodes += 1
-        return self._model.encode(*args, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._model, name)
-
-
 def test_a_window_the_prompt_makes_loop_is_decoded_again_without_it_on_the_same_encoding(
     engine: Engine, speech: SpeechCorpus
 ) -> None:
-    whisper = copy.copy(engine.model)
-    counting = whisper.model = CountingEncodes(engine.model.model)
+    whisper, counting = watched(engine.model)
     decoder = WindowDecoder(whisper, engine.settings)
     audio = load_audio(speech.path("spk1_snt1.wav"))[: round(1.5 * SAMPLE_RATE)]
 

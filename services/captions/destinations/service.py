@@ -10,7 +10,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import aiohttp
 
@@ -40,8 +40,8 @@ class Starting:
     """A room's senders starting, and the finals stored meanwhile (at most REPLAY_FINALS), theirs once they
     run: in order, after whatever of the session's earlier finals they had not sent."""
 
-    task: asyncio.Task[None] | None = None
-    early: list[tuple[str, Final]] = field(default_factory=list)
+    task: asyncio.Task[None]
+    early: list[tuple[str, Final]]
     dropped: int = 0
 
 
@@ -70,24 +70,25 @@ class RoomDestinations:
         them (when every room of an event starts at once, that wait was most of their first captions' delay)."""
         self._cancel_drain(room_id)
         await self._started(room_id)
-        starting = self._starting[room_id] = Starting()
-        starting.task = asyncio.create_task(self._start_room(room_id, session_id, stored_finals, starting))
+        early: list[tuple[str, Final]] = []
+        task = asyncio.create_task(self._start_room(room_id, session_id, stored_finals, early))
+        self._starting[room_id] = Starting(task, early)
 
     async def _start_room(
-        self, room_id: str, session_id: str, stored_finals: int, starting: Starting
+        self, room_id: str, session_id: str, stored_finals: int, early: list[tuple[str, Final]]
     ) -> None:
         try:
             await self._sync(room_id, session_id, stored_finals)
         finally:
-            if self._starting.get(room_id) is starting:
+            if (starting := self._starting.get(room_id)) is not None and starting.early is early:
                 del self._starting[room_id]
-        for early_session, final in starting.early:  # no await since the senders started: none came between
+        for early_session, final in early:  # no await since the senders started: none came between
             self._feed(room_id, early_session, final)
 
     async def _started(self, room_id: str) -> None:
         """Whatever changes a room's senders waits for them to have started."""
         starting = self._starting.get(room_id)
-        if starting is not None and starting.task is not None:
+        if starting is not None:
             await asyncio.wait([starting.task])
 
     def final(self, room_id: str, caption: CaptionRecord, behind_s: float) -> None:
@@ -137,9 +138,8 @@ class RoomDestinations:
         await self._sync(room_id, session_id, stored_finals, retry_failed=True)
 
     async def close(self) -> None:
-        starting = [s.task for s in self._starting.values() if s.task is not None]
-        if starting:
-            await asyncio.wait(starting)
+        if self._starting:
+            await asyncio.wait([starting.task for starting in self._starting.values()])
         deliveries = [d for running in self._rooms.values() for d in running.values()]
         for delivery in deliveries:
             delivery.end_session()
